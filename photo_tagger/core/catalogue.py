@@ -1,0 +1,164 @@
+"""The catalogue: one SQLite file per library holding photos, tags, embeddings and heads.
+
+Every write goes through `Catalogue.transaction()` (BEGIN IMMEDIATE ... COMMIT), so a
+crash or kill leaves either the whole change or none of it. WAL lets the GUI read while
+an indexer writes; `synchronous=FULL` makes a committed tag survive a power cut too.
+Each thread opens its own `Catalogue` on the same file (sqlite3 connections are not
+shared across threads).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sqlite3
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from photo_tagger.core.errors import UserError
+from photo_tagger.core.migrations import MIGRATIONS, SCHEMA_VERSION
+
+APP_FOLDER = ".photo-tagger"
+CATALOGUE_NAME = "catalogue.sqlite"
+BUSY_TIMEOUT_S = 30.0
+
+
+def catalogue_path_for(library_root: Path) -> Path:
+    """Where the catalogue of `library_root` lives: inside the library when we can write
+    there, else in the per-user data folder (a read-only disk, a shared folder)."""
+    root = library_root.resolve()
+    inside = root / APP_FOLDER / CATALOGUE_NAME
+    return inside if _can_write_in(inside.parent) else fallback_catalogue_path(root)
+
+
+def _can_write_in(folder: Path) -> bool:
+    """A real probe: os.access says yes to root on a read-only mount."""
+    try:
+        folder.mkdir(exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+def fallback_catalogue_path(root: Path) -> Path:
+    import platformdirs
+
+    key = hashlib.sha256(str(root).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    base = os.environ.get("PHOTO_TAGGER_DATA_DIR") or platformdirs.user_data_dir("photo-tagger")
+    return Path(base) / "libraries" / f"{root.name or 'root'}-{key}" / CATALOGUE_NAME
+
+
+class Catalogue:
+    """A connection to one catalogue file, schema migrated to `SCHEMA_VERSION`."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        if not readonly:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UserError(f"{path.parent}: cannot create the catalogue folder ({exc.strerror})") from exc
+        try:
+            self.conn = sqlite3.connect(
+                path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+            self.conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            if not readonly:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                self.conn.execute("PRAGMA synchronous = FULL")
+                self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise UserError(f"{path}: not a usable photo-tagger catalogue ({exc})") from exc
+        self._in_transaction = False
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Catalogue:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All-or-nothing write. Nested calls join the outer transaction."""
+        if self._in_transaction:
+            yield self.conn
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._in_transaction = True
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+        finally:
+            self._in_transaction = False
+
+    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        cur = self.conn.execute(sql, params)
+        cur.row_factory = sqlite3.Row
+        return cur.fetchall()
+
+    def scalar(self, sql: str, params: tuple | dict = ()) -> Any:
+        row = self.conn.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.scalar("PRAGMA user_version") or 0)
+
+    def _migrate(self) -> None:
+        current = self.schema_version
+        if current > SCHEMA_VERSION:
+            raise UserError(
+                f"{self.path}: catalogue schema {current} is newer than this photo-tagger "
+                f"understands ({SCHEMA_VERSION}); update photo-tagger"
+            )
+        if current == SCHEMA_VERSION:
+            return
+        if current > 0:
+            self._backup_before_migration(current)
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-read under the write lock: another process may have migrated meanwhile.
+            current = self.schema_version
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[version]:
+                    self.conn.execute(statement)
+            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self.conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('migrated_at', ?)",
+                (str(time.time()),),
+            )
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def _backup_before_migration(self, version: int) -> None:
+        backup = self.path.with_name(f"{self.path.name}.v{version}.bak")
+        if not backup.exists():
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            shutil.copy2(self.path, backup)
+
+    def get_meta(self, key: str) -> str | None:
+        value = self.scalar("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if value is None else str(value)
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def integrity_ok(self) -> bool:
+        return self.scalar("PRAGMA integrity_check") == "ok"

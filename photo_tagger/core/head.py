@@ -1,0 +1,150 @@
+"""The multi-label sigmoid head that turns an embedding into one probability per tag.
+
+    logit[t] = coef_[t] . embedding + prior_coef_[t] * prior_logit[t] + intercept_[t]
+
+`prior_logit` is the taxonomy's zero-shot prior (from the ImageNet classes a tag maps
+to). `TagHead.from_prior` sets coef_ = 0, prior_coef_ = 1, intercept_ = 0, so with no
+corrections the head reproduces the prior exactly; training moves away from that start.
+A tag with neither a prior nor training data has no model (`has_model_` False) and gets
+no score at all rather than a meaningless 0.5.
+
+The API follows scikit-learn: learned state ends in `_`, `predict_proba` always returns
+(n_photos, n_tags). Serialisation is safetensors (cannot execute code) + JSON metadata.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+FORMAT_VERSION = 1
+DEFAULT_THRESHOLD = 0.5
+PRIOR_EPS = 1e-4
+
+
+class NotFittedError(ValueError):
+    """predict_proba was called on a head that has neither been fitted nor initialised."""
+
+
+class HeadFormatError(ValueError):
+    """A stored head is corrupt or does not fit this catalogue / backbone."""
+
+
+def prior_logits(prior_probabilities: np.ndarray) -> np.ndarray:
+    """Probabilities (NaN = no prior) -> logits, clipped so 0 and 1 stay finite."""
+    p = np.clip(np.nan_to_num(prior_probabilities, nan=0.5), PRIOR_EPS, 1 - PRIOR_EPS)
+    return np.log(p / (1 - p)).astype(np.float32)
+
+
+class TagHead:
+    # Learned state (scikit-learn style: set by from_prior / fit, absent before).
+    coef_: np.ndarray  # (n_tags, embedding_dim)
+    prior_coef_: np.ndarray  # (n_tags,)
+    intercept_: np.ndarray  # (n_tags,)
+    thresholds_: np.ndarray  # (n_tags,) decision threshold on the probability
+    has_model_: np.ndarray  # (n_tags,) bool: False = no prior and no training yet
+
+    def __init__(self, tag_names: Sequence[str], embedding_dim: int, backbone: str = "") -> None:
+        self.tag_names = list(tag_names)
+        self.embedding_dim = embedding_dim
+        self.backbone = backbone
+
+    @classmethod
+    def from_prior(
+        cls, tag_names: Sequence[str], has_prior: np.ndarray, embedding_dim: int, backbone: str = ""
+    ) -> TagHead:
+        head = cls(tag_names, embedding_dim, backbone)
+        n = len(head.tag_names)
+        head.coef_ = np.zeros((n, embedding_dim), np.float32)
+        head.prior_coef_ = np.ones(n, np.float32)
+        head.intercept_ = np.zeros(n, np.float32)
+        head.thresholds_ = np.full(n, DEFAULT_THRESHOLD, np.float32)
+        head.has_model_ = np.asarray(has_prior, bool).copy()
+        return head
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "coef_"):
+            raise NotFittedError("this TagHead is not initialised; call from_prior() or fit() first")
+
+    def decision_function(self, embeddings: np.ndarray, prior_probabilities: np.ndarray) -> np.ndarray:
+        self._check_fitted()
+        x = np.asarray(embeddings, np.float32)
+        if x.ndim != 2 or x.shape[1] != self.embedding_dim:
+            raise ValueError(f"embeddings must be (n, {self.embedding_dim}), got {x.shape}")
+        z = x @ self.coef_.T + prior_logits(prior_probabilities) * self.prior_coef_ + self.intercept_
+        z[:, ~self.has_model_] = np.nan
+        return z
+
+    def predict_proba(self, embeddings: np.ndarray, prior_probabilities: np.ndarray) -> np.ndarray:
+        """(n_photos, n_tags) probabilities; NaN for tags that have no model yet."""
+        z = self.decision_function(embeddings, prior_probabilities)
+        with np.errstate(over="ignore"):
+            return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+
+    # -- serialisation -------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        from safetensors.numpy import save
+
+        self._check_fitted()
+        metadata = {
+            "format_version": str(FORMAT_VERSION),
+            "tag_names": json.dumps(self.tag_names, ensure_ascii=False),
+            "embedding_dim": str(self.embedding_dim),
+            "backbone": self.backbone,
+        }
+        tensors = {
+            "coef": self.coef_,
+            "prior_coef": self.prior_coef_,
+            "intercept": self.intercept_,
+            "thresholds": self.thresholds_,
+            "has_model": self.has_model_.astype(np.uint8),
+        }
+        return save(tensors, metadata=metadata)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> TagHead:
+        from safetensors import safe_open  # noqa: F401  (import check: safetensors present)
+        from safetensors.numpy import load
+
+        try:
+            tensors = load(data)
+            metadata = _safetensors_metadata(data)
+            version = int(metadata.get("format_version", "0"))
+            if version != FORMAT_VERSION:
+                raise HeadFormatError(f"head format {version} is not {FORMAT_VERSION}")
+            head = cls(
+                json.loads(metadata["tag_names"]),
+                int(metadata["embedding_dim"]),
+                metadata.get("backbone", ""),
+            )
+            n, dim = len(head.tag_names), head.embedding_dim
+            head.coef_ = _expect(tensors, "coef", (n, dim))
+            head.prior_coef_ = _expect(tensors, "prior_coef", (n,))
+            head.intercept_ = _expect(tensors, "intercept", (n,))
+            head.thresholds_ = _expect(tensors, "thresholds", (n,))
+            head.has_model_ = _expect(tensors, "has_model", (n,)).astype(bool)
+        except HeadFormatError:
+            raise
+        except Exception as exc:
+            raise HeadFormatError(f"unreadable head ({exc})") from exc
+        return head
+
+
+def _expect(tensors: dict[str, np.ndarray], name: str, shape: tuple[int, ...]) -> np.ndarray:
+    if name not in tensors:
+        raise HeadFormatError(f"head has no '{name}' tensor")
+    array = tensors[name]
+    if array.shape != shape:
+        raise HeadFormatError(f"head tensor '{name}' has shape {array.shape}, expected {shape}")
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        raise HeadFormatError(f"head tensor '{name}' has non-finite values")
+    return array
+
+
+def _safetensors_metadata(data: bytes) -> dict[str, Any]:
+    header_len = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + header_len])
+    return dict(header.get("__metadata__", {}))

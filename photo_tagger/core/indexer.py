@@ -1,0 +1,245 @@
+"""Index a library: scan, decode in a thread pool, embed in batches, store, suggest.
+
+Decoding (Pillow releases the GIL) runs in `workers` threads while this thread runs the
+backbone on the previous batch (ONNX Runtime releases the GIL too), so the two overlap.
+Progress is yielded, never printed; closing the generator cancels the job, and every
+finished batch is already committed, so the next run resumes where this one stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from photo_tagger.core.backbone import (
+    BackboneSpec,
+    Embedder,
+    Preprocessing,
+    classifier_weights,
+    get_backbone_spec,
+    load_embedder,
+    to_model_input,
+)
+from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.imaging import PhotoDecodeError, decode_photo
+from photo_tagger.core.library import Library
+from photo_tagger.core.scan import ScanSummary, reconcile, walk_photos
+from photo_tagger.core.suggest import (
+    SuggestionModel,
+    apply_model_thresholds,
+    encode_vector,
+    load_suggestion_model,
+    write_suggestions,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IndexProgress:
+    phase: str  # "scanning", "indexing", "done"
+    done: int
+    total: int
+    errors: int
+    elapsed_s: float
+    message: str = ""
+
+    @property
+    def photos_per_s(self) -> float:
+        return self.done / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def eta_s(self) -> float | None:
+        rate = self.photos_per_s
+        return (self.total - self.done) / rate if rate > 0 and self.done else None
+
+
+@dataclass
+class IndexSummary:
+    photos: int  # photos in the catalogue that are indexed and present
+    indexed: int  # decoded + embedded in this run
+    errors: int  # files that failed in this run
+    seconds: float
+    scan: ScanSummary = field(default_factory=ScanSummary)
+    error_messages: list[str] = field(default_factory=list)
+
+    @property
+    def photos_per_s(self) -> float:
+        return self.indexed / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class _Prepared:
+    photo_id: int
+    path: str
+    model_input: np.ndarray | None = None
+    thumbnail: bytes = b""
+    thumbnail_size: tuple[int, int] = (0, 0)
+    width: int = 0
+    height: int = 0
+    taken_at: str | None = None
+    error: str | None = None
+
+
+def backbone_key(spec: BackboneSpec) -> str:
+    """Identifies the embedding space: a new backbone or new weights re-embed."""
+    return f"{spec.id}:{spec.weights_sha256()[:16]}"
+
+
+def index_library(
+    library: Library,
+    *,
+    batch_size: int = 16,
+    workers: int = 2,
+    embedder: Embedder | None = None,
+) -> Generator[IndexProgress, None, IndexSummary]:
+    """Bring the catalogue up to date with the folder. Yields progress; returns a summary."""
+    if batch_size < 1 or workers < 1:
+        raise ValueError("batch_size and workers must be at least 1")
+    start = time.perf_counter()
+    with library.connect() as catalogue:
+        yield IndexProgress("scanning", 0, 0, 0, 0.0, f"Scanning {library.root}")
+        files = list(walk_photos(library.root))
+        scan = reconcile(catalogue, library.root, files)
+        spec = embedder.spec if embedder is not None else get_backbone_spec()
+        key = backbone_key(spec)
+        todo = catalogue.query(
+            "SELECT p.id, p.path FROM photos p LEFT JOIN embeddings e ON e.photo_id = p.id"
+            " WHERE p.status = 'pending' OR (p.status = 'ok' AND (e.backbone IS NULL OR e.backbone != ?))"
+            " ORDER BY p.path",
+            (key,),
+        )
+        summary = IndexSummary(0, 0, scan.errors, 0.0, scan)
+        total = len(todo)
+        if todo:  # an unchanged library never pays for loading the model
+            yield from _embed_all(catalogue, library.root, todo, embedder or load_embedder(spec.id),
+                                  key, summary, batch_size, workers, start)
+        summary.photos = int(catalogue.scalar("SELECT count(*) FROM photos WHERE status = 'ok'") or 0)
+        summary.seconds = time.perf_counter() - start
+        yield IndexProgress("done", summary.indexed + summary.errors - scan.errors, total,
+                            summary.errors, summary.seconds)
+        return summary
+
+
+def _embed_all(
+    catalogue: Catalogue,
+    root: Path,
+    todo: list,
+    embedder: Embedder,
+    key: str,
+    summary: IndexSummary,
+    batch_size: int,
+    workers: int,
+    start: float,
+) -> Iterator[IndexProgress]:
+    model = load_suggestion_model(catalogue, key, classifier_weights(embedder.spec))
+    with catalogue.transaction() as conn:
+        apply_model_thresholds(conn, model)
+    total = len(todo)
+    yield IndexProgress("indexing", 0, total, summary.errors, time.perf_counter() - start)
+    batch: list[_Prepared] = []
+    for prepared in _prepare_in_pool(root, todo, embedder.spec, workers, batch_size):
+        batch.append(prepared)
+        if len(batch) >= batch_size:
+            _store_batch(catalogue, batch, embedder, model, key, summary)
+            batch = []
+            yield _progress(summary, total, start)
+    if batch:
+        _store_batch(catalogue, batch, embedder, model, key, summary)
+
+
+def _progress(summary: IndexSummary, total: int, start: float) -> IndexProgress:
+    done = summary.indexed + summary.errors - summary.scan.errors
+    return IndexProgress("indexing", done, total, summary.errors, time.perf_counter() - start)
+
+
+def _prepare_in_pool(
+    root: Path, todo: list, spec: BackboneSpec, workers: int, batch_size: int
+) -> Iterator[_Prepared]:
+    """Decode photos in a thread pool, at most a few batches ahead of the consumer."""
+    preprocessing = spec.preprocessing
+    short_side = preprocessing.resize_size
+    window = max(2 * batch_size, 4 * workers)
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode")
+    pending: list[Future[_Prepared]] = []
+    rows = iter(todo)
+    try:
+        while True:
+            while len(pending) < window:
+                row = next(rows, None)
+                if row is None:
+                    break
+                pending.append(pool.submit(_prepare_one, root, row["id"], row["path"],
+                                           short_side, preprocessing))
+            if not pending:
+                return
+            yield pending.pop(0).result()
+    finally:
+        # Closing the generator (cancel) drops queued decodes instead of finishing them.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _prepare_one(
+    root: Path, photo_id: int, path: str, short_side: int, preprocessing: Preprocessing
+) -> _Prepared:
+    try:
+        decoded = decode_photo(root / path, short_side)
+        model_input = to_model_input(decoded.model_image, preprocessing)
+    except PhotoDecodeError as exc:
+        return _Prepared(photo_id, path, error=str(exc))
+    except Exception as exc:  # a decoder bug must cost one photo, not the whole run
+        log.exception("%s: unexpected error while decoding", path)
+        return _Prepared(photo_id, path, error=f"unexpected decoder error ({type(exc).__name__}: {exc})")
+    return _Prepared(
+        photo_id, path, model_input, decoded.thumbnail_jpeg, decoded.thumbnail_size,
+        decoded.width, decoded.height, decoded.taken_at,
+    )
+
+
+def _store_batch(
+    catalogue: Catalogue,
+    batch: list[_Prepared],
+    embedder: Embedder,
+    model: SuggestionModel,
+    key: str,
+    summary: IndexSummary,
+) -> None:
+    good = [p for p in batch if p.error is None]
+    embeddings = np.zeros((0, embedder.spec.embedding_dim), np.float32)
+    if good:
+        inputs = np.stack([p.model_input for p in good])  # type: ignore[misc]
+        embeddings, _ = embedder.embed(inputs)
+    scores = model.score(embeddings)
+    now = time.time()
+    with catalogue.transaction() as conn:
+        for prepared in batch:
+            if prepared.error is not None:
+                conn.execute(
+                    "UPDATE photos SET status = 'error', error = ?, indexed_at = ? WHERE id = ?",
+                    (prepared.error, now, prepared.photo_id),
+                )
+                log.warning("%s: %s", prepared.path, prepared.error)
+                summary.errors += 1
+                summary.error_messages.append(f"{prepared.path}: {prepared.error}")
+        for prepared, vector in zip(good, embeddings, strict=True):
+            conn.execute(
+                "UPDATE photos SET status = 'ok', error = NULL, width = ?, height = ?,"
+                " taken_at = ?, indexed_at = ? WHERE id = ?",
+                (prepared.width, prepared.height, prepared.taken_at, now, prepared.photo_id),
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO thumbnails(photo_id, width, height, jpeg) VALUES (?, ?, ?, ?)",
+                (prepared.photo_id, *prepared.thumbnail_size, prepared.thumbnail),
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO embeddings(photo_id, backbone, vector) VALUES (?, ?, ?)",
+                (prepared.photo_id, key, encode_vector(vector)),
+            )
+        write_suggestions(conn, [p.photo_id for p in good], scores, model.tag_ids)
+    summary.indexed += len(good)

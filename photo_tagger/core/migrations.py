@@ -1,0 +1,86 @@
+"""Catalogue schema, one list of statements per `PRAGMA user_version` step.
+
+Migrations run in order inside one transaction (see `Catalogue._migrate`); never edit a
+released step, append a new one. Tests keep a fixture catalogue of every version.
+"""
+
+SCHEMA_VERSION = 1
+
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        """CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        )""",
+        # status: pending (needs decoding + embedding), ok, error (see `error`), missing
+        # (file gone; the row and its tags stay so a returning file gets them back).
+        """CREATE TABLE photos (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            content_hash TEXT NOT NULL,
+            width INTEGER,
+            height INTEGER,
+            taken_at TEXT,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'ok', 'error', 'missing')),
+            error TEXT,
+            added_at REAL NOT NULL,
+            indexed_at REAL,
+            -- set when the user has reviewed the photo's whole tag set (accepted all,
+            -- imported): its unlisted tags then count as negatives for training
+            reviewed_at REAL
+        )""",
+        "CREATE INDEX photos_by_hash ON photos(content_hash)",
+        "CREATE INDEX photos_by_status ON photos(status)",
+        """CREATE TABLE thumbnails (
+            photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            jpeg BLOB NOT NULL
+        )""",
+        # float16 vectors; `backbone` is the backbone id + weights hash, so a backbone
+        # change re-embeds instead of mixing vectors from two models.
+        """CREATE TABLE embeddings (
+            photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+            backbone TEXT NOT NULL,
+            vector BLOB NOT NULL
+        )""",
+        # model_threshold comes with the active head (chosen by cross-validation);
+        # threshold is the user's override from the tag manager (NULL = none).
+        """CREATE TABLE tags (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            parent TEXT,
+            model_threshold REAL NOT NULL DEFAULT 0.5,
+            threshold REAL CHECK (threshold IS NULL OR (threshold > 0 AND threshold < 1)),
+            origin TEXT NOT NULL DEFAULT 'user' CHECK (origin IN ('taxonomy', 'user', 'import')),
+            created_at REAL NOT NULL
+        )""",
+        # One row per (photo, tag) the model or the user has an opinion on. A user row
+        # (confirmed / rejected) is never overwritten by the model: only its score is.
+        """CREATE TABLE photo_tags (
+            photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+            tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+            state TEXT NOT NULL CHECK (state IN ('suggested', 'confirmed', 'rejected')),
+            score REAL,
+            source TEXT NOT NULL DEFAULT 'model',
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (photo_id, tag_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX photo_tags_by_tag ON photo_tags(tag_id, state)",
+        # Learned heads, the weights as safetensors bytes (cannot execute code). Exactly
+        # one row is active; older rows are kept for rollback.
+        """CREATE TABLE heads (
+            id INTEGER PRIMARY KEY,
+            backbone TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            format_version INTEGER NOT NULL,
+            tag_names TEXT NOT NULL,
+            weights BLOB NOT NULL,
+            report TEXT,
+            active INTEGER NOT NULL DEFAULT 0
+        )""",
+    ],
+}

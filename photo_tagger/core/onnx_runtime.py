@@ -1,0 +1,265 @@
+"""The backbone's ONNX cache: export once with torch, then run with ONNX Runtime alone.
+
+A cache folder holds `model.onnx`, `classifier.npz` and `meta.json`. Each file is written to a
+temp file in the same folder and moved into place with `os.replace`, and `meta.json` (which
+records every other file's size and SHA-256) goes last: a folder whose meta is missing or does
+not match its files is incomplete or corrupt, and is rebuilt rather than loaded.
+
+Neither torch nor onnxruntime is imported at module level: a process that finds a valid cache
+never imports torch, which halves its memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+if TYPE_CHECKING:
+    import onnx
+    import onnxruntime
+    from torch import nn
+
+# Bump when the exported graph would differ for the same weights (architecture fix, new
+# outputs): old caches then fail validation and are rebuilt.
+FORMAT_VERSION = 1
+OPSET = 17
+MODEL_FILE = "model.onnx"
+CLASSIFIER_FILE = "classifier.npz"
+META_FILE = "meta.json"
+INPUT_NAME = "image"
+OUTPUT_NAMES = ("embedding", "logits")
+CACHE_ENV = "PHOTO_TAGGER_CACHE_DIR"
+
+
+def cache_root(cache_dir: Path | None = None) -> Path:
+    """The app's cache folder: the argument, else $PHOTO_TAGGER_CACHE_DIR, else the per-user one."""
+    if cache_dir is not None:
+        return Path(cache_dir)
+    if env := os.environ.get(CACHE_ENV):
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("photo-tagger"))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call `write(tmp)` on a temp file beside `path`, flush it to disk, then move it into place."""
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def clear(directory: Path) -> None:
+    """Remove our files (meta first, so the folder is invalid at once) and stray temp files."""
+    if not directory.is_dir():
+        return
+    for name in (META_FILE, MODEL_FILE, CLASSIFIER_FILE):
+        (directory / name).unlink(missing_ok=True)
+    for tmp in directory.glob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
+def read_meta(directory: Path, expected: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The folder's metadata if it is complete, matches `expected` and every file's size and
+    hash, else None (the caller rebuilds)."""
+    try:
+        meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(meta, dict) or any(meta.get(k) != v for k, v in expected.items()):
+        return None
+    files = meta.get("files")
+    if not isinstance(files, dict) or set(files) != {MODEL_FILE, CLASSIFIER_FILE}:
+        return None
+    for name, recorded in files.items():
+        path = directory / name
+        try:
+            if path.stat().st_size != recorded["size"] or file_sha256(path) != recorded["sha256"]:
+                return None
+        except (OSError, KeyError, TypeError):
+            return None
+    return meta
+
+
+def write_meta(directory: Path, meta: Mapping[str, Any]) -> None:
+    """Seal the folder: record the other files' sizes and hashes, written last."""
+    files = {
+        name: {"size": (directory / name).stat().st_size, "sha256": file_sha256(directory / name)}
+        for name in (MODEL_FILE, CLASSIFIER_FILE)
+    }
+    text = json.dumps({**meta, "files": files}, indent=2, sort_keys=True)
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8")
+
+    atomic_write(directory / META_FILE, write)
+
+
+def export_onnx(model: nn.Module, path: Path, input_size: int) -> None:
+    """Export `model` (returning embedding, logits) with a dynamic batch axis, then simplify it."""
+    import torch
+
+    dummy = torch.zeros(1, 3, input_size, input_size)
+    axes = {name: {0: "batch"} for name in (INPUT_NAME, *OUTPUT_NAMES)}
+
+    def write(tmp: Path) -> None:
+        # The TorchScript exporter warns about its own deprecation; the graph is what we verify.
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                model,
+                (dummy,),
+                str(tmp),
+                input_names=[INPUT_NAME],
+                output_names=list(OUTPUT_NAMES),
+                dynamic_axes=axes,
+                opset_version=OPSET,
+                dynamo=False,
+                do_constant_folding=True,
+            )
+        _simplify(tmp)
+
+    atomic_write(path, write)
+
+
+def _simplify(path: Path) -> None:
+    """Rewrite the exported graph for speed: ONNX Runtime's portable (basic) optimisations fold
+    the exporter's shape arithmetic and BatchNorms into constants and convolutions, then each
+    TF "SAME" Pad is folded into its Conv's asymmetric `pads`. Pads block ORT's blocked-layout
+    convolutions; without them inference is 15-20 % faster, with bit-identical outputs."""
+    import onnx
+    import onnxruntime
+
+    fd, basic_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        options = onnxruntime.SessionOptions()
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_BASIC
+        options.optimized_model_filepath = basic_name
+        options.log_severity_level = 3
+        onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        graph_model = onnx.load(basic_name)
+    finally:
+        Path(basic_name).unlink(missing_ok=True)
+    _fold_pads_into_convs(graph_model.graph)
+    onnx.checker.check_model(graph_model)
+    onnx.save(graph_model, str(path))
+
+
+def _fold_pads_into_convs(graph: onnx.GraphProto) -> None:
+    from onnx import helper, numpy_helper
+
+    constants = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    consumers: dict[str, list[onnx.NodeProto]] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    outputs = {o.name for o in graph.output}
+    folded = []
+    for pad in graph.node:
+        if pad.op_type != "Pad" or pad.output[0] in outputs or len(pad.input) < 2:
+            continue
+        users = consumers.get(pad.output[0], [])
+        mode = next((a.s for a in pad.attribute if a.name == "mode"), b"constant")
+        value = constants.get(pad.input[2]) if len(pad.input) > 2 and pad.input[2] else 0
+        pads = constants.get(pad.input[1])
+        if len(users) != 1 or users[0].op_type != "Conv" or mode != b"constant":
+            continue
+        if pads is None or value is None or np.any(value) or len(pads) != 8 or np.any(pads < 0):
+            continue
+        n0, c0, top, left, n1, c1, bottom, right = (int(v) for v in pads)
+        conv = users[0]
+        if n0 or c0 or n1 or c1 or any(a.name == "auto_pad" and a.s != b"NOTSET" for a in conv.attribute):
+            continue
+        old = next((list(a.ints) for a in conv.attribute if a.name == "pads"), [0, 0, 0, 0])
+        kept = [a for a in conv.attribute if a.name != "pads"]
+        del conv.attribute[:]
+        conv.attribute.extend(kept)
+        conv.attribute.append(
+            helper.make_attribute("pads", [old[0] + top, old[1] + left, old[2] + bottom, old[3] + right])
+        )
+        conv.input[0] = pad.input[0]
+        folded.append(pad)
+    for pad in folded:
+        graph.node.remove(pad)
+
+
+def write_classifier(path: Path, weight: np.ndarray, bias: np.ndarray) -> None:
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:  # a file object stops numpy appending ".npz" to the name
+            np.savez(f, weight=weight.astype(np.float32), bias=bias.astype(np.float32))
+
+    atomic_write(path, write)
+
+
+def read_classifier(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    with np.load(path, allow_pickle=False) as data:
+        return data["weight"], data["bias"]
+
+
+def open_session(path: Path, intra_op_threads: int = 1) -> onnxruntime.InferenceSession:
+    """A CPU session tuned to share the machine with decoding threads."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = intra_op_threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Spinning threads burn a core while waiting, which starves the decode threads.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3  # errors only; ORT's warnings are noise for users
+    return onnxruntime.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+
+
+def run_session(session: onnxruntime.InferenceSession, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    embedding, logits = session.run(list(OUTPUT_NAMES), {INPUT_NAME: batch})
+    return embedding, logits
+
+
+def check_images(width: int = 400, height: int = 300) -> list[Image.Image]:
+    """Two deterministic photo-like images (sky gradient, sun, hills, a house, grain) and the
+    mirror of the first: the export is verified on the value ranges real photos produce, which
+    uniform noise would not reach, and on a batch of two to exercise the dynamic batch axis."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    sky = np.stack([90 + 110 * y / height, 140 + 70 * y / height, 235 - 50 * y / height], axis=-1)
+    sky += 15 * np.sin(x[..., None] / 37.0)
+    image = Image.fromarray(sky.clip(0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((280, 30, 340, 90), fill=(255, 230, 150))
+    draw.polygon(
+        [(0, 220), (120, 130), (230, 200), (330, 150), (400, 210), (400, 300), (0, 300)],
+        fill=(60, 120, 50),
+    )
+    draw.rectangle((150, 190, 230, 260), fill=(170, 60, 40))
+    draw.polygon([(140, 190), (190, 150), (240, 190)], fill=(90, 40, 30))
+    draw.rectangle((180, 220, 200, 260), fill=(40, 30, 20))
+    grain = np.random.default_rng(0).normal(0.0, 8.0, (height, width, 3))
+    blurred = np.asarray(image.filter(ImageFilter.GaussianBlur(1.5)), dtype=np.float32)
+    photo = Image.fromarray((blurred + grain).clip(0, 255).astype(np.uint8))
+    return [photo, photo.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]

@@ -1,0 +1,207 @@
+"""Walk a library folder and reconcile what is on disk with the catalogue.
+
+A re-scan only stats files: unchanged size + mtime means nothing to do, so an unchanged
+library of thousands of photos re-indexes in well under a second. New files get a
+sampled content hash, which lets a moved or renamed photo keep its row (and its tags).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sqlite3
+import stat
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from photo_tagger.core.catalogue import APP_FOLDER, Catalogue
+
+log = logging.getLogger(__name__)
+
+PHOTO_EXTENSIONS = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".heic", ".heif"}
+)
+HASH_SAMPLE_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class FoundFile:
+    relative_path: str  # '/'-separated, relative to the library root
+    size: int
+    mtime_ns: int
+    error: str | None = None  # set when the entry cannot be a photo (a FIFO, unreadable)
+
+
+@dataclass
+class ScanSummary:
+    found: int = 0
+    new: int = 0
+    changed: int = 0
+    moved: int = 0
+    missing: int = 0
+    unchanged: int = 0
+    errors: int = 0
+
+
+def relative_key(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def walk_photos(root: Path) -> Iterator[FoundFile]:
+    """Yield every photo file under `root`: recursive, following directory symlinks but
+    never a loop, skipping hidden entries and the app's own folder."""
+    seen_dirs: set[tuple[int, int]] = set()
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            st = folder.stat()
+        except OSError as exc:
+            log.warning("%s: cannot read folder (%s)", folder, exc.strerror)
+            continue
+        if (st.st_dev, st.st_ino) in seen_dirs:
+            continue  # a symlink loop or a second link to a folder already walked
+        seen_dirs.add((st.st_dev, st.st_ino))
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            log.warning("%s: cannot list folder (%s)", folder, exc.strerror)
+            continue
+        subfolders: list[Path] = []
+        for entry in entries:
+            if entry.name.startswith(".") or entry.name == APP_FOLDER:
+                continue
+            found = _examine(root, entry, subfolders)
+            if found is not None:
+                yield found
+        stack.extend(reversed(subfolders))
+
+
+def _examine(root: Path, entry: os.DirEntry[str], subfolders: list[Path]) -> FoundFile | None:
+    path = Path(entry.path)
+    try:
+        if entry.is_dir(follow_symlinks=True):
+            subfolders.append(path)
+            return None
+    except OSError:
+        return None
+    if path.suffix.lower() not in PHOTO_EXTENSIONS:
+        return None
+    key = relative_key(root, path)
+    try:
+        st = entry.stat(follow_symlinks=True)
+    except OSError as exc:
+        return FoundFile(key, 0, 0, error=f"cannot read file ({exc.strerror})")
+    if not stat.S_ISREG(st.st_mode):
+        return FoundFile(key, 0, st.st_mtime_ns, error="not a regular file")
+    if not os.access(path, os.R_OK):
+        return FoundFile(key, st.st_size, st.st_mtime_ns, error="permission denied")
+    return FoundFile(key, st.st_size, st.st_mtime_ns)
+
+
+def sampled_content_hash(path: Path, size: int) -> str:
+    """blake2b of the size plus the first and last 256 KiB: identifies a photo across
+    renames and moves without reading whole multi-megabyte files."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(size.to_bytes(8, "little"))
+    with open(path, "rb") as fh:
+        digest.update(fh.read(HASH_SAMPLE_BYTES))
+        if size > 2 * HASH_SAMPLE_BYTES:
+            fh.seek(-HASH_SAMPLE_BYTES, os.SEEK_END)
+            digest.update(fh.read(HASH_SAMPLE_BYTES))
+    return digest.hexdigest()
+
+
+def reconcile(catalogue: Catalogue, root: Path, files: list[FoundFile]) -> ScanSummary:
+    """Bring the photos table in line with `files` (one transaction).
+
+    New paths whose content matches a photo that is no longer at its old path are moves:
+    the old row takes the new path and keeps its tags and embedding.
+    """
+    summary = ScanSummary(found=len(files))
+    known: dict[str, sqlite3.Row] = {
+        row["path"]: row
+        for row in catalogue.query("SELECT id, path, size, mtime_ns, content_hash, status FROM photos")
+    }
+    on_disk = {f.relative_path for f in files}
+    vanished_by_hash: dict[str, int] = {}
+    for path, old in known.items():
+        if path not in on_disk and old["content_hash"]:
+            vanished_by_hash.setdefault(old["content_hash"], old["id"])
+    moved_ids: set[int] = set()
+    now = time.time()
+    with catalogue.transaction() as conn:
+        for found in files:
+            row = known.get(found.relative_path)
+            if found.error is not None:
+                summary.errors += 1
+                _record_error(conn, row, found, now)
+                continue
+            if (
+                row is not None
+                and row["size"] == found.size
+                and row["mtime_ns"] == found.mtime_ns
+                and row["status"] not in ("missing", "error")
+            ):
+                summary.unchanged += 1
+                continue
+            try:
+                content_hash = sampled_content_hash(root / found.relative_path, found.size)
+            except OSError as exc:
+                summary.errors += 1
+                _record_error(conn, row, FoundFile(found.relative_path, found.size,
+                              found.mtime_ns, f"cannot read file ({exc.strerror})"), now)
+                continue
+            if row is not None:
+                unchanged_content = row["content_hash"] == content_hash and row["status"] == "ok"
+                conn.execute(
+                    "UPDATE photos SET size = ?, mtime_ns = ?, content_hash = ?, status = ?,"
+                    " error = NULL WHERE id = ?",
+                    (found.size, found.mtime_ns, content_hash,
+                     "ok" if unchanged_content else "pending", row["id"]),
+                )
+                summary.changed += 0 if unchanged_content else 1
+                summary.unchanged += 1 if unchanged_content else 0
+                continue
+            moved_id = vanished_by_hash.pop(content_hash, None)
+            if moved_id is not None:
+                moved_ids.add(moved_id)
+                conn.execute(
+                    "UPDATE photos SET path = ?, size = ?, mtime_ns = ?,"
+                    " status = CASE WHEN status = 'missing' THEN"
+                    "   (CASE WHEN EXISTS (SELECT 1 FROM embeddings WHERE photo_id = photos.id)"
+                    "    THEN 'ok' ELSE 'pending' END) ELSE status END"
+                    " WHERE id = ?",
+                    (found.relative_path, found.size, found.mtime_ns, moved_id),
+                )
+                summary.moved += 1
+                continue
+            conn.execute(
+                "INSERT INTO photos(path, size, mtime_ns, content_hash, status, added_at)"
+                " VALUES (?, ?, ?, ?, 'pending', ?)",
+                (found.relative_path, found.size, found.mtime_ns, content_hash, now),
+            )
+            summary.new += 1
+        for path, old in known.items():
+            if path not in on_disk and old["id"] not in moved_ids and old["status"] != "missing":
+                conn.execute("UPDATE photos SET status = 'missing' WHERE id = ?", (old["id"],))
+                summary.missing += 1
+    return summary
+
+
+def _record_error(conn: sqlite3.Connection, row: sqlite3.Row | None, found: FoundFile, now: float) -> None:
+    if row is None:
+        conn.execute(
+            "INSERT INTO photos(path, size, mtime_ns, content_hash, status, error, added_at)"
+            " VALUES (?, ?, ?, '', 'error', ?, ?)",
+            (found.relative_path, found.size, found.mtime_ns, found.error, now),
+        )
+    else:
+        conn.execute(
+            "UPDATE photos SET status = 'error', error = ?, size = ?, mtime_ns = ? WHERE id = ?",
+            (found.error, found.size, found.mtime_ns, row["id"]),
+        )
+    log.warning("%s: %s", found.relative_path, found.error)

@@ -1,0 +1,89 @@
+"""Use cases shared by the command line and the desktop app."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from pathlib import Path
+
+import numpy as np
+
+from photo_tagger.core.backbone import classifier_weights, get_backbone_spec
+from photo_tagger.core.csv_io import ExportSummary, ImportSummary, export_rows, import_csv, write_csv
+from photo_tagger.core.indexer import IndexProgress, IndexSummary, backbone_key, index_library
+from photo_tagger.core.library import Library
+from photo_tagger.core.suggest import SuggestionModel, decode_vectors, load_suggestion_model
+from photo_tagger.core.tagging import TagCount, tag_counts
+
+__all__ = [
+    "IndexProgress",
+    "IndexSummary",
+    "Library",
+    "current_backbone_key",
+    "export_library_csv",
+    "import_library_csv",
+    "index",
+    "library_tag_counts",
+    "load_model",
+    "score_all_photos",
+]
+
+
+def index(library: Library, *, batch_size: int = 16, workers: int = 2) -> Generator[IndexProgress, None, IndexSummary]:
+    return index_library(library, batch_size=batch_size, workers=workers)
+
+
+def current_backbone_key(backbone_id: str | None = None) -> str:
+    return backbone_key(get_backbone_spec(backbone_id))
+
+
+def load_model(library: Library, backbone_id: str | None = None) -> SuggestionModel:
+    spec = get_backbone_spec(backbone_id)
+    with library.connect() as catalogue:
+        return load_suggestion_model(catalogue, current_backbone_key(backbone_id), classifier_weights(spec))
+
+
+def score_all_photos(library: Library) -> dict[int, dict[str, float]]:
+    """photo id -> tag -> probability from the current model, for every embedded photo."""
+    model = load_model(library)
+    with library.connect() as catalogue:
+        rows = catalogue.query(
+            "SELECT photo_id, vector FROM embeddings WHERE backbone = ? ORDER BY photo_id",
+            (model.backbone_key,),
+        )
+    if not rows:
+        return {}
+    ids = [row[0] for row in rows]
+    embeddings = decode_vectors([row[1] for row in rows], model.head.embedding_dim)
+    result: dict[int, dict[str, float]] = {}
+    names = model.head.tag_names
+    for start in range(0, len(ids), 4096):
+        block = model.score(embeddings[start : start + 4096])
+        for photo_id, row in zip(ids[start : start + 4096], block, strict=True):
+            result[photo_id] = {n: float(s) for n, s in zip(names, row.tolist(), strict=True) if not np.isnan(s)}
+    return result
+
+
+def export_library_csv(
+    library: Library, out: Path, *, scores: bool = False, confirmed_only: bool = False
+) -> ExportSummary:
+    score_map = score_all_photos(library) if scores else None
+    with library.connect() as catalogue:
+        score_tags = [name for (name,) in catalogue.query("SELECT name FROM tags ORDER BY name COLLATE NOCASE")]
+        rows = export_rows(
+            catalogue,
+            scores=score_map,
+            score_tags=score_tags if scores else (),
+            confirmed_only=confirmed_only,
+        )
+    write_csv(rows, out)
+    return ExportSummary(out, len(rows) - 1, len(score_tags))
+
+
+def import_library_csv(library: Library, source: Path) -> ImportSummary:
+    with library.connect() as catalogue:
+        return import_csv(catalogue, library.root, source)
+
+
+def library_tag_counts(library: Library) -> list[TagCount]:
+    with library.connect() as catalogue:
+        return tag_counts(catalogue)

@@ -1,0 +1,149 @@
+"""From stored embeddings to tag suggestions: classifier logits -> taxonomy prior -> head.
+
+Suggestions are materialised in `photo_tags` (state 'suggested') for every tag whose
+score reaches `SUGGESTION_FLOOR`, so filters run in SQL and a threshold change in the tag
+manager takes effect without re-scoring. Rows the user set are never overwritten; only
+their score is refreshed.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.head import HeadFormatError, TagHead
+from photo_tagger.core.taxonomy import Taxonomy, load_default_taxonomy
+
+log = logging.getLogger(__name__)
+
+# Below this a score is noise: not stored, never shown. Thresholds are clamped above it.
+SUGGESTION_FLOOR = 0.05
+
+
+def encode_vector(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, np.float16).tobytes()
+
+
+def decode_vectors(blobs: Sequence[bytes], dim: int) -> np.ndarray:
+    if not blobs:
+        return np.zeros((0, dim), np.float32)
+    return np.frombuffer(b"".join(blobs), np.float16).reshape(len(blobs), dim).astype(np.float32)
+
+
+@dataclass
+class SuggestionModel:
+    backbone_key: str
+    classifier_weight: np.ndarray  # (num_classes, dim)
+    classifier_bias: np.ndarray
+    taxonomy: Taxonomy
+    head: TagHead
+    tag_ids: list[int]  # catalogue ids, aligned with head.tag_names
+    head_id: int | None  # None = the untrained prior
+
+    def prior_probabilities(self, embeddings: np.ndarray) -> np.ndarray:
+        """(n, n_head_tags) taxonomy prior; NaN for tags the taxonomy cannot see."""
+        logits = embeddings @ self.classifier_weight.T + self.classifier_bias
+        by_taxonomy = self.taxonomy.prior_probabilities(logits)
+        column = {name.casefold(): i for i, name in enumerate(self.taxonomy.names())}
+        prior = np.full((len(embeddings), len(self.head.tag_names)), np.nan, np.float32)
+        for j, name in enumerate(self.head.tag_names):
+            i = column.get(name.casefold())
+            if i is not None:
+                prior[:, j] = by_taxonomy[:, i]
+        return prior
+
+    def score(self, embeddings: np.ndarray) -> np.ndarray:
+        """(n, n_head_tags) probabilities; NaN where a tag has no model yet."""
+        embeddings = np.asarray(embeddings, np.float32)
+        return self.head.predict_proba(embeddings, self.prior_probabilities(embeddings))
+
+
+def load_suggestion_model(
+    catalogue: Catalogue,
+    backbone_key: str,
+    classifier: tuple[np.ndarray, np.ndarray],
+    taxonomy: Taxonomy | None = None,
+) -> SuggestionModel:
+    """The active head for this backbone, or the taxonomy prior if none was trained (or
+    the stored one is unreadable: then say so and fall back)."""
+    taxonomy = taxonomy or load_default_taxonomy()
+    weight, bias = classifier
+    tag_rows = catalogue.query("SELECT id, name FROM tags ORDER BY id")
+    id_by_name = {row["name"].casefold(): row["id"] for row in tag_rows}
+    row = catalogue.query(
+        "SELECT id, weights FROM heads WHERE active = 1 AND backbone = ? ORDER BY id DESC LIMIT 1",
+        (backbone_key,),
+    )
+    if row:
+        try:
+            head = TagHead.from_bytes(row[0]["weights"])
+            if head.embedding_dim != weight.shape[1]:
+                raise HeadFormatError(
+                    f"head is for {head.embedding_dim}-d embeddings, backbone gives {weight.shape[1]}"
+                )
+            kept = [i for i, name in enumerate(head.tag_names) if name.casefold() in id_by_name]
+            head = _subset(head, kept)
+            tag_ids = [id_by_name[name.casefold()] for name in head.tag_names]
+            return SuggestionModel(backbone_key, weight, bias, taxonomy, head, tag_ids, row[0]["id"])
+        except HeadFormatError as exc:
+            log.warning("%s: stored head %s refused (%s); using the taxonomy prior",
+                        catalogue.path, row[0]["id"], exc)
+    names = [row["name"] for row in tag_rows]
+    known = {tag.name.casefold() for tag in taxonomy.tags if tag.imagenet}
+    has_prior = np.array([name.casefold() in known for name in names], bool)
+    head = TagHead.from_prior(names, has_prior, weight.shape[1], backbone_key)
+    return SuggestionModel(backbone_key, weight, bias, taxonomy, head,
+                           [row["id"] for row in tag_rows], None)
+
+
+def _subset(head: TagHead, keep: list[int]) -> TagHead:
+    if len(keep) == len(head.tag_names):
+        return head
+    out = TagHead([head.tag_names[i] for i in keep], head.embedding_dim, head.backbone)
+    for name in ("coef_", "prior_coef_", "intercept_", "thresholds_", "has_model_"):
+        setattr(out, name, getattr(head, name)[keep])
+    return out
+
+
+def write_suggestions(
+    conn: sqlite3.Connection, photo_ids: Sequence[int], scores: np.ndarray, tag_ids: Sequence[int]
+) -> None:
+    """Replace the model's suggestions for `photo_ids` (call inside a transaction)."""
+    now = time.time()
+    tag_ids = list(tag_ids)
+    for photo_id, row in zip(photo_ids, scores, strict=True):
+        conn.execute("DELETE FROM photo_tags WHERE photo_id = ? AND state = 'suggested'", (photo_id,))
+        user_rows = {
+            tag_id
+            for (tag_id,) in conn.execute(
+                "SELECT tag_id FROM photo_tags WHERE photo_id = ?", (photo_id,)
+            )
+        }
+        for tag_id, score in zip(tag_ids, row.tolist(), strict=True):
+            if score != score:  # NaN: no model for this tag
+                continue
+            if tag_id in user_rows:
+                conn.execute(
+                    "UPDATE photo_tags SET score = ? WHERE photo_id = ? AND tag_id = ?",
+                    (score, photo_id, tag_id),
+                )
+            elif score >= SUGGESTION_FLOOR:
+                conn.execute(
+                    "INSERT INTO photo_tags(photo_id, tag_id, state, score, source, updated_at)"
+                    " VALUES (?, ?, 'suggested', ?, 'model', ?)",
+                    (photo_id, tag_id, score, now),
+                )
+
+
+def apply_model_thresholds(conn: sqlite3.Connection, model: SuggestionModel) -> None:
+    for tag_id, threshold in zip(model.tag_ids, model.head.thresholds_.tolist(), strict=True):
+        conn.execute(
+            "UPDATE tags SET model_threshold = ? WHERE id = ?",
+            (float(min(max(threshold, SUGGESTION_FLOOR), 0.99)), tag_id),
+        )

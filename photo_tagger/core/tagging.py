@@ -1,0 +1,210 @@
+"""What the user says about tags: confirm, reject, add, remove, and what that adds up to.
+
+Every function here writes in one transaction and returns what it replaced, so the GUI
+can undo it exactly (`restore_states`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.errors import UserError
+from photo_tagger.core.taxonomy import validate_tag_name
+
+USER_STATES = ("confirmed", "rejected")
+# A suggestion counts as a tag when its score reaches the tag's threshold: the user's
+# override from the tag manager, else the one the head learned.
+EFFECTIVE_THRESHOLD_SQL = "COALESCE(t.threshold, t.model_threshold)"
+
+
+@dataclass(frozen=True)
+class TagState:
+    """One (photo, tag) row as it was; `state` None means there was no row."""
+
+    photo_id: int
+    tag_id: int
+    state: str | None
+    score: float | None
+    source: str | None
+
+
+@dataclass(frozen=True)
+class TagCount:
+    name: str
+    confirmed: int
+    suggested: int  # unreviewed suggestions at or above the threshold
+    rejected: int
+
+
+def ensure_tag(catalogue: Catalogue, name: str, origin: str = "user") -> int:
+    """The id of tag `name` (case-insensitive), created if new. Refuses bad names."""
+    try:
+        clean = validate_tag_name(name)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    existing = catalogue.scalar("SELECT id FROM tags WHERE name = ?", (clean,))
+    if existing is not None:
+        return int(existing)
+    with catalogue.transaction() as conn:
+        cur = conn.execute(
+            "INSERT INTO tags(name, origin, created_at) VALUES (?, ?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET name = name RETURNING id",
+            (clean, origin, time.time()),
+        )
+        return int(cur.fetchone()[0])
+
+
+def tag_id_by_name(catalogue: Catalogue, name: str) -> int | None:
+    value = catalogue.scalar("SELECT id FROM tags WHERE name = ?", (name.strip(),))
+    return None if value is None else int(value)
+
+
+def snapshot(catalogue: Catalogue, photo_ids: Iterable[int], tag_ids: Iterable[int]) -> list[TagState]:
+    states = []
+    for photo_id in photo_ids:
+        for tag_id in tag_ids:
+            row = catalogue.query(
+                "SELECT state, score, source FROM photo_tags WHERE photo_id = ? AND tag_id = ?",
+                (photo_id, tag_id),
+            )
+            if row:
+                states.append(TagState(photo_id, tag_id, row[0][0], row[0][1], row[0][2]))
+            else:
+                states.append(TagState(photo_id, tag_id, None, None, None))
+    return states
+
+
+def set_state(
+    catalogue: Catalogue,
+    photo_ids: Sequence[int],
+    tag_id: int,
+    state: str | None,
+    source: str = "user",
+) -> list[TagState]:
+    """Confirm or reject `tag_id` on every photo, or (state None) drop the user's opinion
+    (a model suggestion comes back at the next scoring). Returns the previous rows."""
+    if state is not None and state not in USER_STATES:
+        raise ValueError(f"state must be one of {USER_STATES} or None, not {state!r}")
+    with catalogue.transaction() as conn:
+        before = snapshot(catalogue, photo_ids, [tag_id])
+        now = time.time()
+        for photo_id in photo_ids:
+            if state is None:
+                conn.execute(
+                    "UPDATE photo_tags SET state = 'suggested', source = 'model', updated_at = ?"
+                    " WHERE photo_id = ? AND tag_id = ? AND score IS NOT NULL",
+                    (now, photo_id, tag_id),
+                )
+                conn.execute(
+                    "DELETE FROM photo_tags WHERE photo_id = ? AND tag_id = ? AND score IS NULL",
+                    (photo_id, tag_id),
+                )
+                continue
+            conn.execute(
+                "INSERT INTO photo_tags(photo_id, tag_id, state, source, updated_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT(photo_id, tag_id) DO UPDATE SET"
+                " state = excluded.state, source = excluded.source, updated_at = excluded.updated_at",
+                (photo_id, tag_id, state, source, now),
+            )
+    return before
+
+
+def restore_states(catalogue: Catalogue, states: Sequence[TagState]) -> None:
+    """Put rows back exactly as `snapshot` saw them (undo)."""
+    now = time.time()
+    with catalogue.transaction() as conn:
+        for s in states:
+            if s.state is None:
+                conn.execute(
+                    "DELETE FROM photo_tags WHERE photo_id = ? AND tag_id = ?", (s.photo_id, s.tag_id)
+                )
+            else:
+                conn.execute(
+                    "INSERT OR REPLACE INTO photo_tags(photo_id, tag_id, state, score, source,"
+                    " updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (s.photo_id, s.tag_id, s.state, s.score, s.source, now),
+                )
+
+
+def accept_suggestions(catalogue: Catalogue, photo_ids: Sequence[int]) -> list[TagState]:
+    """Confirm every suggestion at or above its threshold on these photos."""
+    with catalogue.transaction() as conn:
+        before: list[TagState] = []
+        for photo_id in photo_ids:
+            rows = catalogue.query(
+                "SELECT pt.tag_id, pt.score, pt.source FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id"
+                f" WHERE pt.photo_id = ? AND pt.state = 'suggested' AND pt.score >= {EFFECTIVE_THRESHOLD_SQL}",
+                (photo_id,),
+            )
+            for tag_id, score, source in rows:
+                before.append(TagState(photo_id, tag_id, "suggested", score, source))
+            conn.execute(
+                "UPDATE photo_tags SET state = 'confirmed', source = 'user', updated_at = ?"
+                " WHERE photo_id = ? AND tag_id IN (SELECT pt.tag_id FROM photo_tags pt"
+                " JOIN tags t ON t.id = pt.tag_id WHERE pt.photo_id = ? AND pt.state = 'suggested'"
+                f" AND pt.score >= {EFFECTIVE_THRESHOLD_SQL})",
+                (time.time(), photo_id, photo_id),
+            )
+            conn.execute("UPDATE photos SET reviewed_at = ? WHERE id = ?", (time.time(), photo_id))
+    return before
+
+
+def replace_confirmed_tags(
+    catalogue: Catalogue, photo_id: int, tag_ids: Iterable[int], source: str = "import"
+) -> None:
+    """Make `tag_ids` this photo's confirmed truth: every other tag the photo has an
+    opinion on (suggested or confirmed) becomes rejected."""
+    wanted = set(tag_ids)
+    now = time.time()
+    with catalogue.transaction() as conn:
+        for (tag_id,) in conn.execute(
+            "SELECT tag_id FROM photo_tags WHERE photo_id = ? AND state != 'rejected'", (photo_id,)
+        ).fetchall():
+            if tag_id not in wanted:
+                conn.execute(
+                    "UPDATE photo_tags SET state = 'rejected', source = ?, updated_at = ?"
+                    " WHERE photo_id = ? AND tag_id = ?",
+                    (source, now, photo_id, tag_id),
+                )
+        for tag_id in wanted:
+            conn.execute(
+                "INSERT INTO photo_tags(photo_id, tag_id, state, source, updated_at)"
+                " VALUES (?, ?, 'confirmed', ?, ?) ON CONFLICT(photo_id, tag_id) DO UPDATE SET"
+                " state = 'confirmed', source = excluded.source, updated_at = excluded.updated_at",
+                (photo_id, tag_id, source, now),
+            )
+        conn.execute("UPDATE photos SET reviewed_at = ? WHERE id = ?", (now, photo_id))
+
+
+def effective_tags(catalogue: Catalogue) -> dict[int, tuple[list[str], list[str]]]:
+    """photo id -> (effective tags, confirmed tags), each sorted. Effective = confirmed,
+    plus unreviewed suggestions at or above their threshold (rejected never count)."""
+    result: dict[int, tuple[list[str], list[str]]] = {}
+    rows = catalogue.query(
+        "SELECT pt.photo_id, t.name, pt.state FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id"
+        f" WHERE pt.state = 'confirmed' OR (pt.state = 'suggested' AND pt.score >= {EFFECTIVE_THRESHOLD_SQL})"
+    )
+    for photo_id, name, state in rows:
+        tags, confirmed = result.setdefault(photo_id, ([], []))
+        tags.append(name)
+        if state == "confirmed":
+            confirmed.append(name)
+    for tags, confirmed in result.values():
+        tags.sort(key=str.casefold)
+        confirmed.sort(key=str.casefold)
+    return result
+
+
+def tag_counts(catalogue: Catalogue) -> list[TagCount]:
+    rows = catalogue.query(
+        "SELECT t.name,"
+        " count(CASE WHEN pt.state = 'confirmed' THEN 1 END),"
+        f" count(CASE WHEN pt.state = 'suggested' AND pt.score >= {EFFECTIVE_THRESHOLD_SQL} THEN 1 END),"
+        " count(CASE WHEN pt.state = 'rejected' THEN 1 END)"
+        " FROM tags t LEFT JOIN photo_tags pt ON pt.tag_id = t.id"
+        " GROUP BY t.id ORDER BY t.name COLLATE NOCASE"
+    )
+    return [TagCount(name, c, s, r) for name, c, s, r in rows]
