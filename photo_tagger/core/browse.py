@@ -1,0 +1,252 @@
+"""Read-only queries the photo grid and the tag panel need: which photos to show, in what
+order, what to draw in a cell, and what tags a selection has.
+
+Every function takes an open `Catalogue` and returns plain data. Id lists travel into
+SQLite as one JSON parameter (`json_each`), so a 20,000-photo selection is one query,
+not 20,000. "Effective" means as in `tagging`: confirmed, or an unreviewed suggestion at
+or above its tag's threshold.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL as THR
+
+# A suggestion this close to its threshold (either side) is "low confidence": the review
+# queue shows it, and the tag panel offers the ones just below the threshold as "maybe".
+REVIEW_BAND = 0.15
+SHOWS = ("all", "unreviewed", "review", "untagged", "missing", "errors")
+SORTS = ("name", "date", "confidence")
+TAG_MODES = ("all", "any")
+
+_EFFECTIVE = f"(pt.state = 'confirmed' OR (pt.state = 'suggested' AND pt.score >= {THR}))"
+_UNREVIEWED = f"(pt.state = 'suggested' AND pt.score >= {THR})"
+_IN_REVIEW_BAND = f"(pt.state = 'suggested' AND pt.score >= {THR} - {REVIEW_BAND} AND pt.score < {THR} + {REVIEW_BAND})"
+_IDS = "(SELECT value FROM json_each(?))"
+
+
+@dataclass(frozen=True)
+class BrowseFilter:
+    """What the grid shows. `tags` are names; `tag_mode` "all" needs every tag, "any" one."""
+
+    show: str = "all"
+    tags: tuple[str, ...] = ()
+    tag_mode: str = "all"
+    search: str = ""
+    sort: str = "name"
+
+    def __post_init__(self) -> None:
+        for value, allowed, what in ((self.show, SHOWS, "show"), (self.sort, SORTS, "sort"),
+                                     (self.tag_mode, TAG_MODES, "tag_mode")):
+            if value not in allowed:
+                raise ValueError(f"{what} must be one of {allowed}, not {value!r}")
+
+
+@dataclass(frozen=True)
+class PhotoInfo:
+    """What a grid cell and the preview show for one photo."""
+
+    id: int
+    path: str  # relative to the library root, '/'-separated
+    status: str  # pending, ok, error, missing
+    error: str | None
+    width: int | None
+    height: int | None
+    taken_at: str | None
+    size: int
+    mtime_ns: int
+    tags: tuple[str, ...] = ()  # effective tags, sorted
+    confirmed: frozenset[str] = frozenset()
+    unreviewed: int = 0  # suggestions at or above threshold the user has not answered
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class TagSummary:
+    """One tag across a selection of `selected` photos."""
+
+    tag_id: int
+    name: str
+    threshold: float
+    confirmed: int  # photos where the user confirmed it
+    rejected: int
+    suggested: int  # unreviewed suggestions at or above the threshold
+    maybe: int  # unreviewed suggestions just below the threshold (within REVIEW_BAND)
+    score: float  # highest unreviewed suggestion score in the selection (0 if none)
+    selected: int
+
+    @property
+    def partial(self) -> bool:
+        return 0 < self.confirmed < self.selected
+
+
+@dataclass
+class SelectionTags:
+    """The tag panel's content: suggestions by descending score, then "maybe" ones just
+    below their threshold, confirmed and rejected tags by name."""
+
+    selected: int
+    suggested: list[TagSummary] = field(default_factory=list)
+    maybe: list[TagSummary] = field(default_factory=list)
+    confirmed: list[TagSummary] = field(default_factory=list)
+    rejected: list[TagSummary] = field(default_factory=list)
+
+    @property
+    def candidates(self) -> list[TagSummary]:
+        """What the digit keys number: suggestions, then maybes."""
+        return self.suggested + self.maybe
+
+
+def _ids_param(ids: Iterable[int]) -> str:
+    return json.dumps([int(i) for i in ids])
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def photo_ids(catalogue: Catalogue, flt: BrowseFilter | None = None) -> list[int]:
+    """Ids of the photos `flt` selects, in its order. Missing files only under show=missing."""
+    flt = flt or BrowseFilter()
+    where: list[str] = []
+    params: list[object] = []
+    where.append({"missing": "p.status = 'missing'", "errors": "p.status = 'error'"}.get(
+        flt.show, "p.status != 'missing'"))
+    exists = "EXISTS (SELECT 1 FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.photo_id = p.id AND {})"
+    if flt.show == "unreviewed":
+        where.append(exists.format(_UNREVIEWED))
+    elif flt.show == "review":
+        where.append(exists.format(_IN_REVIEW_BAND))
+    elif flt.show == "untagged":
+        where.append("NOT " + exists.format(_EFFECTIVE))
+    names = [n.strip() for n in flt.tags if n.strip()]
+    if names and flt.tag_mode == "any":
+        where.append(exists.format(f"{_EFFECTIVE} AND t.name IN (SELECT value FROM json_each(?))"))
+        params.append(json.dumps(names))
+    else:
+        for name in names:
+            where.append(exists.format(f"{_EFFECTIVE} AND t.name = ?"))
+            params.append(name)
+    for word in flt.search.split():
+        where.append("(p.path LIKE ? ESCAPE '\\' OR " + exists.format(f"{_EFFECTIVE} AND t.name LIKE ? ESCAPE '\\'")
+                     + ")")
+        params += [_like(word), _like(word)]
+    order = {
+        "name": "p.path COLLATE NOCASE, p.id",
+        # EXIF date when the camera wrote one, else the file's modification time.
+        "date": "COALESCE(p.taken_at, strftime('%Y-%m-%dT%H:%M:%S', p.mtime_ns / 1e9, 'unixepoch')),"
+                " p.path COLLATE NOCASE",
+        "confidence": "(SELECT max(pt.score) FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id"
+                      f" WHERE pt.photo_id = p.id AND {_UNREVIEWED}) DESC NULLS LAST, p.path COLLATE NOCASE",
+    }[flt.sort]
+    sql = f"SELECT p.id FROM photos p WHERE {' AND '.join(where)} ORDER BY {order}"
+    return [row[0] for row in catalogue.conn.execute(sql, params)]
+
+
+def photo_infos(catalogue: Catalogue, ids: Sequence[int]) -> dict[int, PhotoInfo]:
+    """id -> PhotoInfo for the ids that exist (one query for the photos, one for tags)."""
+    param = _ids_param(ids)
+    tags: dict[int, list[tuple[str, bool]]] = {}
+    unreviewed: dict[int, int] = {}
+    for photo_id, name, state in catalogue.conn.execute(
+        "SELECT pt.photo_id, t.name, pt.state FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id"
+        f" WHERE pt.photo_id IN {_IDS} AND {_EFFECTIVE}",
+        (param,),
+    ):
+        tags.setdefault(photo_id, []).append((name, state == "confirmed"))
+        if state == "suggested":
+            unreviewed[photo_id] = unreviewed.get(photo_id, 0) + 1
+    result = {}
+    for row in catalogue.conn.execute(
+        "SELECT id, path, status, error, width, height, taken_at, size, mtime_ns FROM photos"
+        f" WHERE id IN {_IDS}",
+        (param,),
+    ):
+        own = sorted(tags.get(row[0], []), key=lambda item: item[0].casefold())
+        result[row[0]] = PhotoInfo(
+            *row,
+            tags=tuple(name for name, _ in own),
+            confirmed=frozenset(name for name, confirmed in own if confirmed),
+            unreviewed=unreviewed.get(row[0], 0),
+        )
+    return result
+
+
+def thumbnail_jpegs(catalogue: Catalogue, ids: Sequence[int]) -> dict[int, bytes]:
+    """id -> the stored JPEG thumbnail, for the ids that have one."""
+    return {
+        photo_id: bytes(jpeg)
+        for photo_id, jpeg in catalogue.conn.execute(
+            f"SELECT photo_id, jpeg FROM thumbnails WHERE photo_id IN {_IDS}", (_ids_param(ids),)
+        )
+    }
+
+
+def selection_tags(catalogue: Catalogue, ids: Sequence[int]) -> SelectionTags:
+    """Every tag the selected photos have an opinion on, counted over the selection."""
+    result = SelectionTags(len(set(ids)))
+    rows = catalogue.conn.execute(
+        f"SELECT t.id, t.name, {THR},"
+        " count(CASE WHEN pt.state = 'confirmed' THEN 1 END),"
+        " count(CASE WHEN pt.state = 'rejected' THEN 1 END),"
+        f" count(CASE WHEN {_UNREVIEWED} THEN 1 END),"
+        f" count(CASE WHEN pt.state = 'suggested' AND pt.score < {THR} AND pt.score >= {THR} - {REVIEW_BAND}"
+        " THEN 1 END),"
+        " coalesce(max(CASE WHEN pt.state = 'suggested' THEN pt.score END), 0)"
+        f" FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.photo_id IN {_IDS}"
+        " GROUP BY t.id",
+        (_ids_param(ids),),
+    ).fetchall()
+    for tag_id, name, threshold, confirmed, rejected, suggested, maybe, score in rows:
+        summary = TagSummary(tag_id, name, threshold, confirmed, rejected, suggested, maybe, score, result.selected)
+        if confirmed:
+            result.confirmed.append(summary)
+        if rejected:
+            result.rejected.append(summary)
+        if suggested:
+            result.suggested.append(summary)
+        elif maybe:
+            result.maybe.append(summary)
+    result.suggested.sort(key=lambda s: (-s.score, s.name.casefold()))
+    result.maybe.sort(key=lambda s: (-s.score, s.name.casefold()))
+    result.confirmed.sort(key=lambda s: s.name.casefold())
+    result.rejected.sort(key=lambda s: s.name.casefold())
+    return result
+
+
+def photos_with(
+    catalogue: Catalogue, ids: Sequence[int], tag_id: int, state: str, *, min_score: float | None = None
+) -> list[int]:
+    """The photos among `ids` whose row for `tag_id` is in `state` (and, for suggestions,
+    scores at least `min_score`): the photos a bulk accept / reject / remove acts on."""
+    sql = (f"SELECT pt.photo_id FROM photo_tags pt WHERE pt.photo_id IN {_IDS} AND pt.tag_id = ?"
+           " AND pt.state = ?")
+    params: list[object] = [_ids_param(ids), tag_id, state]
+    if min_score is not None:
+        sql += " AND pt.score >= ?"
+        params.append(min_score)
+    return [row[0] for row in catalogue.conn.execute(sql + " ORDER BY pt.photo_id", params)]
+
+
+def tag_names(catalogue: Catalogue) -> list[str]:
+    """Every tag name, sorted case-insensitively (the add-tag field's completions)."""
+    return [row[0] for row in catalogue.conn.execute("SELECT name FROM tags ORDER BY name COLLATE NOCASE")]
+
+
+def data_version(catalogue: Catalogue) -> int:
+    """Changes whenever another connection commits: a cheap "anything new?" poll."""
+    return int(catalogue.scalar("PRAGMA data_version"))
+
+
+def library_counts(catalogue: Catalogue) -> dict[str, int]:
+    """status -> photo count (pending, ok, error, missing)."""
+    return {status: count for status, count in catalogue.conn.execute(
+        "SELECT status, count(*) FROM photos GROUP BY status")}

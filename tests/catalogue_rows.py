@@ -1,0 +1,33 @@
+"""Synthetic catalogue rows for fast query tests (no decoding, no model)."""
+
+from __future__ import annotations
+
+import time
+
+from photo_tagger.core.catalogue import Catalogue
+
+
+def add_photo(catalogue: Catalogue, path: str, *, status: str = "ok", taken_at: str | None = None,
+              error: str | None = None) -> int:
+    with catalogue.transaction() as conn:
+        cur = conn.execute(
+            "INSERT INTO photos(path, size, mtime_ns, content_hash, status, error, taken_at, added_at)"
+            " VALUES (?, 1000, 0, ?, ?, ?, ?, ?)",
+            (path, path, status, error, taken_at, time.time()),
+        )
+        return int(cur.lastrowid or 0)
+
+
+def add_tag(catalogue: Catalogue, name: str, threshold: float = 0.5) -> int:
+    with catalogue.transaction() as conn:
+        cur = conn.execute("INSERT INTO tags(name, model_threshold, created_at) VALUES (?, ?, 0)", (name, threshold))
+        return int(cur.lastrowid or 0)
+
+
+def set_row(catalogue: Catalogue, photo_id: int, tag_id: int, state: str, score: float | None = None) -> None:
+    with catalogue.transaction() as conn:
+        conn.execute(
+            "INSERT OR REPLACE INTO photo_tags(photo_id, tag_id, state, score, source, updated_at)"
+            " VALUES (?, ?, ?, ?, 'model', 0)",
+            (photo_id, tag_id, state, score),
+        )

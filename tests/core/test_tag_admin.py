@@ -1,0 +1,80 @@
+"""Tag manager operations and their exact undo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from catalogue_rows import add_photo, add_tag, set_row
+
+from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.errors import UserError
+from photo_tagger.core.tag_admin import delete_tag, merge_tags, rename_tag, restore_snapshot, set_threshold
+
+
+@pytest.fixture
+def cat(tmp_path: Path):
+    with Catalogue(tmp_path / "c.sqlite") as catalogue:
+        one, two = add_photo(catalogue, "1.jpg"), add_photo(catalogue, "2.jpg")
+        kitty, cat_tag = add_tag(catalogue, "kitty"), add_tag(catalogue, "cat")
+        set_row(catalogue, one, kitty, "confirmed", 0.3)
+        set_row(catalogue, one, cat_tag, "suggested", 0.9)
+        set_row(catalogue, two, kitty, "rejected", 0.7)
+        yield catalogue
+
+
+def dump(cat: Catalogue) -> list[tuple]:
+    return [tuple(r) for r in cat.query(
+        "SELECT p.path, t.name, pt.state, pt.score, t.threshold FROM photo_tags pt JOIN photos p ON p.id = pt.photo_id"
+        " JOIN tags t ON t.id = pt.tag_id ORDER BY p.path, t.name")]
+
+
+def test_rename_keeps_the_photos_and_undo_restores_the_name(cat: Catalogue) -> None:
+    before = dump(cat)
+    snapshot = rename_tag(cat, "kitty", "Kitten")
+    assert ("1.jpg", "Kitten", "confirmed", 0.3, None) in dump(cat)
+    restore_snapshot(cat, snapshot)
+    assert dump(cat) == before
+
+
+def test_rename_refuses_bad_names_and_existing_names(cat: Catalogue) -> None:
+    for bad in ("", "   ", "x" * 101, "a;b", "line\nbreak"):
+        with pytest.raises(UserError):
+            rename_tag(cat, "kitty", bad)
+    with pytest.raises(UserError, match="merge"):
+        rename_tag(cat, "kitty", "CAT")
+    rename_tag(cat, "kitty", "KITTY")  # a case-only change is fine
+    with pytest.raises(UserError, match="no tag"):
+        rename_tag(cat, "nope", "x")
+
+
+def test_merge_keeps_the_strongest_opinion_per_photo_and_undoes(cat: Catalogue) -> None:
+    before = dump(cat)
+    snapshot = merge_tags(cat, ["kitty"], "cat")
+    assert dump(cat) == [("1.jpg", "cat", "confirmed", 0.3, None), ("2.jpg", "cat", "rejected", 0.7, None)]
+    assert cat.scalar("SELECT count(*) FROM tags WHERE name = 'kitty'") == 0
+    restore_snapshot(cat, snapshot)
+    assert dump(cat) == before
+
+
+def test_merge_needs_another_tag(cat: Catalogue) -> None:
+    with pytest.raises(UserError):
+        merge_tags(cat, ["cat"], "cat")
+
+
+def test_delete_and_undo(cat: Catalogue) -> None:
+    before = dump(cat)
+    snapshot = delete_tag(cat, "kitty")
+    assert all(row[1] != "kitty" for row in dump(cat))
+    restore_snapshot(cat, snapshot)
+    assert dump(cat) == before
+
+
+def test_threshold_is_checked_set_and_undone(cat: Catalogue) -> None:
+    with pytest.raises(UserError):
+        set_threshold(cat, "cat", 1.5)
+    snapshot = set_threshold(cat, "cat", 0.95)
+    assert cat.scalar("SELECT threshold FROM tags WHERE name = 'cat'") == 0.95
+    restore_snapshot(cat, snapshot)
+    assert cat.scalar("SELECT threshold FROM tags WHERE name = 'cat'") is None
+    assert len(dump(cat)) == 3
