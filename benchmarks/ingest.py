@@ -125,7 +125,7 @@ def our_pipeline(folder: Path, batch_size: int, workers: int) -> dict:
         shutil.rmtree(catalogue)
     out = subprocess.run(
         [sys.executable, "-c", PIPELINE_CHILD, str(folder), str(batch_size), str(workers)],
-        capture_output=True, text=True, check=True,
+        capture_output=True, text=True, check=True, cwd=folder,  # not the repo: see sys.path
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 

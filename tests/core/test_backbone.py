@@ -18,6 +18,7 @@ import torch
 from PIL import Image
 from skimage import data
 
+from photo_tagger.core import onnx_runtime as onnx_cache
 from photo_tagger.core.backbone import (
     BackboneSpec,
     Embedder,
@@ -176,12 +177,15 @@ def test_second_load_reuses_the_export_without_importing_torch(ort_embedder: Emb
         """
     )
     env = {**os.environ, "PHOTO_TAGGER_CACHE_DIR": str(cache_root)}
-    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    # cwd outside the repo: `python -c` puts cwd on sys.path, and the source tree's
+    # photo_tagger lacks the resources that only the installed package carries.
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, cwd=cache_root)
+    assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["onnxruntime", "False"]
     assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == mtimes
 
 
-def test_truncated_onnx_file_is_rebuilt(ort_embedder: Embedder, chelsea: np.ndarray, tmp_path: Path) -> None:
+def test_a_truncated_model_is_rebuilt_not_loaded(ort_embedder: Embedder, chelsea: np.ndarray, tmp_path: Path) -> None:
     good = backbone_cache_dir(ort_embedder.spec)
     copy = backbone_cache_dir(ort_embedder.spec, tmp_path)
     shutil.copytree(good, copy)
@@ -194,8 +198,38 @@ def test_truncated_onnx_file_is_rebuilt(ort_embedder: Embedder, chelsea: np.ndar
 
     assert warnings == [] and rebuilt.runtime == "onnxruntime"
     assert model.stat().st_size == (good / "model.onnx").stat().st_size
-    assert json.loads((copy / "meta.json").read_text())["weights_sha256"] == (ort_embedder.spec.weights_sha256())
+    assert json.loads((copy / "meta.json").read_text())["weights_sha256"] == ort_embedder.spec.weights_sha256()
     np.testing.assert_allclose(rebuilt.embed(chelsea)[0], ort_embedder.embed(chelsea)[0], atol=1e-5)
+
+
+def test_an_export_killed_before_sealing_is_not_trusted(ort_embedder: Embedder, tmp_path: Path) -> None:
+    good = backbone_cache_dir(ort_embedder.spec)
+    identity = json.loads((good / "meta.json").read_text())
+    identity.pop("files")
+    assert onnx_cache.read_meta(good, identity) is not None
+
+    killed = tmp_path / good.name  # model and classifier written, meta.json not yet
+    killed.mkdir()
+    for name in ("model.onnx", "classifier.npz"):
+        shutil.copy(good / name, killed / name)
+    assert onnx_cache.read_meta(killed, identity) is None
+
+
+def test_a_model_onnx_runtime_rejects_means_torch_and_one_warning(ort_embedder: Embedder, tmp_path: Path) -> None:
+    good = backbone_cache_dir(ort_embedder.spec)
+    identity = json.loads((good / "meta.json").read_text())
+    identity.pop("files")
+    folder = backbone_cache_dir(ort_embedder.spec, tmp_path)
+    folder.mkdir(parents=True)
+    shutil.copy(good / "classifier.npz", folder / "classifier.npz")
+    (folder / "model.onnx").write_bytes(b"not a protobuf at all")
+    onnx_cache.write_meta(folder, identity)  # sealed, so only ONNX Runtime can object
+
+    warnings: list[str] = []
+    embedder = load_embedder(cache_dir=tmp_path, warn=warnings.append)
+
+    assert embedder.runtime == "torch" and len(warnings) == 1
+    assert "model.onnx" in warnings[0]
 
 
 def test_without_onnx_runtime_torch_is_used_after_one_warning(
