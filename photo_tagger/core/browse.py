@@ -170,12 +170,13 @@ def photo_infos(catalogue: Catalogue, ids: Sequence[int]) -> dict[int, PhotoInfo
         f" WHERE id IN {_IDS}",
         (param,),
     ):
-        own = sorted(tags.get(row[0], []), key=lambda item: item[0].casefold())
-        result[row[0]] = PhotoInfo(
-            *row,
+        photo_id, path, status, error, width, height, taken_at, size, mtime_ns = row
+        own = sorted(tags.get(photo_id, []), key=lambda item: item[0].casefold())
+        result[photo_id] = PhotoInfo(
+            photo_id, path, status, error, width, height, taken_at, size, mtime_ns,
             tags=tuple(name for name, _ in own),
             confirmed=frozenset(name for name, confirmed in own if confirmed),
-            unreviewed=unreviewed.get(row[0], 0),
+            unreviewed=unreviewed.get(photo_id, 0),
         )
     return result
 
@@ -250,3 +251,28 @@ def library_counts(catalogue: Catalogue) -> dict[str, int]:
     """status -> photo count (pending, ok, error, missing)."""
     return {status: count for status, count in catalogue.conn.execute(
         "SELECT status, count(*) FROM photos GROUP BY status")}
+
+
+@dataclass(frozen=True)
+class TagRow:
+    """One line of the tag manager."""
+
+    name: str
+    confirmed: int
+    suggested: int  # unreviewed, at or above the threshold
+    rejected: int
+    threshold: float | None  # the user's override
+    model_threshold: float
+
+
+def tag_table(catalogue: Catalogue) -> list[TagRow]:
+    rows = catalogue.conn.execute(
+        "SELECT t.name,"
+        " count(CASE WHEN pt.state = 'confirmed' THEN 1 END),"
+        f" count(CASE WHEN {_UNREVIEWED} THEN 1 END),"
+        " count(CASE WHEN pt.state = 'rejected' THEN 1 END),"
+        " t.threshold, t.model_threshold"
+        " FROM tags t LEFT JOIN photo_tags pt ON pt.tag_id = t.id"
+        " GROUP BY t.id ORDER BY t.name COLLATE NOCASE"
+    )
+    return [TagRow(*row) for row in rows]

@@ -123,3 +123,12 @@ def test_thumbnails_and_data_version(cat: Catalogue, library: dict[str, int], tm
     with Catalogue(cat.path) as other:
         add_tag(other, "new")
     assert data_version(cat) != before
+
+
+def test_tag_table_counts_and_thresholds(cat: Catalogue, library: dict[str, int]) -> None:
+    from photo_tagger.core.browse import tag_table
+
+    rows = {row.name: row for row in tag_table(cat)}
+    assert (rows["cat"].suggested, rows["cat"].rejected) == (1, 1)
+    assert (rows["pet"].confirmed, rows["pet"].suggested) == (1, 0)
+    assert rows["dog"].threshold is None and rows["dog"].model_threshold == 0.5

@@ -1,0 +1,46 @@
+"""The thumbnail grid: a QListView in icon mode (virtualized: only visible cells are
+painted), uniform cell sizes so 20,000 rows lay out instantly."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QAbstractItemView, QListView, QStyleOptionViewItem, QWidget
+
+from photo_tagger.gui.thumb_delegate import ThumbDelegate
+
+
+class PhotoGridView(QListView):
+    accept_pressed = Signal()  # Enter / Return on the grid
+
+    def __init__(self, delegate: ThumbDelegate, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("grid")
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setMovement(QListView.Movement.Static)
+        self.setUniformItemSizes(True)
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(2000)
+        self.setSpacing(4)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setMouseTracking(True)
+        self.setAcceptDrops(False)  # a dropped folder goes to the main window
+        self.setItemDelegate(delegate)
+        self.delegate = delegate
+
+    def set_thumb_size(self, size: int) -> None:
+        self.delegate.thumb_size = size
+        self.verticalScrollBar().setSingleStep(size // 4)
+        hint = self.delegate.sizeHint(QStyleOptionViewItem(), QModelIndex())
+        self.setGridSize(QSize(hint.width() + 4, hint.height() + 4))
+        self.scheduleDelayedItemsLayout()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():
+            self.accept_pressed.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)

@@ -1,0 +1,109 @@
+"""Long jobs in the status bar: a label, a progress bar and a Cancel button driving one
+`GeneratorWorker` at a time (indexing, retraining)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
+
+from photo_tagger.gui.workers import GeneratorWorker, job_pool
+
+
+def describe_progress(progress: Any) -> tuple[str, int, int]:
+    """(text, done, total) for any progress object with phase/done/total/message fields."""
+    phase = getattr(progress, "phase", "")
+    done, total = int(getattr(progress, "done", 0) or 0), int(getattr(progress, "total", 0) or 0)
+    message = getattr(progress, "message", "") or ""
+    if phase == "scanning":
+        return (message or "Scanning\u2026", 0, 0)
+    if total:
+        text = f"{phase.capitalize() or 'Working'}: {done:,} of {total:,}"
+        errors = getattr(progress, "errors", 0)
+        rate = getattr(progress, "photos_per_s", 0.0)
+        if rate:
+            text += f"  \u00b7  {rate:.0f} photos/s"
+        if errors:
+            text += f"  \u00b7  {errors} errors"
+        return (text, done, total)
+    return (message or phase.capitalize() or "Working\u2026", 0, 0)
+
+
+class JobRunner(QObject):
+    """Runs one job at a time; `progress`, `finished(name, result)`, `failed(name, message)`."""
+
+    progress = Signal(object)
+    finished = Signal(str, object)
+    failed = Signal(str, str)
+    cancelled = Signal(str)
+
+    def __init__(self, status_bar: QStatusBar) -> None:
+        super().__init__(status_bar)
+        self.label = QLabel()
+        self.bar = QProgressBar()
+        self.bar.setFixedWidth(180)
+        self.bar.setTextVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancelJob")
+        self.cancel_button.clicked.connect(self.cancel)
+        for widget in (self.label, self.bar, self.cancel_button):
+            status_bar.addPermanentWidget(widget)
+            widget.hide()
+        self.worker: GeneratorWorker | None = None
+        self.name = ""
+
+    @property
+    def busy(self) -> bool:
+        return self.worker is not None
+
+    def start(self, name: str, make: Callable[[], Generator[Any, None, Any]]) -> bool:
+        if self.worker is not None:
+            return False
+        self.name = name
+        worker = self.worker = GeneratorWorker(make)
+        worker.signals.progress.connect(self._on_progress)
+        worker.signals.finished.connect(lambda result: self._end(worker, self.finished, result))
+        worker.signals.failed.connect(lambda message: self._end(worker, self.failed, message))
+        worker.signals.cancelled.connect(lambda: self._end(worker, self.cancelled, None))
+        self.label.setText(f"{name}\u2026")
+        self.bar.setRange(0, 0)
+        for widget in (self.label, self.bar, self.cancel_button):
+            widget.show()
+        self.cancel_button.setEnabled(True)
+        job_pool().start(worker)
+        return True
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self.cancel_button.setEnabled(False)
+            self.label.setText(f"Cancelling {self.name.lower()}\u2026")
+
+    def wait(self, timeout_s: float = 30.0) -> None:
+        """Cancel and wait for the job to stop (closing the window)."""
+        if self.worker is not None:
+            self.worker.cancel()
+            self.worker.done.wait(timeout_s)
+
+    def _on_progress(self, progress: Any) -> None:
+        if self.worker is None or self.worker.is_cancelled:
+            return
+        text, done, total = describe_progress(progress)
+        self.label.setText(text)
+        if total:
+            self.bar.setRange(0, total)
+            self.bar.setValue(done)
+        self.progress.emit(progress)
+
+    def _end(self, worker: GeneratorWorker, signal: Any, payload: Any) -> None:
+        if worker is not self.worker:
+            return
+        self.worker = None
+        for widget in (self.label, self.bar, self.cancel_button):
+            widget.hide()
+        if signal is self.cancelled:
+            signal.emit(self.name)
+        else:
+            signal.emit(self.name, payload)

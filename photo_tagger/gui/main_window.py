@@ -1,0 +1,472 @@
+"""The main window: grid, preview and tag panel; menus; opening a library; background
+indexing and retraining. It presents and dispatches: queries are `core.browse`, changes go
+through `LibrarySession` (undoable), long jobs through `JobRunner`."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence, QUndoGroup
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from photo_tagger.core import browse, service
+from photo_tagger.core.errors import UserError
+from photo_tagger.core.library import Library
+from photo_tagger.gui.filter_bar import FilterBar
+from photo_tagger.gui.grid_model import PhotoGridModel
+from photo_tagger.gui.grid_view import PhotoGridView
+from photo_tagger.gui.jobs import JobRunner
+from photo_tagger.gui.preview import PreviewPane
+from photo_tagger.gui.session import LibrarySession
+from photo_tagger.gui.shortcuts import ShortcutSheet
+from photo_tagger.gui.tag_manager import TagManager
+from photo_tagger.gui.tag_panel import TagPanel
+from photo_tagger.gui.thumb_delegate import ThumbDelegate
+from photo_tagger.gui.thumbnails import ThumbnailCache
+from photo_tagger.gui.workers import CallWorker, job_pool
+
+log = logging.getLogger(__name__)
+MAX_RECENT = 8
+POLL_MS = 400  # at most this often, re-read the catalogue while a job writes to it
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or QSettings()
+        self.session: LibrarySession | None = None
+        self.thumbs: ThumbnailCache | None = None
+        self._workers: set[CallWorker] = set()
+        self._data_version = -1
+        self.setWindowTitle("photo-tagger")
+        self.setAcceptDrops(True)
+        self.undo_group = QUndoGroup(self)
+        self.model = PhotoGridModel(parent=self)
+        self.delegate = ThumbDelegate(_NullCache())  # type: ignore[arg-type]
+        self.grid = PhotoGridView(self.delegate)
+        self.grid.setModel(self.model)
+        self.filter_bar = FilterBar()
+        self.preview = PreviewPane()
+        self.panel = TagPanel()
+        self.jobs = JobRunner(self.statusBar())
+        self._build_layout()
+        self._build_menus()
+        self._connect()
+        self._poll = QTimer(self, singleShot=True, interval=POLL_MS)
+        self._poll.timeout.connect(self.poll_catalogue)
+        self._folder_check = QTimer(self, interval=3000)
+        self._folder_check.timeout.connect(self.check_folder)
+        self._restore_settings()
+
+    # -- building ---------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        self.welcome = QLabel("Open a folder of photos to start:\n"
+                              "File \u203a Open Folder (Ctrl+O), or drop a folder here.")
+        self.welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.welcome.setObjectName("welcome")
+        self.banner = QLabel()
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.welcome)
+        self.stack.addWidget(self.grid)
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.filter_bar)
+        column.addWidget(self.banner)
+        column.addWidget(self.stack, 1)
+        self.side = QSplitter(Qt.Orientation.Vertical)
+        self.side.addWidget(self.preview)
+        self.side.addWidget(self.panel)
+        self.side.setSizes([320, 420])
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.side)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([900, 380])
+        self.setCentralWidget(self.splitter)
+        self.grid.set_thumb_size(self.filter_bar.zoom.value())
+
+    def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None, name: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcuts(shortcut if isinstance(shortcut, list) else [QKeySequence(shortcut)])
+        action.triggered.connect(slot)
+        action.setObjectName(name or text)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "&Open Folder\u2026", self.choose_folder, QKeySequence.StandardKey.Open, "open")
+        self.recent_menu = file.addMenu("Open &Recent")
+        self._action(file, "&Export CSV\u2026", lambda: self.export_csv(), "Ctrl+E", "export")
+        self._action(file, "Re-&index", self.start_indexing, "Ctrl+R", "reindex")
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit, "quit")
+        edit = bar.addMenu("&Edit")
+        undo = self.undo_group.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.undo_group.createRedoAction(self, "&Redo")
+        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        undo.setObjectName("undo")
+        redo.setObjectName("redo")
+        edit.addActions([undo, redo])
+        edit.addSeparator()
+        self._action(edit, "&Find", lambda: self.filter_bar.search.setFocus(), QKeySequence.StandardKey.Find, "find")
+        self._action(edit, "Refresh", self.refresh, "F5", "refresh")
+        review = bar.addMenu("&Review")
+        self._action(review, "&Accept all suggestions", self.accept_all, "A", "acceptAll")
+        self._action(review, "&Reject first suggestion", lambda: self.reject_nth(1), "R", "reject")
+        self._action(review, "Add a &tag\u2026", self.panel.focus_add_field, "T", "addTag")
+        numbers = review.addMenu("Accept suggestion &N")
+        for n in range(1, 10):
+            self._action(numbers, f"Suggestion {n}", lambda _=False, n=n: self.accept_nth(n), str(n), f"accept{n}")
+        review.addSeparator()
+        self._action(review, "Show the review &queue", lambda: self.filter_bar.set_show("review"), None, "queue")
+        tags = bar.addMenu("&Tags")
+        self._action(tags, "Tag &manager\u2026", self.open_tag_manager, "Ctrl+Shift+T", "tagManager")
+        self._action(tags, "&Retrain suggestions", self.retrain, None, "retrain")
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents,
+                     "shortcuts")
+        self._update_recent_menu()
+
+    def _connect(self) -> None:
+        self.grid.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.grid.selectionModel().currentChanged.connect(self._selection_changed)
+        self.grid.accept_pressed.connect(self.accept_all)
+        self.filter_bar.changed.connect(lambda _f: self.refresh())
+        self.filter_bar.zoom_changed.connect(self.grid.set_thumb_size)
+        self.panel.accept_requested.connect(lambda tag: self._with_session("accept", tag))
+        self.panel.reject_requested.connect(lambda tag: self._with_session("reject", tag))
+        self.panel.remove_requested.connect(lambda tag: self._with_session("remove", tag))
+        self.panel.unreject_requested.connect(lambda tag: self._with_session("unreject", tag))
+        self.panel.add_requested.connect(lambda name: self._with_session("confirm_on_all", name))
+        self.jobs.progress.connect(lambda _p: self._poll.isActive() or self._poll.start())
+        self.jobs.finished.connect(self._job_finished)
+        self.jobs.failed.connect(lambda name, message: self.show_error(f"{name} stopped: {message}"))
+        self.jobs.cancelled.connect(lambda name: self.statusBar().showMessage(
+            f"{name} cancelled; finished work is saved.", 5000))
+
+    # -- opening a library --------------------------------------------------------------
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of photos", str(Path.home()))
+        if folder:
+            self.open_library(Path(folder))
+
+    def open_library(self, path: Path) -> bool:
+        try:
+            library = Library.open(path)
+        except UserError as exc:
+            self.show_error(f"Cannot open {path}: {exc}", modal_box=True)
+            return False
+        self.close_library()
+        self.session = LibrarySession(library, self)
+        self.session.photos_changed.connect(self._photos_changed)
+        self.session.tags_changed.connect(self._tags_changed)
+        self.session.error.connect(self.show_error)
+        self.undo_group.addStack(self.session.undo_stack)
+        self.undo_group.setActiveStack(self.session.undo_stack)
+        self.thumbs = ThumbnailCache(library, parent=self)
+        self.thumbs.ready.connect(self._thumbnail_ready)
+        self.delegate.cache = self.thumbs
+        self.model.set_catalogue(self.session.catalogue)
+        self.stack.setCurrentWidget(self.grid)
+        self.banner.hide()
+        self.setWindowTitle(f"{library.root.name} \u2014 photo-tagger")
+        self._remember_recent(library.root)
+        self._update_tag_names()
+        self.refresh()
+        if self.model.rowCount():
+            self.grid.setCurrentIndex(self.model.index(0))
+        self.grid.setFocus()
+        self._folder_check.start()
+        self.start_indexing()
+        return True
+
+    def close_library(self) -> None:
+        self.jobs.wait()
+        self._folder_check.stop()
+        if self.session is not None:
+            self.undo_group.removeStack(self.session.undo_stack)
+            self.session.close()
+            self.session.deleteLater()
+            self.session = None
+        self.model.set_catalogue(None)
+        self.delegate.cache = _NullCache()  # type: ignore[assignment]
+        self.thumbs = None
+
+    def start_indexing(self) -> None:
+        if self.session is None or self.jobs.busy:
+            return
+        library = self.session.library
+        self.jobs.start("Indexing", lambda: service.index(library))
+
+    def check_folder(self) -> None:
+        """A folder that vanishes (unplugged drive, deleted) gets a clear message."""
+        if self.session is None:
+            return
+        root = self.session.library.root
+        if root.is_dir():
+            if self.banner.isVisible():
+                self.banner.hide()
+                self.start_indexing()
+            return
+        if not self.banner.isVisible():
+            self.jobs.cancel()
+            self.banner.setText(f"The folder {root} is no longer available (unplugged or deleted?). "
+                                "Reconnect it to go on; nothing has been lost.")
+            self.banner.show()
+
+    # -- refreshing ----------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Re-run the filter; keep the current photo and the selection where they still show."""
+        if self.session is None:
+            return
+        selected = self.selected_ids()
+        current = self.current_id()
+        ids = browse.photo_ids(self.session.catalogue, self.filter_bar.current())
+        self._data_version = browse.data_version(self.session.catalogue)
+        if self.model.set_ids(ids):
+            self._restore_selection(selected, current)
+        else:
+            self.model.invalidate()
+        self._update_panel()
+        self.statusBar().showMessage(f"{len(ids):,} photos", 3000)
+
+    def poll_catalogue(self) -> None:
+        """Called (throttled) while a job writes: refresh only if something was committed."""
+        if self.session is None:
+            return
+        if browse.data_version(self.session.catalogue) != self._data_version:
+            if self.thumbs is not None:
+                self.thumbs.forget_absent()
+            self.refresh()
+
+    def _restore_selection(self, selected: list[int], current: int | None) -> None:
+        model, selection = self.model, self.grid.selectionModel()
+        rows = [r for r in (model.row_of(i) for i in selected) if r is not None]
+        for row in rows:
+            selection.select(model.index(row), QItemSelectionModel.SelectionFlag.Select)
+        row = model.row_of(current) if current is not None else None
+        if row is not None:
+            selection.setCurrentIndex(model.index(row), QItemSelectionModel.SelectionFlag.NoUpdate)
+
+    def _thumbnail_ready(self, photo_id: int) -> None:
+        self.model.photo_changed(photo_id)
+        if photo_id == self.current_id() and self.preview.picture.pixmap is None:
+            self._update_preview()
+
+    def _photos_changed(self, ids: list[int]) -> None:
+        self.model.invalidate(ids)
+        self._update_panel()
+        self._update_tag_names()
+
+    def _tags_changed(self) -> None:
+        self._update_tag_names()
+        self.refresh()
+
+    def _update_tag_names(self) -> None:
+        if self.session is not None:
+            names = browse.tag_names(self.session.catalogue)
+            self.panel.set_tag_names(names)
+            self.filter_bar.set_tag_names(names)
+
+    # -- selection -> preview and tag panel -------------------------------------------------
+    def selected_ids(self) -> list[int]:
+        rows = sorted(index.row() for index in self.grid.selectionModel().selectedIndexes())
+        return [self.model.photo_id(row) for row in rows if row < self.model.rowCount()]
+
+    def current_id(self) -> int | None:
+        index = self.grid.currentIndex()
+        return self.model.photo_id(index.row()) if index.isValid() else None
+
+    def target_ids(self) -> list[int]:
+        """What an action acts on: the selection, else the current photo."""
+        ids = self.selected_ids()
+        current = self.current_id()
+        return ids or ([current] if current is not None else [])
+
+    def _selection_changed(self, *_args: Any) -> None:
+        self._update_preview()
+        self._update_panel()
+
+    def _update_preview(self) -> None:
+        index = self.grid.currentIndex()
+        if self.session is None or not index.isValid():
+            self.preview.show_photo(None, None, None)
+            return
+        info = self.model.info(index.row())
+        pixmap = self.thumbs.pixmap(info.id) if self.thumbs is not None and info is not None else None
+        self.preview.show_photo(self.session.library.root, info, pixmap)
+
+    def _update_panel(self) -> None:
+        ids = self.target_ids()
+        if self.session is None or not ids:
+            self.panel.show_tags("No photo selected", None)
+            return
+        tags = browse.selection_tags(self.session.catalogue, ids)
+        if len(ids) == 1:
+            info = self.model.info(self.model.row_of(ids[0]) or 0)
+            title = info.name if info is not None else "1 photo"
+        else:
+            title = f"{len(ids):,} photos selected"
+        self.panel.show_tags(title, tags)
+
+    # -- tag actions -------------------------------------------------------------------
+    def _with_session(self, method: str, argument: Any) -> None:
+        if self.session is not None:
+            getattr(self.session, method)(self.target_ids(), argument)
+
+    def accept_all(self) -> None:
+        if self.session is not None:
+            self.session.accept_all(self.target_ids())
+
+    def accept_nth(self, n: int) -> None:
+        candidates = self.panel.tags.candidates if self.panel.tags is not None else []
+        if 0 < n <= len(candidates):
+            self._with_session("accept", candidates[n - 1])
+
+    def reject_nth(self, n: int) -> None:
+        candidates = self.panel.tags.candidates if self.panel.tags is not None else []
+        if 0 < n <= len(candidates):
+            self._with_session("reject", candidates[n - 1])
+
+    def show_error(self, message: str, modal_box: bool = False) -> None:
+        """A user error: the status bar, and a box that does not block (never a traceback)."""
+        self.statusBar().showMessage(message, 8000)
+        if modal_box or not self.panel.isVisible():
+            box = QMessageBox(QMessageBox.Icon.Warning, "photo-tagger", message, QMessageBox.StandardButton.Ok, self)
+            box.setObjectName("errorBox")
+            box.open()
+        else:
+            self.panel.show_message(message)
+
+    # -- menus ---------------------------------------------------------------------------
+    def export_csv(self, out: Path | None = None) -> None:
+        if self.session is None:
+            self.show_error("Open a folder first.", modal_box=True)
+            return
+        if out is None:
+            name, _ = QFileDialog.getSaveFileName(self, "Export tags as CSV", str(Path.home() / "tags.csv"),
+                                                  "CSV files (*.csv)")
+            if not name:
+                return
+            out = Path(name)
+        library = self.session.library
+        self._run_call(lambda: service.export_library_csv(library, out),
+                       lambda result: self.statusBar().showMessage(f"Wrote {result.photos:,} photos to {result.path}",
+                                                                   8000))
+
+    def _run_call(self, fn: Any, done: Any) -> CallWorker:
+        worker = CallWorker(fn)
+        self._workers.add(worker)
+        worker.signals.finished.connect(lambda result: (self._workers.discard(worker), done(result)))
+        worker.signals.failed.connect(lambda message: (self._workers.discard(worker), self.show_error(message, True)))
+        job_pool().start(worker)
+        return worker
+
+    def retrain(self) -> None:
+        train = getattr(service, "train", None)
+        if self.session is None:
+            self.show_error("Open a folder first.", modal_box=True)
+        elif train is None:
+            box = QMessageBox(QMessageBox.Icon.Information, "Retrain", "Retraining arrives with the next update.",
+                              QMessageBox.StandardButton.Ok, self)
+            box.setObjectName("retrainBox")
+            box.open()
+        elif self.jobs.busy:
+            self.show_error(f"{self.jobs.name} is running; retrain when it has finished.")
+        else:
+            library = self.session.library
+            self.jobs.start("Retraining", lambda: train(library))
+
+    def _job_finished(self, name: str, result: Any) -> None:
+        if name == "Retraining":
+            self.refresh()
+        else:
+            self.poll_catalogue()
+        summary = getattr(result, "photos", None)
+        self.statusBar().showMessage(f"{name} done" + (f": {summary:,} photos" if isinstance(summary, int) else ""),
+                                     6000)
+
+    def open_tag_manager(self) -> None:
+        if self.session is None:
+            self.show_error("Open a folder first.", modal_box=True)
+            return
+        dialog = TagManager(self.session, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def show_shortcuts(self) -> None:
+        sheet = ShortcutSheet(self)
+        sheet.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        sheet.open()
+
+    # -- recent folders, settings, drag and drop, closing ----------------------------------
+    def recent(self) -> list[str]:
+        value = self.settings.value("recent", [])
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def _remember_recent(self, root: Path) -> None:
+        items = [str(root)] + [p for p in self.recent() if p != str(root)]
+        self.settings.setValue("recent", items[:MAX_RECENT])
+        self._update_recent_menu()
+
+    def _update_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in self.recent():
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_library(Path(p)))
+        self.recent_menu.setEnabled(bool(self.recent()))
+
+    def _restore_settings(self) -> None:
+        for key, restore in (("geometry", self.restoreGeometry), ("splitter", self.splitter.restoreState),
+                             ("side", self.side.restoreState)):
+            value = self.settings.value(key)
+            if isinstance(value, QByteArray):
+                restore(value)
+        zoom = self.settings.value("zoom")
+        if zoom is not None:
+            self.filter_bar.zoom.setValue(int(zoom))  # type: ignore[call-overload]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile() and Path(urls[0].toLocalFile()).is_dir():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.open_library(Path(event.mimeData().urls()[0].toLocalFile()))
+
+    def closeEvent(self, event: Any) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("splitter", self.splitter.saveState())
+        self.settings.setValue("side", self.side.saveState())
+        self.settings.setValue("zoom", self.filter_bar.zoom.value())
+        self.close_library()
+        super().closeEvent(event)
+
+
+class _NullCache:
+    """The delegate's cache before a library is open."""
+
+    def pixmap(self, photo_id: int) -> None:
+        return None

@@ -1,0 +1,123 @@
+"""The selected photo, large: the cached thumbnail at once, then the file itself decoded in
+the io pool (EXIF orientation applied, scaled while decoding), plus name, size and date."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QImage, QImageReader, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from photo_tagger.core.browse import PhotoInfo
+from photo_tagger.gui.workers import CallWorker, io_pool
+
+MAX_SIDE = 1600
+
+
+def read_scaled(path: Path, max_side: int = MAX_SIDE) -> QImage:
+    """Decode `path` at most `max_side` px on its long side, EXIF orientation applied."""
+    reader = QImageReader(str(path))
+    reader.setAutoTransform(True)
+    size = reader.size()
+    if size.isValid() and max(size.width(), size.height()) > max_side:
+        reader.setScaledSize(size.scaled(QSize(max_side, max_side), Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
+    if image.isNull():
+        raise OSError(f"{path.name}: {reader.errorString()}")
+    return image
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} bytes"
+
+
+def describe(info: PhotoInfo) -> str:
+    parts = [info.path]
+    if info.width and info.height:
+        parts.append(f"{info.width} \u00d7 {info.height}")
+    parts.append(human_size(info.size))
+    if info.taken_at:
+        parts.append(info.taken_at.replace("T", " "))
+    else:
+        parts.append(datetime.fromtimestamp(info.mtime_ns / 1e9).strftime("%Y-%m-%d %H:%M") + " (file date)")
+    return "  \u00b7  ".join(parts)
+
+
+class _Picture(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.pixmap: QPixmap | None = None
+        self.message = ""
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(160, 120)
+
+    def paintEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        if self.pixmap is not None and not self.pixmap.isNull():
+            size = self.pixmap.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            if size.width() > self.pixmap.width() * 2:  # never blow a small picture up past 2x
+                size = self.pixmap.size() * 2
+            target = QRect(0, 0, size.width(), size.height())
+            target.moveCenter(self.rect().center())
+            painter.drawPixmap(target, self.pixmap)
+        elif self.message:
+            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(self.rect().adjusted(12, 0, -12, 0),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.message)
+
+
+class PreviewPane(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.picture = _Picture()
+        self.caption = QLabel()
+        self.caption.setObjectName("previewCaption")
+        self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 4)
+        layout.addWidget(self.picture, 1)
+        layout.addWidget(self.caption)
+        self._token = 0
+        self._workers: set[CallWorker] = set()
+        self.show_photo(None, None, None)
+
+    def show_photo(self, root: Path | None, info: PhotoInfo | None, thumbnail: QPixmap | None) -> None:
+        self._token += 1
+        self.picture.pixmap = thumbnail
+        if info is None:
+            self.picture.message = "Select a photo to see it here."
+            self.caption.setText("")
+        else:
+            self.caption.setText(describe(info))
+            self.caption.setToolTip(self.caption.text())
+            self.picture.message = {
+                "error": f"Cannot show this photo:\n{info.error or 'unknown error'}",
+                "missing": "The file is missing: moved or deleted outside photo-tagger. Its tags are kept.",
+                "pending": "Waiting to be indexed\u2026",
+            }.get(info.status, "")
+            if root is not None and info.status in ("ok", "pending"):
+                self._load(root / info.path, self._token)
+        self.picture.update()
+
+    def _load(self, path: Path, token: int) -> None:
+        worker = CallWorker(lambda: read_scaled(path))
+        self._workers.add(worker)
+
+        def done(image: QImage) -> None:
+            self._workers.discard(worker)
+            if token == self._token:
+                self.picture.pixmap = QPixmap.fromImage(image)
+                self.picture.update()
+
+        worker.signals.finished.connect(done)
+        worker.signals.failed.connect(lambda _message: self._workers.discard(worker))
+        io_pool().start(worker)

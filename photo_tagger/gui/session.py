@@ -1,0 +1,122 @@
+"""An open library in the app: its GUI-thread catalogue connection, its undo stack, and
+every tag change the user can make, dispatched to the core as an undoable command.
+
+Each change is one small transaction (a few ms) on this connection; the indexer writes in
+its own connection in a worker thread (WAL + busy_timeout keep both safe).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from photo_tagger.core import browse, tag_admin, tagging
+from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.errors import UserError
+from photo_tagger.core.library import Library
+from photo_tagger.gui.undo import admin_command, tag_command
+
+
+class LibrarySession(QObject):
+    photos_changed = Signal(object)  # list of photo ids whose tags changed
+    tags_changed = Signal()  # tag names / thresholds changed: everything may look different
+    error = Signal(str)  # a user error, shown as a message
+
+    def __init__(self, library: Library, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.library = library
+        self.catalogue: Catalogue = library.connect()
+        self.undo_stack = QUndoStack(self)
+
+    def close(self) -> None:
+        self.undo_stack.clear()
+        self.catalogue.close()
+
+    def _notify(self, photo_ids: Sequence[int] | None) -> None:
+        if photo_ids is None:
+            self.tags_changed.emit()
+        else:
+            self.photos_changed.emit(list(photo_ids))
+
+    def _run(self, text: str, photo_ids: Sequence[int], apply: Callable[[Catalogue], Any]) -> bool:
+        if not photo_ids:
+            return False
+        try:
+            before = apply(self.catalogue)
+        except UserError as exc:
+            self.error.emit(str(exc))
+            return False
+        self.undo_stack.push(tag_command(text, self.catalogue, apply, before, self._notify, photo_ids))
+        return True
+
+    def _admin(self, text: str, apply: Callable[[Catalogue], Any]) -> bool:
+        try:
+            before = apply(self.catalogue)
+        except UserError as exc:
+            self.error.emit(str(exc))
+            return False
+        self.undo_stack.push(admin_command(text, self.catalogue, apply, before, self._notify))
+        return True
+
+    @staticmethod
+    def _photos(n: int) -> str:
+        return "1 photo" if n == 1 else f"{n} photos"
+
+    # -- tag changes on photos --------------------------------------------------------
+    def accept_all(self, photo_ids: Sequence[int]) -> bool:
+        ids = list(photo_ids)
+        return self._run(f"Accept suggestions on {self._photos(len(ids))}", ids,
+                         lambda c: tagging.accept_suggestions(c, ids))
+
+    def _on_state(self, photo_ids: Sequence[int], tag: browse.TagSummary, from_state: str,
+                  to_state: str | None, verb: str, min_score: float | None = None) -> bool:
+        ids = browse.photos_with(self.catalogue, photo_ids, tag.tag_id, from_state, min_score=min_score)
+        return self._run(f"{verb} '{tag.name}' on {self._photos(len(ids))}", ids,
+                         lambda c: tagging.set_state(c, ids, tag.tag_id, to_state))
+
+    def accept(self, photo_ids: Sequence[int], tag: browse.TagSummary) -> bool:
+        """Confirm a suggestion on the selected photos that have it suggested."""
+        return self._on_state(photo_ids, tag, "suggested", "confirmed", "Accept")
+
+    def reject(self, photo_ids: Sequence[int], tag: browse.TagSummary) -> bool:
+        return self._on_state(photo_ids, tag, "suggested", "rejected", "Reject")
+
+    def remove(self, photo_ids: Sequence[int], tag: browse.TagSummary) -> bool:
+        """Take a confirmed tag off (it becomes a plain suggestion again if the model has one)."""
+        return self._on_state(photo_ids, tag, "confirmed", None, "Remove")
+
+    def unreject(self, photo_ids: Sequence[int], tag: browse.TagSummary) -> bool:
+        return self._on_state(photo_ids, tag, "rejected", None, "Un-reject")
+
+    def confirm_on_all(self, photo_ids: Sequence[int], name: str) -> bool:
+        """Add tag `name` (created if new) to every photo in `photo_ids`."""
+        ids = list(photo_ids)
+        if not ids:
+            self.error.emit("Select one or more photos first")
+            return False
+        try:
+            tag_id = tagging.ensure_tag(self.catalogue, name)
+        except UserError as exc:
+            self.error.emit(str(exc))
+            return False
+        clean = self.catalogue.scalar("SELECT name FROM tags WHERE id = ?", (tag_id,))
+        return self._run(f"Add '{clean}' to {self._photos(len(ids))}", ids,
+                         lambda c: tagging.set_state(c, ids, tag_id, "confirmed"))
+
+    # -- the tag manager --------------------------------------------------------------
+    def rename_tag(self, old: str, new: str) -> bool:
+        return self._admin(f"Rename '{old}' to '{new.strip()}'", lambda c: tag_admin.rename_tag(c, old, new))
+
+    def merge_tags(self, sources: Sequence[str], target: str) -> bool:
+        names = ", ".join(f"'{s}'" for s in sources)
+        return self._admin(f"Merge {names} into '{target}'", lambda c: tag_admin.merge_tags(c, sources, target))
+
+    def delete_tag(self, name: str) -> bool:
+        return self._admin(f"Delete tag '{name}'", lambda c: tag_admin.delete_tag(c, name))
+
+    def set_threshold(self, name: str, value: float | None) -> bool:
+        text = f"Threshold of '{name}' to {'automatic' if value is None else f'{value:.2f}'}"
+        return self._admin(text, lambda c: tag_admin.set_threshold(c, name, value))

@@ -1,0 +1,30 @@
+"""Small helpers for driving the main window in tests."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel
+
+from photo_tagger.core.browse import selection_tags
+
+
+def select(window, *names: str) -> list[int]:
+    """Select the photos with these file names (the first becomes current); their ids."""
+    model, selection = window.model, window.grid.selectionModel()
+    rows = [r for r in range(model.rowCount()) if model.info(r).name in names]
+    assert len(rows) == len(names), f"not all of {names} are in the grid"
+    selection.clearSelection()
+    selection.setCurrentIndex(model.index(rows[0]), QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    for row in rows[1:]:
+        selection.select(model.index(row), QItemSelectionModel.SelectionFlag.Select)
+    return [model.photo_id(r) for r in rows]
+
+
+def tags_of(window, name: str) -> dict[str, set[str]]:
+    """state -> tag names of one photo, read from the catalogue."""
+    ids = select(window, name)
+    tags = selection_tags(window.session.catalogue, ids)
+    return {
+        "suggested": {t.name for t in tags.suggested},
+        "confirmed": {t.name for t in tags.confirmed},
+        "rejected": {t.name for t in tags.rejected},
+    }
