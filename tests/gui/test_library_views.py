@@ -1,0 +1,163 @@
+"""Filters, export, the tag manager, retraining, bad folders and background jobs."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from gui.helpers import select, tags_of
+from PySide6.QtWidgets import QMessageBox
+
+from photo_tagger.core import service
+from photo_tagger.core.errors import UserError
+from photo_tagger.gui.tag_manager import TagManager
+from photo_tagger.gui.workers import GeneratorWorker, job_pool
+
+
+def shown(window) -> list[str]:
+    return [window.model.info(r).name for r in range(window.model.rowCount())]
+
+
+def test_filters_search_and_sort(window, qtbot) -> None:
+    bar = window.filter_bar
+    bar.tags.setText("cat")
+    bar._emit()
+    assert shown(window) == ["cat.jpg"]
+    bar.tags.setText("cat, coffee")
+    bar.mode.setCurrentIndex(bar.mode.findData("any"))
+    assert shown(window) == ["cat.jpg", "coffee.jpg"]
+    bar.tags.clear()
+    bar.set_show("errors")
+    assert shown(window) == ["broken.jpg"]
+    bar.set_show("unreviewed")
+    assert "cat.jpg" in shown(window) and "broken.jpg" not in shown(window)
+    bar.set_show("all")
+    bar.search.setText("astro")
+    qtbot.waitUntil(lambda: shown(window) == ["astronaut.jpg"], timeout=2000)
+    bar.search.clear()
+    bar.sort.setCurrentIndex(bar.sort.findData("confidence"))
+    qtbot.waitUntil(lambda: len(shown(window)) == 5, timeout=2000)
+    assert set(shown(window)[-2:]) == {"abstract.png", "broken.jpg"}  # nothing to be confident about: last
+
+
+def test_reviewing_a_photo_takes_it_out_of_the_unreviewed_filter(window) -> None:
+    window.filter_bar.set_show("unreviewed")
+    before = shown(window)
+    select(window, "cat.jpg")
+    window.accept_all()
+    assert "cat.jpg" in shown(window)  # stays while you look at it...
+    window.refresh()
+    assert shown(window) == [n for n in before if n != "cat.jpg"]  # ...gone at the next refresh
+
+
+def test_export_writes_the_csv_with_the_users_changes(window, qtbot, tmp_path: Path) -> None:
+    select(window, "cat.jpg")
+    window.session.confirm_on_all(window.target_ids(), "Mittens")
+    out = tmp_path / "tags.csv"
+    window.export_csv(out)
+    qtbot.waitUntil(out.exists, timeout=10_000)
+    rows = {row["path"]: row for row in csv.DictReader(out.open(encoding="utf-8"))}
+    assert "Mittens" in rows["cat.jpg"]["confirmed"]
+    assert "coffee" in rows["coffee.jpg"]["tags"]
+
+
+def test_tag_manager_renames_merges_deletes_with_undo(window, qtbot, qtmodeltester) -> None:
+    manager = TagManager(window.session, window)
+    qtbot.addWidget(manager)
+    qtmodeltester.check(manager.model)
+    counts = {row.name: row for row in manager.model.rows}
+    assert counts["cat"].suggested >= 1
+    session = window.session
+    assert session.rename_tag("cat", "Cat photo")
+    assert "Cat photo" in {row.name for row in manager.model.rows}
+    assert "Cat photo" in tags_of(window, "cat.jpg")["suggested"]
+    assert not session.rename_tag("Cat photo", "pet")  # taken: refused with a message
+    assert session.merge_tags(["Cat photo"], "pet")
+    assert "Cat photo" not in {row.name for row in manager.model.rows}
+    assert session.delete_tag("pet")
+    assert "pet" not in tags_of(window, "cat.jpg")["suggested"]
+    assert session.set_threshold("coffee", 0.99)
+    assert "coffee" not in tags_of(window, "coffee.jpg")["suggested"]
+    for _ in range(4):
+        session.undo_stack.undo()
+    assert {"cat", "pet", "coffee"} <= {row.name for row in manager.model.rows}
+    assert {"cat", "pet"} <= tags_of(window, "cat.jpg")["suggested"]
+    assert "coffee" in tags_of(window, "coffee.jpg")["suggested"]
+
+
+def test_retrain_without_the_training_module_says_so(window, qtbot, monkeypatch) -> None:
+    monkeypatch.delattr(service, "train", raising=False)
+    window.retrain()
+    box = window.findChild(QMessageBox, "retrainBox")
+    assert box is not None and "next update" in box.text()
+    box.close()
+
+
+def test_retrain_runs_the_core_job_with_progress(window, qtbot, monkeypatch) -> None:
+    calls = []
+
+    def fake_train(library):
+        calls.append(library.root)
+        yield "step"
+        return "report"
+
+    monkeypatch.setattr(service, "train", fake_train, raising=False)
+    with qtbot.waitSignal(window.jobs.finished, timeout=10_000) as finished:
+        window.retrain()
+    assert finished.args == ["Retraining", "report"] and calls == [window.session.library.root]
+
+
+def test_a_folder_that_does_not_exist_is_a_clear_message(window, tmp_path: Path) -> None:
+    assert not window.open_library(tmp_path / "nowhere")
+    box = window.findChild(QMessageBox, "errorBox")
+    assert box is not None and "no such folder" in box.text()
+    box.close()
+    assert window.session is not None  # the open library stays open
+
+
+def test_a_folder_that_vanishes_shows_a_banner(window, library_path: Path) -> None:
+    shutil.move(library_path, library_path.with_name("elsewhere"))
+    window.check_folder()
+    assert window.banner.isVisible() and "no longer available" in window.banner.text()
+    shutil.move(library_path.with_name("elsewhere"), library_path)
+    window.check_folder()
+    assert not window.banner.isVisible()
+    window.jobs.wait()
+
+
+def test_cancel_closes_the_generator_in_its_thread(qtbot) -> None:
+    closed = threading.Event()
+
+    def endless():
+        try:
+            while True:
+                time.sleep(0.01)
+                yield 1
+        finally:
+            closed.set()
+
+    worker = GeneratorWorker(endless)
+    with qtbot.waitSignal(worker.signals.progress, timeout=5000):
+        job_pool().start(worker)
+    with qtbot.waitSignal(worker.signals.cancelled, timeout=5000):
+        worker.cancel()
+    assert closed.wait(5)
+
+
+@pytest.mark.parametrize("exc, expected", [
+    (ValueError("boom"), "Unexpected error: ValueError: boom (details in the log)"),
+    (UserError("photos.csv: not UTF-8"), "photos.csv: not UTF-8"),
+])
+def test_a_failing_job_reports_a_message(qtbot, exc: Exception, expected: str) -> None:
+    def failing():
+        raise exc
+        yield  # pragma: no cover
+
+    worker = GeneratorWorker(failing)
+    with qtbot.waitSignal(worker.signals.failed, timeout=5000) as failed:
+        job_pool().start(worker)
+    assert failed.args == [expected]
