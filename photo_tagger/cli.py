@@ -17,7 +17,10 @@ from pathlib import Path
 from photo_tagger.core.errors import UserError
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
-COMMANDS = ("index", "export", "import", "tags")
+COMMANDS = ("index", "export", "import", "tags", "train")
+# As in core/formats.py (not imported here: the CLI starts without loading the core).
+EXPORT_FORMATS = ("csv", "onehot", "json", "xmp")
+IMPORT_FORMATS = ("csv", "onehot", "json")
 
 DESCRIPTION = """\
 Tag thousands of photos: a pretrained CNN suggests tags, you confirm or correct them,
@@ -25,9 +28,11 @@ and the suggestions learn from your corrections.
 
   photo-tagger [PATH]                      open the desktop app (on PATH)
   photo-tagger index PATH                  index a folder: thumbnails, embeddings, suggestions
-  photo-tagger export PATH -o tags.csv     write the tags as CSV
-  photo-tagger import PATH tags.csv        take a CSV's tags as confirmed truth
+  photo-tagger export PATH -o tags.csv     write the tags as CSV (--format onehot|json too)
+  photo-tagger export PATH --format xmp    write the tags into an XMP sidecar per photo
+  photo-tagger import PATH tags.csv        take a CSV's (or one-hot CSV's, JSON's) tags as truth
   photo-tagger tags PATH                   list tags with their counts
+  photo-tagger train PATH [--rollback]     learn from your corrections; print the report
 
 Exit codes: 0 ok, 1 user error, 2 usage, 130 cancelled.
 """
@@ -46,21 +51,53 @@ def build_parser() -> argparse.ArgumentParser:
                    help="photos per inference batch (default 16)")
     p.add_argument("--workers", type=_positive_int, default=2, metavar="N",
                    help="decoding threads (default 2)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--no-keywords", dest="keywords", action="store_const", const=False, default=None,
+                       help="do not import keywords already in the photos or their XMP sidecars "
+                            "(remembered for this library)")
+    group.add_argument("--keywords", dest="keywords", action="store_const", const=True,
+                       help="import them again (the default; remembered for this library)")
 
-    p = sub.add_parser("export", help="export tags to CSV")
+    p = sub.add_parser("export", help="export tags to CSV, one-hot CSV, JSON or XMP sidecars")
     p.add_argument("path", type=Path, help="the photo folder (library)")
-    p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.csv", help="CSV file to write")
-    p.add_argument("--scores", action="store_true", help="add one score:<tag> column per tag (0..1)")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE.csv",
+                   help="file to write (required unless --format xmp)")
+    p.add_argument("--format", dest="format", choices=EXPORT_FORMATS, default="csv",
+                   help="csv (default): path,tags,confirmed; onehot: one 0/1 column per tag; "
+                        "json: one object per photo; xmp: a sidecar next to each photo")
+    p.add_argument("--scores", action="store_true", help="add one score:<tag> column per tag (0..1; csv only)")
     p.add_argument("--confirmed-only", action="store_true",
                    help="the tags column holds only tags the user confirmed")
+    p.add_argument("--tag", dest="tags", action="append", default=[], metavar="NAME",
+                   help="export only this tag and the tags under it (repeatable)")
+    p.add_argument("--min-score", type=_probability, metavar="X",
+                   help="a suggestion counts as a tag when its score is >= X (instead of its tag's threshold)")
 
-    p = sub.add_parser("import", help="import tags from CSV as confirmed truth")
+    p = sub.add_parser("import", help="import tags from CSV, one-hot CSV or JSON as confirmed truth")
     p.add_argument("path", type=Path, help="the photo folder (library)")
-    p.add_argument("csv", type=Path, metavar="FILE.csv", help="CSV with path,tags columns")
+    p.add_argument("csv", type=Path, metavar="FILE",
+                   help="CSV with path,tags columns, one-hot CSV (path + one column per tag) or JSON")
+    p.add_argument("--format", dest="format", choices=IMPORT_FORMATS, default=None,
+                   help="the file's format (default: by extension, then by the CSV header)")
 
     p = sub.add_parser("tags", help="list tags with counts")
     p.add_argument("path", type=Path, help="the photo folder (library)")
+
+    p = sub.add_parser("train", help="retrain the suggestions on your corrections and print the report")
+    p.add_argument("path", type=Path, help="the photo folder (library)")
+    p.add_argument("--rollback", action="store_true",
+                   help="re-activate the previously trained head (or the zero-shot prior) instead")
     return parser
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -78,7 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     first_positional = next((a for a in args_list if not a.startswith("-")), None)
     if first_positional not in COMMANDS and not any(a in ("-h", "--help") for a in args_list):
         return _open_app(args_list)
-    args = build_parser().parse_args(args_list)
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    if args.command == "export" and args.format != "xmp" and args.output is None:
+        parser.error(f"export --format {args.format} needs -o FILE")
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.ERROR,
         format="%(levelname)s %(message)s",
@@ -87,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_parser().print_help()
         return EXIT_USAGE
     try:
-        return {"index": _index, "export": _export, "import": _import, "tags": _tags}[args.command](args)
+        return {"index": _index, "export": _export, "import": _import, "tags": _tags, "train": _train}[args.command](args)
     except UserError as exc:
         print(f"photo-tagger: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -111,9 +151,11 @@ def _open_app(args_list: list[str]) -> int:
 
 
 def _index(args: argparse.Namespace) -> int:
-    from photo_tagger.core.service import Library, index
+    from photo_tagger.core.service import Library, index, set_library_keywords_enabled
 
     library = Library.open(args.path)
+    if args.keywords is not None:
+        set_library_keywords_enabled(library, args.keywords)
     bar = ProgressBar(sys.stderr)
     job = index(library, batch_size=args.batch_size, workers=args.workers)
     try:
@@ -135,23 +177,37 @@ def _index(args: argparse.Namespace) -> int:
         f"(new {scan.new}, changed {scan.changed}, moved {scan.moved}, missing {scan.missing}, "
         f"unchanged {scan.unchanged})"
     )
+    keywords = summary.keywords
+    for warning in keywords.warnings[:20]:
+        print(f"  warning: {warning}", file=sys.stderr)
+    if keywords.applied or keywords.warnings:
+        print(f"keywords: {keywords.applied} tags confirmed from keywords in photos and sidecars, "
+              f"{len(keywords.created_tags)} new tags, {len(keywords.warnings)} unreadable")
     return EXIT_OK
 
 
 def _export(args: argparse.Namespace) -> int:
-    from photo_tagger.core.service import Library, export_library_csv
+    from photo_tagger.core.service import ExportOptions, Library, export_library, export_library_sidecars
 
     library = Library.open(args.path)
-    result = export_library_csv(library, args.output, scores=args.scores, confirmed_only=args.confirmed_only)
+    options = ExportOptions(confirmed_only=args.confirmed_only, tags=tuple(args.tags), min_score=args.min_score)
+    if args.format == "xmp":
+        sidecars = export_library_sidecars(library, options)
+        for problem in sidecars.errors:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"wrote {len(sidecars.written)} sidecars ({len(sidecars.backups)} previous versions kept as .bak), "
+              f"{sidecars.unchanged} unchanged, {len(sidecars.errors)} errors")
+        return EXIT_USER_ERROR if sidecars.errors else EXIT_OK
+    result = export_library(library, args.output, fmt=args.format, options=options, scores=args.scores)
     print(f"wrote {result.photos} photos to {result.path}")
     return EXIT_OK
 
 
 def _import(args: argparse.Namespace) -> int:
-    from photo_tagger.core.service import Library, import_library_csv
+    from photo_tagger.core.service import Library, import_library
 
     library = Library.open(args.path)
-    result = import_library_csv(library, args.csv)
+    result = import_library(library, args.csv, args.format)
     for problem in result.problems:
         print(f"warning: {problem}", file=sys.stderr)
     for path in result.unknown_paths[:20]:
@@ -173,6 +229,32 @@ def _tags(args: argparse.Namespace) -> int:
     print(f"{'tag':<{width}}  confirmed  suggested  rejected")
     for c in counts:
         print(f"{c.name:<{width}}  {c.confirmed:>9}  {c.suggested:>9}  {c.rejected:>8}")
+    return EXIT_OK
+
+
+def _train(args: argparse.Namespace) -> int:
+    from photo_tagger.core.report import format_report
+    from photo_tagger.core.service import Library, rollback, train
+
+    library = Library.open(args.path)
+    job = rollback(library) if args.rollback else train(library)
+    try:
+        while True:
+            progress = next(job)
+            if sys.stderr.isatty():
+                sys.stderr.write(f"\r\x1b[2K{progress.message} {progress.done}/{progress.total}")
+                sys.stderr.flush()
+    except StopIteration as done:
+        result = done.value
+    finally:
+        job.close()
+        if sys.stderr.isatty():
+            sys.stderr.write("\r\x1b[2K")
+    if args.rollback:
+        print("now using " + ("the taxonomy prior (no trained head)" if result is None else f"head {result}"))
+    else:
+        print(format_report(result))
+        print(f"head {result.head_id} is active; suggestions updated (undo: photo-tagger train PATH --rollback)")
     return EXIT_OK
 
 

@@ -4,6 +4,8 @@ Export columns: `path,tags,confirmed` and, with scores, one `score:<tag>` per ta
 `path` is relative to the library with '/' separators; tags are ';'-separated, sorted.
 Cells that a spreadsheet would run as a formula (leading = + - @ tab CR) get a leading
 apostrophe; import strips exactly that apostrophe again, so a round trip is lossless.
+Import maps a tag's synonym to the tag (`kitten` -> cat). The one-hot and JSON variants
+live in formats.py.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from pathlib import Path, PurePosixPath
 from photo_tagger.core.atomic import atomic_write_text
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
-from photo_tagger.core.tagging import effective_tags, ensure_tag, replace_confirmed_tags
+from photo_tagger.core.tag_names import resolve_name
+from photo_tagger.core.tagging import effective_tags, replace_confirmed_tags
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +55,14 @@ def export_rows(
     scores: dict[int, dict[str, float]] | None = None,
     score_tags: Sequence[str] = (),
     confirmed_only: bool = False,
+    tags_by_photo: dict[int, tuple[list[str], list[str]]] | None = None,
 ) -> list[list[str]]:
+    """`tags_by_photo` (photo id -> (tags, confirmed)) replaces the effective tags, for
+    the export filters in formats.py."""
     header = ["path", "tags", "confirmed"] + [f"score:{name}" for name in score_tags]
     rows = [header]
-    tags_by_photo = effective_tags(catalogue)
+    if tags_by_photo is None:
+        tags_by_photo = effective_tags(catalogue)
     for photo_id, path in catalogue.query(
         "SELECT id, path FROM photos WHERE status != 'missing' ORDER BY path"
     ):
@@ -91,6 +98,14 @@ class ImportSummary:
 
 
 def read_csv(source: Path) -> list[dict[str, str]]:
+    header, rows = read_csv_table(source)
+    if "path" not in header or "tags" not in header:
+        raise UserError(f"{source}: needs a header with 'path' and 'tags' columns, found {header}")
+    return rows
+
+
+def read_csv_table(source: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """(header, rows) of a UTF-8 CSV, formula apostrophes removed."""
     try:
         size = source.stat().st_size
         if size > MAX_IMPORT_BYTES:
@@ -104,14 +119,13 @@ def read_csv(source: Path) -> list[dict[str, str]]:
         raise UserError(f"{source}: cannot read ({exc.strerror})") from exc
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
-        fields = [f.strip() for f in (reader.fieldnames or [])]
-        if "path" not in fields or "tags" not in fields:
-            raise UserError(f"{source}: needs a header with 'path' and 'tags' columns, found {fields}")
+        fields = [restore_cell(f.strip()) for f in (reader.fieldnames or [])]
         reader.fieldnames = fields
-        return [
+        rows = [
             {k: restore_cell(v or "") for k, v in row.items() if k is not None}
             for row in reader
         ]
+        return fields, rows
     except csv.Error as exc:
         raise UserError(f"{source}: malformed CSV ({exc})") from exc
 
@@ -121,12 +135,11 @@ def import_csv(catalogue: Catalogue, root: Path, source: Path) -> ImportSummary:
     rows = read_csv(source)
     summary = ImportSummary()
     path_ids = {path: pid for pid, path in catalogue.query("SELECT id, path FROM photos")}
-    known_tags = {name.casefold() for (name,) in catalogue.query("SELECT name FROM tags")}
     seen: dict[str, int] = {}
     with catalogue.transaction():
         for line, row in enumerate(rows, start=2):
             summary.rows += 1
-            key = _library_key(row["path"], root)
+            key = library_key(row["path"], root)
             if key in seen:
                 summary.problems.append(
                     f"{source} line {line}: duplicate row for {key} (line {seen[key]}); the later row wins"
@@ -139,12 +152,12 @@ def import_csv(catalogue: Catalogue, root: Path, source: Path) -> ImportSummary:
             tag_ids = []
             for name in _split_tags(row["tags"]):
                 try:
-                    tag_ids.append(ensure_tag(catalogue, name, origin="import"))
+                    tag_id, created = resolve_name(catalogue, name, origin="import")
                 except UserError as exc:
                     summary.problems.append(f"{source} line {line}: {exc}")
                     continue
-                if name.casefold() not in known_tags:
-                    known_tags.add(name.casefold())
+                tag_ids.append(tag_id)
+                if created:
                     summary.created_tags.append(name)
             replace_confirmed_tags(catalogue, photo_id, tag_ids)
             summary.updated += 1
@@ -155,7 +168,8 @@ def _split_tags(cell: str) -> list[str]:
     return [name.strip() for name in cell.split(TAG_SEPARATOR) if name.strip()]
 
 
-def _library_key(path: str, root: Path) -> str:
+def library_key(path: str, root: Path) -> str:
+    """A path from an import file as the catalogue's key: relative, '/'-separated."""
     path = path.strip().replace("\\", "/")
     candidate = PurePosixPath(path)
     if candidate.is_absolute():

@@ -28,6 +28,14 @@ from photo_tagger.core.backbone import (
 )
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.imaging import PhotoDecodeError, decode_photo
+from photo_tagger.core.keywords import (
+    KeywordResult,
+    KeywordSource,
+    apply_sources,
+    keywords_enabled,
+    read_sources,
+    sync_keywords,
+)
 from photo_tagger.core.library import Library
 from photo_tagger.core.scan import ScanSummary, reconcile, walk_photos
 from photo_tagger.core.suggest import (
@@ -68,6 +76,7 @@ class IndexSummary:
     seconds: float
     scan: ScanSummary = field(default_factory=ScanSummary)
     error_messages: list[str] = field(default_factory=list)
+    keywords: KeywordResult = field(default_factory=KeywordResult)  # tags from embedded/sidecar keywords
 
     @property
     def photos_per_s(self) -> float:
@@ -85,6 +94,7 @@ class _Prepared:
     height: int = 0
     taken_at: str | None = None
     error: str | None = None
+    keywords: list[KeywordSource] | None = None  # None: keyword reading is off
 
 
 def backbone_key(spec: BackboneSpec) -> str:
@@ -98,12 +108,15 @@ def index_library(
     batch_size: int = 16,
     workers: int = 2,
     embedder: Embedder | None = None,
+    keywords: bool | None = None,
 ) -> Generator[IndexProgress, None, IndexSummary]:
-    """Bring the catalogue up to date with the folder. Yields progress; returns a summary."""
+    """Bring the catalogue up to date with the folder. Yields progress; returns a summary.
+    `keywords`: read keywords already in the photos and sidecars (None: the library setting)."""
     if batch_size < 1 or workers < 1:
         raise ValueError("batch_size and workers must be at least 1")
     start = time.perf_counter()
     with library.connect() as catalogue:
+        read_keywords = keywords_enabled(catalogue) if keywords is None else keywords
         yield IndexProgress("scanning", 0, 0, 0, 0.0, f"Scanning {library.root}")
         files = list(walk_photos(library.root))
         scan = reconcile(catalogue, library.root, files)
@@ -119,7 +132,10 @@ def index_library(
         total = len(todo)
         if todo:  # an unchanged library never pays for loading the model
             yield from _embed_all(catalogue, library.root, todo, embedder or load_embedder(spec.id),
-                                  key, summary, batch_size, workers, start)
+                                  key, summary, batch_size, workers, start, read_keywords)
+        if read_keywords:  # sidecars edited since, photos indexed while reading was off
+            yield IndexProgress("scanning", 0, 0, summary.errors, time.perf_counter() - start, "Reading keywords")
+            summary.keywords = _merge_keywords(summary.keywords, sync_keywords(catalogue, library.root))
         summary.photos = int(catalogue.scalar("SELECT count(*) FROM photos WHERE status = 'ok'") or 0)
         summary.seconds = time.perf_counter() - start
         yield IndexProgress("done", summary.indexed + summary.errors - scan.errors, total,
@@ -137,6 +153,7 @@ def _embed_all(
     batch_size: int,
     workers: int,
     start: float,
+    read_keywords: bool = False,
 ) -> Iterator[IndexProgress]:
     model = load_suggestion_model(catalogue, key, classifier_weights(embedder.spec))
     with catalogue.transaction() as conn:
@@ -144,7 +161,7 @@ def _embed_all(
     total = len(todo)
     yield IndexProgress("indexing", 0, total, summary.errors, time.perf_counter() - start)
     batch: list[_Prepared] = []
-    for prepared in _prepare_in_pool(root, todo, embedder.spec, workers, batch_size):
+    for prepared in _prepare_in_pool(root, todo, embedder.spec, workers, batch_size, read_keywords):
         batch.append(prepared)
         if len(batch) >= batch_size:
             _store_batch(catalogue, batch, embedder, model, key, summary)
@@ -160,7 +177,7 @@ def _progress(summary: IndexSummary, total: int, start: float) -> IndexProgress:
 
 
 def _prepare_in_pool(
-    root: Path, todo: list, spec: BackboneSpec, workers: int, batch_size: int
+    root: Path, todo: list, spec: BackboneSpec, workers: int, batch_size: int, read_keywords: bool = False
 ) -> Iterator[_Prepared]:
     """Decode photos in a thread pool, at most a few batches ahead of the consumer."""
     preprocessing = spec.preprocessing
@@ -176,7 +193,7 @@ def _prepare_in_pool(
                 if row is None:
                     break
                 pending.append(pool.submit(_prepare_one, root, row["id"], row["path"],
-                                           short_side, preprocessing))
+                                           short_side, preprocessing, read_keywords))
             if not pending:
                 return
             yield pending.pop(0).result()
@@ -186,7 +203,8 @@ def _prepare_in_pool(
 
 
 def _prepare_one(
-    root: Path, photo_id: int, path: str, short_side: int, preprocessing: Preprocessing
+    root: Path, photo_id: int, path: str, short_side: int, preprocessing: Preprocessing,
+    read_keywords: bool = False,
 ) -> _Prepared:
     try:
         decoded = decode_photo(root / path, short_side)
@@ -199,6 +217,7 @@ def _prepare_one(
     return _Prepared(
         photo_id, path, model_input, decoded.thumbnail_jpeg, decoded.thumbnail_size,
         decoded.width, decoded.height, decoded.taken_at,
+        keywords=read_sources(root, path) if read_keywords else None,  # headers only, no pixels
     )
 
 
@@ -241,5 +260,11 @@ def _store_batch(
                 "INSERT OR REPLACE INTO embeddings(photo_id, backbone, vector) VALUES (?, ?, ?)",
                 (prepared.photo_id, key, encode_vector(vector)),
             )
+            if prepared.keywords is not None:
+                apply_sources(catalogue, prepared.photo_id, prepared.keywords, summary.keywords)
         write_suggestions(conn, [p.photo_id for p in good], scores, model.tag_ids)
     summary.indexed += len(good)
+
+
+def _merge_keywords(a: KeywordResult, b: KeywordResult) -> KeywordResult:
+    return KeywordResult(a.applied + b.applied, a.created_tags + b.created_tags, a.warnings + b.warnings)

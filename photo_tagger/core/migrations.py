@@ -4,7 +4,7 @@ Migrations run in order inside one transaction (see `Catalogue._migrate`); never
 released step, append a new one. Tests keep a fixture catalogue of every version.
 """
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -82,5 +82,30 @@ MIGRATIONS: dict[int, list[str]] = {
             report TEXT,
             active INTEGER NOT NULL DEFAULT 0
         )""",
+    ],
+    # Tags that travel (issue 6): synonyms, and what keywords were last read from (or
+    # written to) each photo's embedded XMP/IPTC and its XMP sidecar.
+    2: [
+        # Another word for a tag ("kitten" -> cat): import and keyword reading map it to
+        # the tag. A synonym never equals a tag name (enforced in tag_names.py).
+        """CREATE TABLE tag_synonyms (
+            name TEXT PRIMARY KEY COLLATE NOCASE,
+            tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE
+        )""",
+        "CREATE INDEX tag_synonyms_by_tag ON tag_synonyms(tag_id)",
+        # kind 'embedded': keywords inside the image file; 'sidecar': the .xmp next to it
+        # (`file` relative to the library). size/mtime_ns say whether the source changed
+        # since; `keywords` (JSON list of '|'-joined paths) is what it held then, so only
+        # keywords added since are applied, and our own sidecar writes are not re-imported.
+        """CREATE TABLE keyword_sources (
+            photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('embedded', 'sidecar')),
+            file TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            keywords TEXT NOT NULL,
+            read_at REAL NOT NULL,
+            PRIMARY KEY (photo_id, kind)
+        ) WITHOUT ROWID""",
     ],
 }

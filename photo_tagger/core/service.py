@@ -9,18 +9,35 @@ import numpy as np
 
 from photo_tagger.core.backbone import classifier_weights, get_backbone_spec
 from photo_tagger.core.csv_io import ExportSummary, ImportSummary, export_rows, import_csv, write_csv
+from photo_tagger.core.formats import (
+    ExportOptions,
+    import_file,
+    json_document,
+    onehot_rows,
+    select_photo_tags,
+    vocabulary,
+    write_json,
+)
 from photo_tagger.core.indexer import IndexProgress, IndexSummary, backbone_key, index_library
+from photo_tagger.core.keywords import keywords_enabled, set_keywords_enabled
 from photo_tagger.core.library import Library
+from photo_tagger.core.sidecars import SidecarSummary, export_sidecars
 from photo_tagger.core.suggest import SuggestionModel, decode_vectors, load_suggestion_model
 from photo_tagger.core.tagging import TagCount, tag_counts
 
 __all__ = [
+    "ExportOptions",
     "IndexProgress",
     "IndexSummary",
     "Library",
     "current_backbone_key",
+    "export_library",
     "export_library_csv",
+    "export_library_sidecars",
+    "import_library",
     "import_library_csv",
+    "library_keywords_enabled",
+    "set_library_keywords_enabled",
     "index",
     "library_tag_counts",
     "load_model",
@@ -28,8 +45,22 @@ __all__ = [
 ]
 
 
-def index(library: Library, *, batch_size: int = 16, workers: int = 2) -> Generator[IndexProgress, None, IndexSummary]:
-    return index_library(library, batch_size=batch_size, workers=workers)
+def index(
+    library: Library, *, batch_size: int = 16, workers: int = 2, keywords: bool | None = None
+) -> Generator[IndexProgress, None, IndexSummary]:
+    """`keywords`: read keywords already in photos/sidecars; None = the library setting."""
+    return index_library(library, batch_size=batch_size, workers=workers, keywords=keywords)
+
+
+def library_keywords_enabled(library: Library) -> bool:
+    with library.connect() as catalogue:
+        return keywords_enabled(catalogue)
+
+
+def set_library_keywords_enabled(library: Library, enabled: bool) -> None:
+    """The library setting: read keywords already in photos and sidecars when indexing."""
+    with library.connect() as catalogue:
+        set_keywords_enabled(catalogue, enabled)
 
 
 def current_backbone_key(backbone_id: str | None = None) -> str:
@@ -77,6 +108,49 @@ def export_library_csv(
         )
     write_csv(rows, out)
     return ExportSummary(out, len(rows) - 1, len(score_tags))
+
+
+def export_library(
+    library: Library,
+    out: Path,
+    *,
+    fmt: str = "csv",
+    options: ExportOptions | None = None,
+    scores: bool = False,
+) -> ExportSummary:
+    """Write the tags as `fmt` (csv, onehot or json) with the export filters."""
+    options = options or ExportOptions()
+    score_map = score_all_photos(library) if scores and fmt == "csv" else None
+    with library.connect() as catalogue:
+        vocab = vocabulary(catalogue, options)
+        photos = select_photo_tags(catalogue, options, vocab)
+        if fmt == "json":
+            write_json(json_document(catalogue, photos, vocab), out)
+        elif fmt == "onehot":
+            write_csv(onehot_rows(photos, vocab), out)
+        elif fmt == "csv":
+            rows = export_rows(
+                catalogue,
+                scores=score_map,
+                score_tags=vocab if scores else (),
+                tags_by_photo={p.photo_id: (p.tags, p.confirmed) for p in photos},
+            )
+            write_csv(rows, out)
+        else:
+            raise ValueError(f"unknown export format {fmt!r}")
+    return ExportSummary(out, len(photos), len(vocab))
+
+
+def export_library_sidecars(library: Library, options: ExportOptions | None = None) -> SidecarSummary:
+    """Write or update an XMP sidecar next to each photo (never the photo itself)."""
+    with library.connect() as catalogue:
+        return export_sidecars(catalogue, library.root, options or ExportOptions())
+
+
+def import_library(library: Library, source: Path, fmt: str | None = None) -> ImportSummary:
+    """Import our CSV, a one-hot CSV or JSON (`fmt` None: detected)."""
+    with library.connect() as catalogue:
+        return import_file(catalogue, library.root, source, fmt)
 
 
 def import_library_csv(library: Library, source: Path) -> ImportSummary:

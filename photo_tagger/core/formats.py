@@ -1,0 +1,356 @@
+"""Export formats beyond the core CSV (one-hot CSV, JSON, XMP sidecars), the filters they
+share, and import of each format back.
+
+Filters (`ExportOptions`): `tags` keeps only those tags and the tags under them (a name or
+a synonym; every photo is still listed), `confirmed_only` drops unreviewed suggestions,
+`min_score` makes a suggestion count when its score reaches it (instead of its tag's
+threshold). Confirmed tags always count, rejected ones never.
+
+- one-hot: `path,<tag>,<tag>...`, one 0/1 column per tag (sorted), the shape
+  scikit-learn's multi-label estimators and `pandas.read_csv` expect. Import: 1 -> the
+  tag is confirmed; 0 -> an opinion the photo had on it becomes rejected (as the core
+  CSV does); tags without a column are left alone.
+- JSON: `{"format": "photo-tagger", "version": 1, "tags": [{name, parent, synonyms}],
+  "photos": [{path, tags, confirmed, rejected, scores}]}`. Import creates the tags (with
+  parent and synonyms) and sets each photo's confirmed and rejected tags exactly; an
+  opinion on a listed tag that the file does not repeat is cleared. An object without
+  `confirmed` takes `tags` as confirmed truth, like the core CSV.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from photo_tagger.core.atomic import atomic_write_text
+from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.csv_io import (
+    MAX_IMPORT_BYTES,
+    ImportSummary,
+    import_csv,
+    library_key,
+    read_csv_table,
+    write_csv,
+)
+from photo_tagger.core.errors import UserError
+from photo_tagger.core.tag_names import add_synonym, ensure_synonyms_seeded, lookup_tag, resolve_name, synonyms_of
+from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL, replace_confirmed_tags, set_state
+
+EXPORT_FORMATS = ("csv", "onehot", "json", "xmp")
+IMPORT_FORMATS = ("csv", "onehot", "json")
+JSON_FORMAT_NAME = "photo-tagger"
+JSON_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    confirmed_only: bool = False
+    tags: tuple[str, ...] = ()  # () = every tag
+    min_score: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.min_score is not None and not 0.0 <= self.min_score <= 1.0:
+            raise UserError(f"--min-score must be between 0 and 1, not {self.min_score}")
+
+
+@dataclass
+class PhotoTags:
+    photo_id: int
+    path: str
+    tags: list[str] = field(default_factory=list)  # what the export shows
+    confirmed: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+def vocabulary(catalogue: Catalogue, options: ExportOptions) -> list[str]:
+    """The tag names an export covers, sorted case-insensitively."""
+    rows = catalogue.query("SELECT name, parent FROM tags ORDER BY name COLLATE NOCASE")
+    if not options.tags:
+        return [name for name, _ in rows]
+    ensure_synonyms_seeded(catalogue)
+    wanted = set()
+    for name in options.tags:
+        found = lookup_tag(catalogue, name)
+        if found is None:
+            raise UserError(f"--tag {name!r}: no such tag (see `photo-tagger tags`)")
+        wanted.add(found[1].casefold())
+    children: dict[str, list[str]] = {}
+    for name, parent in rows:
+        if parent:
+            children.setdefault(parent.casefold(), []).append(name)
+    stack = list(wanted)
+    while stack:  # the tags under a wanted tag are wanted too
+        for child in children.get(stack.pop(), []):
+            if child.casefold() not in wanted:
+                wanted.add(child.casefold())
+                stack.append(child.casefold())
+    return [name for name, _ in rows if name.casefold() in wanted]
+
+
+def select_photo_tags(catalogue: Catalogue, options: ExportOptions, vocab: Sequence[str]) -> list[PhotoTags]:
+    """Every present photo (sorted by path) with its tags under `options`."""
+    photos = {
+        pid: PhotoTags(pid, path)
+        for pid, path in catalogue.query("SELECT id, path FROM photos WHERE status != 'missing' ORDER BY path")
+    }
+    keep = {name.casefold() for name in vocab}
+    threshold = "?" if options.min_score is not None else EFFECTIVE_THRESHOLD_SQL
+    params = (options.min_score,) if options.min_score is not None else ()
+    rows = catalogue.query(
+        f"SELECT pt.photo_id, t.name, pt.state, pt.score, pt.score >= {threshold}"
+        " FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id",
+        params,
+    )
+    for photo_id, name, state, score, above in rows:
+        photo = photos.get(photo_id)
+        if photo is None or name.casefold() not in keep:
+            continue
+        if score is not None:
+            photo.scores[name] = round(float(score), 4)
+        if state == "confirmed":
+            photo.confirmed.append(name)
+            photo.tags.append(name)
+        elif state == "rejected":
+            photo.rejected.append(name)
+        elif above and not options.confirmed_only:
+            photo.tags.append(name)
+    for photo in photos.values():
+        for names in (photo.tags, photo.confirmed, photo.rejected):
+            names.sort(key=str.casefold)
+        photo.scores = dict(sorted(photo.scores.items(), key=lambda item: item[0].casefold()))
+    return list(photos.values())
+
+
+# --- one-hot ----------------------------------------------------------------------------
+
+
+def onehot_rows(photos: Sequence[PhotoTags], vocab: Sequence[str]) -> list[list[str]]:
+    if any(name.casefold() == "path" for name in vocab):
+        raise UserError("a tag is named 'path', which is the one-hot file's path column; rename it or use --tag")
+    rows = [["path", *vocab]]
+    for photo in photos:
+        has = {name.casefold() for name in photo.tags}
+        rows.append([photo.path, *("1" if name.casefold() in has else "0" for name in vocab)])
+    return rows
+
+
+def import_onehot(catalogue: Catalogue, root: Path, source: Path, header: list[str], rows: list[dict]) -> ImportSummary:
+    summary = ImportSummary()
+    tag_columns = [name for name in header if name != "path"]
+    path_ids = {path: pid for pid, path in catalogue.query("SELECT id, path FROM photos")}
+    with catalogue.transaction() as conn:
+        ids = {}
+        for name in tag_columns:
+            try:
+                ids[name], created = resolve_name(catalogue, name)
+            except UserError as exc:
+                summary.problems.append(f"{source} column {name!r}: {exc}")
+                continue
+            if created:
+                summary.created_tags.append(name)
+        for line, row in enumerate(rows, start=2):
+            summary.rows += 1
+            photo_id = path_ids.get(library_key(row["path"], root))
+            if photo_id is None:
+                summary.unknown_paths.append(row["path"])
+                continue
+            for name, tag_id in ids.items():
+                value = (row.get(name) or "").strip()
+                if value not in ("0", "1", ""):
+                    summary.problems.append(f"{source} line {line}: {name!r} is {value!r}, expected 0 or 1")
+                elif value == "1":
+                    set_state(catalogue, [photo_id], tag_id, "confirmed", source="import")
+                elif value == "0":
+                    conn.execute(
+                        "UPDATE photo_tags SET state = 'rejected', source = 'import' WHERE photo_id = ?"
+                        " AND tag_id = ? AND state != 'rejected'",
+                        (photo_id, tag_id),
+                    )
+            summary.updated += 1
+    return summary
+
+
+# --- JSON -------------------------------------------------------------------------------
+
+
+def json_document(catalogue: Catalogue, photos: Sequence[PhotoTags], vocab: Sequence[str]) -> dict:
+    ensure_synonyms_seeded(catalogue)
+    parents = {name.casefold(): parent for name, parent in catalogue.query("SELECT name, parent FROM tags")}
+    return {
+        "format": JSON_FORMAT_NAME,
+        "version": JSON_VERSION,
+        "tags": [
+            {"name": name, "parent": parents.get(name.casefold()), "synonyms": synonyms_of(catalogue, name)}
+            for name in vocab
+        ],
+        "photos": [
+            {
+                "path": p.path,
+                "tags": p.tags,
+                "confirmed": p.confirmed,
+                "rejected": p.rejected,
+                "scores": p.scores,
+            }
+            for p in photos
+        ],
+    }
+
+
+def write_json(document: dict, out: Path) -> None:
+    atomic_write_text(out, json.dumps(document, ensure_ascii=False, indent=1) + "\n")
+
+
+def read_json(source: Path) -> dict:
+    try:
+        size = source.stat().st_size
+        if size > MAX_IMPORT_BYTES:
+            raise UserError(f"{source}: file too large to import ({size:,} bytes; limit {MAX_IMPORT_BYTES:,})")
+        document = json.loads(source.read_bytes().decode("utf-8-sig"))
+    except FileNotFoundError as exc:
+        raise UserError(f"{source}: no such file") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{source}: not valid UTF-8 JSON ({exc})") from exc
+    except OSError as exc:
+        raise UserError(f"{source}: cannot read ({exc.strerror})") from exc
+    photos = document.get("photos") if isinstance(document, dict) else document
+    if not isinstance(photos, list) or not all(isinstance(p, dict) and isinstance(p.get("path"), str) for p in photos):
+        raise UserError(
+            f"{source}: expected {{'photos': [{{'path': ..., 'tags': [...]}}, ...]}} or a list of such objects"
+        )
+    return document if isinstance(document, dict) else {"photos": photos}
+
+
+def import_json(catalogue: Catalogue, root: Path, source: Path) -> ImportSummary:
+    document = read_json(source)
+    summary = ImportSummary()
+    path_ids = {path: pid for pid, path in catalogue.query("SELECT id, path FROM photos")}
+    with catalogue.transaction():
+        listed = _import_tag_definitions(catalogue, source, document.get("tags") or [], summary)
+        for index, entry in enumerate(document["photos"]):
+            summary.rows += 1
+            photo_id = path_ids.get(library_key(entry["path"], root))
+            if photo_id is None:
+                summary.unknown_paths.append(entry["path"])
+                continue
+            where = f"{source} photos[{index}]"
+            if "confirmed" in entry:
+                _sync_opinions(catalogue, photo_id, entry, listed, where, summary)
+            else:
+                ids = [_tag_id(catalogue, name, where, summary) for name in _names(entry.get("tags"), where)]
+                replace_confirmed_tags(catalogue, photo_id, [i for i in ids if i is not None])
+            summary.updated += 1
+    return summary
+
+
+def _import_tag_definitions(catalogue: Catalogue, source: Path, tags: list, summary: ImportSummary) -> set[int]:
+    listed = set()
+    for index, definition in enumerate(tags):
+        where = f"{source} tags[{index}]"
+        if not isinstance(definition, dict) or not isinstance(definition.get("name"), str):
+            summary.problems.append(f"{where}: expected an object with a 'name'")
+            continue
+        tag_id = _tag_id(catalogue, definition["name"], where, summary)
+        if tag_id is None:
+            continue
+        listed.add(tag_id)
+        parent = definition.get("parent")
+        if isinstance(parent, str) and catalogue.scalar("SELECT parent FROM tags WHERE id = ?", (tag_id,)) is None:
+            parent_id = _tag_id(catalogue, parent, where, summary)
+            if parent_id is not None and parent_id != tag_id:
+                parent_name = catalogue.scalar("SELECT name FROM tags WHERE id = ?", (parent_id,))
+                with catalogue.transaction() as conn:
+                    conn.execute("UPDATE tags SET parent = ? WHERE id = ?", (parent_name, tag_id))
+        name = catalogue.scalar("SELECT name FROM tags WHERE id = ?", (tag_id,))
+        for synonym in definition.get("synonyms") or []:
+            found = lookup_tag(catalogue, str(synonym))
+            if found is not None and found[0] == tag_id:
+                continue
+            try:
+                add_synonym(catalogue, name, str(synonym))
+            except UserError as exc:
+                summary.problems.append(f"{where}: {exc}")
+    return listed
+
+
+def _sync_opinions(
+    catalogue: Catalogue, photo_id: int, entry: dict, listed: set[int], where: str, summary: ImportSummary
+) -> None:
+    confirmed = {_tag_id(catalogue, n, where, summary) for n in _names(entry.get("confirmed"), where)}
+    rejected = {_tag_id(catalogue, n, where, summary) for n in _names(entry.get("rejected"), where)}
+    confirmed.discard(None)
+    rejected.discard(None)
+    for tag_id in confirmed:
+        set_state(catalogue, [photo_id], tag_id, "confirmed", source="import")  # type: ignore[arg-type]
+    for tag_id in rejected - confirmed:
+        set_state(catalogue, [photo_id], tag_id, "rejected", source="import")  # type: ignore[arg-type]
+    for (tag_id,) in catalogue.query(
+        "SELECT tag_id FROM photo_tags WHERE photo_id = ? AND state != 'suggested'", (photo_id,)
+    ):
+        if tag_id in listed and tag_id not in confirmed and tag_id not in rejected:
+            set_state(catalogue, [photo_id], tag_id, None)
+
+
+def _names(value: object, where: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UserError(f"{where}: tag lists must be lists of names")
+    return value
+
+
+def _tag_id(catalogue: Catalogue, name: str, where: str, summary: ImportSummary) -> int | None:
+    try:
+        tag_id, created = resolve_name(catalogue, name)
+    except UserError as exc:
+        summary.problems.append(f"{where}: {exc}")
+        return None
+    if created:
+        summary.created_tags.append(name)
+    return tag_id
+
+
+# --- format detection --------------------------------------------------------------------
+
+
+def detect_format(source: Path, header: list[str] | None) -> str:
+    if source.suffix.lower() == ".json":
+        return "json"
+    if header is None:
+        raise UserError(f"{source}: cannot tell the format; use --format")
+    if "tags" in header:
+        return "csv"
+    if "path" in header:
+        return "onehot"
+    raise UserError(f"{source}: needs a 'path' column, and 'tags' (our CSV) or one column per tag (one-hot)")
+
+
+def import_file(catalogue: Catalogue, root: Path, source: Path, fmt: str | None = None) -> ImportSummary:
+    """Import `source` in `fmt` (None: by extension, then by the CSV header)."""
+    ensure_synonyms_seeded(catalogue)
+    if fmt == "json" or (fmt is None and source.suffix.lower() == ".json"):
+        return import_json(catalogue, root, source)
+    header, rows = read_csv_table(source)
+    fmt = fmt or detect_format(source, header)
+    if fmt == "csv":
+        return import_csv(catalogue, root, source)
+    if "path" not in header:
+        raise UserError(f"{source}: a one-hot CSV needs a 'path' column, found {header}")
+    return import_onehot(catalogue, root, source, header, rows)
+
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "IMPORT_FORMATS",
+    "ExportOptions",
+    "PhotoTags",
+    "import_file",
+    "json_document",
+    "onehot_rows",
+    "select_photo_tags",
+    "vocabulary",
+    "write_csv",
+    "write_json",
+]

@@ -1,0 +1,274 @@
+"""Keywords a photo already has, in the file (XMP packet, IPTC) or in its XMP sidecar,
+brought in as confirmed tags (source 'keywords') when a library is indexed.
+
+Rules: a keyword never overrides what the user said in the app (a confirmed or rejected
+tag stays as it is; only an unreviewed suggestion is promoted). Each source (the
+embedded keywords, the sidecar) is remembered in `keyword_sources` with its size, mtime
+and keywords, so a source is read again only when it changed and only keywords added
+since are applied; our own sidecar writes are recorded there too and never come back
+as "new" keywords. Reading is on by default; `set_keywords_enabled` (the library
+setting, meta key `keywords.read`) turns it off.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from PIL import Image, IptcImagePlugin, UnidentifiedImageError
+
+from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.errors import UserError
+from photo_tagger.core.tag_names import ensure_synonyms_seeded, join_path, resolve_path
+from photo_tagger.core.xmp import XmpError, XmpKeywords, choose_sidecar, dedupe_paths, parse_xmp, read_sidecar
+
+log = logging.getLogger(__name__)
+
+SETTING = "keywords.read"
+SOURCE = "keywords"  # photo_tags.source of tags that came from keywords
+IPTC_KEYWORDS = (2, 25)
+IPTC_CHARSET = (1, 90)
+IPTC_UTF8 = b"\x1b%G"
+
+KeywordPath = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class KeywordSource:
+    """One source of keywords as found now: the photo file or its sidecar."""
+
+    kind: str  # 'embedded' or 'sidecar'
+    file: str  # library-relative path of the file read
+    size: int
+    mtime_ns: int
+    paths: tuple[KeywordPath, ...] = ()
+    error: str | None = None  # unreadable: recorded (not re-read until it changes), not applied
+
+
+@dataclass
+class KeywordResult:
+    applied: int = 0  # (photo, tag) pairs confirmed from keywords
+    created_tags: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def keywords_enabled(catalogue: Catalogue) -> bool:
+    return catalogue.get_meta(SETTING) != "off"
+
+
+def set_keywords_enabled(catalogue: Catalogue, enabled: bool) -> None:
+    catalogue.set_meta(SETTING, "on" if enabled else "off")
+
+
+# --- reading (runs in the decode threads; no catalogue access) -------------------------
+
+
+def embedded_paths(path: Path) -> list[KeywordPath]:
+    """Keywords inside an image file: its XMP packet and IPTC Keywords. Pillow parses
+    only the headers here, no pixels. Raises XmpError for an unreadable packet."""
+    try:
+        with Image.open(path) as image:
+            packet = image.info.get("xmp")
+            iptc = IptcImagePlugin.getiptcinfo(image) or {}
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
+        raise XmpError(f"{path}: cannot read embedded metadata ({exc})") from exc
+    found = parse_xmp(packet, f"{path} (embedded XMP)") if packet else XmpKeywords()
+    iptc_words = _iptc_keywords(iptc)
+    return XmpKeywords(tuple(dict.fromkeys([*found.subjects, *iptc_words])), found.hierarchical).paths()
+
+
+def _iptc_keywords(iptc: dict) -> list[str]:
+    raw = iptc.get(IPTC_KEYWORDS) or []
+    values = raw if isinstance(raw, list) else [raw]
+    utf8 = iptc.get(IPTC_CHARSET) == IPTC_UTF8
+    words = []
+    for value in values:
+        try:
+            text = value.decode("utf-8")
+        except UnicodeDecodeError:
+            text = value.decode("utf-8" if utf8 else "latin-1", errors="replace")
+        if text.strip():
+            words.append(text.strip())
+    return words
+
+
+def read_sources(root: Path, rel_path: str, *, embedded: bool = True) -> list[KeywordSource]:
+    """The photo's keyword sources as they are now (errors captured, never raised)."""
+    photo = root / rel_path
+    sources = []
+    if embedded:
+        sources.append(_read_source("embedded", photo, rel_path, embedded_paths))
+    try:
+        names = {photo.name + ".xmp", photo.stem + ".xmp"}
+        present = {name for name in names if (photo.parent / name).is_file()}
+    except OSError:
+        present = set()
+    sidecar = choose_sidecar(photo.name, present)
+    if sidecar is not None:
+        rel_sidecar = str(PurePosixPath(rel_path).with_name(sidecar))
+        sources.append(_read_source("sidecar", photo.parent / sidecar, rel_sidecar, lambda p: read_sidecar(p).paths()))
+    return sources
+
+
+def _read_source(kind: str, path: Path, rel: str, reader: Callable[[Path], list[KeywordPath]]) -> KeywordSource:
+    try:
+        st = path.stat()
+    except OSError as exc:
+        return KeywordSource(kind, rel, 0, 0, error=f"{path}: cannot read ({exc.strerror})")
+    try:
+        return KeywordSource(kind, rel, st.st_size, st.st_mtime_ns, tuple(reader(path)))
+    except UserError as exc:
+        return KeywordSource(kind, rel, st.st_size, st.st_mtime_ns, error=str(exc))
+    except Exception as exc:  # a metadata bug must not cost the photo
+        log.exception("%s: unexpected error reading keywords", path)
+        return KeywordSource(kind, rel, st.st_size, st.st_mtime_ns, error=f"{path}: {type(exc).__name__}: {exc}")
+
+
+# --- applying (catalogue writer) ------------------------------------------------------
+
+
+def apply_sources(
+    catalogue: Catalogue,
+    photo_id: int,
+    sources: Sequence[KeywordSource],
+    result: KeywordResult,
+    *,
+    forget_sidecar: bool = True,
+) -> None:
+    """Apply what changed in `sources` to the photo (one transaction, joins an outer one).
+    With `forget_sidecar`, a sidecar that is gone is forgotten."""
+    ensure_synonyms_seeded(catalogue)
+    previous = {
+        row["kind"]: row
+        for row in catalogue.query(
+            "SELECT kind, file, size, mtime_ns, keywords FROM keyword_sources WHERE photo_id = ?", (photo_id,)
+        )
+    }
+    now = time.time()
+    with catalogue.transaction() as conn:
+        for source in sources:
+            old = previous.get(source.kind)
+            if old is not None and (old["file"], old["size"], old["mtime_ns"]) == (
+                source.file,
+                source.size,
+                source.mtime_ns,
+            ):
+                continue
+            known = [tuple(p) for p in json.loads(old["keywords"])] if old is not None else []
+            if source.error is not None:
+                result.warnings.append(source.error)
+                paths = known  # keep what we knew; re-read once the file changes
+            else:
+                paths = list(source.paths)
+                _confirm_new(catalogue, photo_id, paths, known, result)
+            conn.execute(
+                "INSERT OR REPLACE INTO keyword_sources(photo_id, kind, file, size, mtime_ns, keywords, read_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    photo_id,
+                    source.kind,
+                    source.file,
+                    source.size,
+                    source.mtime_ns,
+                    json.dumps([list(p) for p in paths], ensure_ascii=False),
+                    now,
+                ),
+            )
+        if forget_sidecar and "sidecar" in previous and not any(s.kind == "sidecar" for s in sources):
+            conn.execute("DELETE FROM keyword_sources WHERE photo_id = ? AND kind = 'sidecar'", (photo_id,))
+
+
+def _confirm_new(
+    catalogue: Catalogue,
+    photo_id: int,
+    paths: Iterable[KeywordPath],
+    known: Iterable[KeywordPath],
+    result: KeywordResult,
+) -> None:
+    seen = {tuple(part.casefold() for part in p) for p in known}
+    now = time.time()
+    for path in dedupe_paths(paths):
+        if tuple(part.casefold() for part in path) in seen:
+            continue
+        try:
+            tag_id, created = resolve_path(catalogue, path, origin="import")
+        except UserError as exc:
+            result.warnings.append(f"keyword {join_path(path)!r}: {exc}")
+            continue
+        result.created_tags.extend(created)
+        cur = catalogue.conn.execute(
+            "INSERT INTO photo_tags(photo_id, tag_id, state, source, updated_at)"
+            " VALUES (?, ?, 'confirmed', ?, ?) ON CONFLICT(photo_id, tag_id) DO UPDATE SET"
+            " state = 'confirmed', source = excluded.source, updated_at = excluded.updated_at"
+            " WHERE photo_tags.state = 'suggested'",
+            (photo_id, tag_id, SOURCE, now),
+        )
+        result.applied += cur.rowcount
+
+
+def record_sidecar(
+    catalogue: Catalogue, photo_id: int, root: Path, sidecar: Path, paths: Sequence[KeywordPath]
+) -> None:
+    """Remember a sidecar we wrote as already read, so indexing does not import our own
+    tags (model suggestions included) back as confirmed keywords."""
+    st = sidecar.stat()
+    with catalogue.transaction() as conn:
+        conn.execute(
+            "INSERT OR REPLACE INTO keyword_sources(photo_id, kind, file, size, mtime_ns, keywords, read_at)"
+            " VALUES (?, 'sidecar', ?, ?, ?, ?, ?)",
+            (
+                photo_id,
+                sidecar.relative_to(root).as_posix(),
+                st.st_size,
+                st.st_mtime_ns,
+                json.dumps([list(p) for p in paths], ensure_ascii=False),
+                time.time(),
+            ),
+        )
+
+
+def sync_keywords(catalogue: Catalogue, root: Path) -> KeywordResult:
+    """Read the sources of indexed photos that are new or changed since last time: a
+    sidecar added, edited or removed, or a photo never read (reading was off). One
+    listing per folder; unchanged photos cost nothing more."""
+    result = KeywordResult()
+    known: dict[int, dict[str, tuple]] = defaultdict(dict)
+    for row in catalogue.query("SELECT photo_id, kind, file, size, mtime_ns FROM keyword_sources"):
+        known[row[0]][row[1]] = (row[2], row[3], row[4])
+    photos = catalogue.query("SELECT id, path FROM photos WHERE status = 'ok' ORDER BY path")
+    by_folder: dict[str, list] = defaultdict(list)
+    for row in photos:
+        by_folder[str(PurePosixPath(row["path"]).parent)].append(row)
+    for folder, rows in by_folder.items():
+        listing = _sidecar_listing(root / folder)
+        for row in rows:
+            photo_id, rel = row["id"], row["path"]
+            name = PurePosixPath(rel).name
+            sidecar = choose_sidecar(name, set(listing))
+            seen = known.get(photo_id, {})
+            rel_sidecar = str(PurePosixPath(rel).with_name(sidecar)) if sidecar else None
+            now_state = (rel_sidecar, *listing[sidecar]) if sidecar else None
+            if "embedded" in seen and seen.get("sidecar") == now_state:
+                continue
+            sources = read_sources(root, rel, embedded="embedded" not in seen)
+            apply_sources(catalogue, photo_id, sources, result)
+    return result
+
+
+def _sidecar_listing(folder: Path) -> dict[str, tuple[int, int]]:
+    listing = {}
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.endswith(".xmp") and entry.is_file():
+                    st = entry.stat()
+                    listing[entry.name] = (st.st_size, st.st_mtime_ns)
+    except OSError:
+        pass
+    return listing

@@ -1,0 +1,174 @@
+"""Keywords already in photos (XMP, IPTC) and in their sidecars become confirmed tags at
+index time, without ever overriding what the user said."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.indexer import IndexSummary, index_library
+from photo_tagger.core.keywords import embedded_paths, read_sources, set_keywords_enabled
+from photo_tagger.core.library import Library
+from photo_tagger.core.service import export_library_sidecars
+from photo_tagger.core.tag_names import tag_path
+from photo_tagger.core.tagging import set_state, tag_id_by_name
+
+DATA = Path(__file__).parent / "data"
+XMP_PACKET = b"""<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:lr="http://ns.adobe.com/lightroom/1.0/">
+<dc:subject><rdf:Bag><rdf:li>Cat</rdf:li><rdf:li>Holiday 2019</rdf:li></rdf:Bag></dc:subject>
+<lr:hierarchicalSubject><rdf:Bag><rdf:li>Animals|Cat</rdf:li></rdf:Bag></lr:hierarchicalSubject>
+</rdf:Description></rdf:RDF></x:xmpmeta>"""
+
+
+def iptc_segment(keywords: list[str]) -> bytes:
+    """A JPEG APP13 segment holding IPTC Keywords (2:25) in UTF-8, as Photoshop stores it."""
+    records = b"\x1c\x01\x5a\x00\x03\x1b%G"  # 1:90 coded character set = UTF-8
+    for word in keywords:
+        value = word.encode("utf-8")
+        records += b"\x1c\x02\x19" + struct.pack(">H", len(value)) + value
+    if len(records) % 2:
+        records += b"\x00"
+    resource = b"8BIM\x04\x04\x00\x00" + struct.pack(">I", len(records)) + records
+    payload = b"Photoshop 3.0\x00" + resource
+    return b"\xff\xed" + struct.pack(">H", len(payload) + 2) + payload
+
+
+def jpeg_with_keywords(path: Path, seed: int, *, xmp: bytes | None = None, iptc: list[str] | None = None) -> Path:
+    from photos import noise_photo
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    noise_photo(seed, (96, 64)).save(path, "JPEG", **({"xmp": xmp} if xmp else {}))
+    if iptc:
+        data = path.read_bytes()
+        path.write_bytes(data[:2] + iptc_segment(iptc) + data[2:])
+    return path
+
+
+def test_embedded_xmp_and_iptc_keywords_are_read(tmp_path: Path) -> None:
+    photo = jpeg_with_keywords(tmp_path / "a.jpg", 1, xmp=XMP_PACKET, iptc=["Cat", "Straße"])
+    # Cat is the leaf of Animals|Cat (one keyword); IPTC adds Straße
+    assert embedded_paths(photo) == [("Animals", "Cat"), ("Holiday 2019",), ("Straße",)]
+    assert embedded_paths(jpeg_with_keywords(tmp_path / "none.jpg", 2)) == []
+
+
+def test_unreadable_sources_become_warnings_naming_the_file(tmp_path: Path) -> None:
+    jpeg_with_keywords(tmp_path / "a.jpg", 1)
+    shutil.copy(DATA / "entity_bomb.xmp", tmp_path / "a.jpg.xmp")
+    embedded, sidecar = read_sources(tmp_path, "a.jpg")
+    assert embedded.error is None and embedded.paths == ()
+    assert sidecar.file == "a.jpg.xmp" and "a.jpg.xmp: refused XML" in (sidecar.error or "")
+
+
+def photo_tags(cat: Catalogue, path: str) -> dict[str, tuple[str, str]]:
+    rows = cat.query(
+        "SELECT t.name, pt.state, pt.source FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id"
+        " JOIN photos p ON p.id = pt.photo_id WHERE p.path = ? AND pt.state != 'suggested'",
+        (path,),
+    )
+    return {name: (state, source) for name, state, source in rows}
+
+
+def run_index(library: Library, embedder, **kwargs) -> IndexSummary:  # type: ignore[no-untyped-def]
+    job = index_library(library, embedder=embedder, batch_size=4, **kwargs)
+    try:
+        while True:
+            next(job)
+    except StopIteration as done:
+        return done.value
+
+
+@pytest.fixture
+def tagged_library(tmp_path: Path) -> Library:
+    root = tmp_path / "lib"
+    jpeg_with_keywords(root / "embedded.jpg", 1, xmp=XMP_PACKET, iptc=["Straße"])
+    jpeg_with_keywords(root / "digikam.jpg", 2)
+    shutil.copy(DATA / "digikam.jpg.xmp", root / "digikam.jpg.xmp")
+    jpeg_with_keywords(root / "raw" / "IMG_1.jpg", 3)
+    shutil.copy(DATA / "lightroom.xmp", root / "raw" / "IMG_1.xmp")
+    jpeg_with_keywords(root / "broken_sidecar.jpg", 4)
+    shutil.copy(DATA / "truncated.xmp", root / "broken_sidecar.jpg.xmp")
+    return Library.open(root)
+
+
+def test_indexing_imports_keywords_as_confirmed_tags_with_their_hierarchy(tagged_library: Library, embedder) -> None:
+    summary = run_index(tagged_library, embedder)
+    assert summary.indexed == 4
+    assert any("broken_sidecar.jpg.xmp: malformed XMP" in w for w in summary.keywords.warnings)
+    with tagged_library.connect() as cat:
+        # Animals is a synonym of the taxonomy's animal, Kitten of cat: they map, not duplicate
+        assert photo_tags(cat, "embedded.jpg") == {
+            "cat": ("confirmed", "keywords"),
+            "Holiday 2019": ("confirmed", "keywords"),
+            "Straße": ("confirmed", "keywords"),
+        }
+        assert photo_tags(cat, "digikam.jpg") == {"cat": ("confirmed", "keywords"), "Garden": ("confirmed", "keywords")}
+        assert tag_path(cat, "Garden") == ["Places", "Garden"]  # a new tag under a new parent
+        assert tag_path(cat, "cat") == ["animal", "cat"]  # an existing tag keeps its parent
+        assert set(photo_tags(cat, "raw/IMG_1.jpg")) == {"cat", "Holiday 2019"}
+        assert photo_tags(cat, "broken_sidecar.jpg") == {}
+    assert (tagged_library.root / "broken_sidecar.jpg.xmp").read_bytes() == (DATA / "truncated.xmp").read_bytes()
+
+
+def test_keywords_never_override_the_user_and_only_new_ones_apply(tagged_library: Library, embedder) -> None:
+    run_index(tagged_library, embedder)
+    with tagged_library.connect() as cat:
+        photo_id = cat.scalar("SELECT id FROM photos WHERE path = 'digikam.jpg'")
+        set_state(cat, [photo_id], tag_id_by_name(cat, "cat"), "rejected")
+    sidecar = tagged_library.root / "digikam.jpg.xmp"
+    sidecar.write_bytes(
+        sidecar.read_bytes().replace(b"<rdf:li>Garden</rdf:li>", b"<rdf:li>Garden</rdf:li><rdf:li>Sunny</rdf:li>")
+    )
+    os.utime(sidecar, ns=(1, 1_000_000_000))
+    summary = run_index(tagged_library, embedder)
+    assert summary.indexed == 0 and summary.keywords.applied == 1
+    with tagged_library.connect() as cat:
+        tags = photo_tags(cat, "digikam.jpg")
+    assert tags["cat"] == ("rejected", "user") and tags["Sunny"] == ("confirmed", "keywords")
+
+
+def test_our_own_sidecar_writes_are_not_imported_back(tagged_library: Library, embedder) -> None:
+    run_index(tagged_library, embedder, keywords=False)
+    with tagged_library.connect() as cat:
+        assert photo_tags(cat, "embedded.jpg") == {}
+        cat.conn.execute("UPDATE tags SET threshold = 0.01")  # every suggestion is a tag now
+    summary = export_library_sidecars(tagged_library)
+    assert summary.written and len(summary.errors) == 1  # only the broken sidecar fails
+    with tagged_library.connect() as cat:
+        before = cat.query("SELECT photo_id, tag_id, state FROM photo_tags WHERE state = 'confirmed'")
+    run_index(tagged_library, embedder)
+    with tagged_library.connect() as cat:
+        confirmed = cat.query(
+            "SELECT photo_id, tag_id, state FROM photo_tags WHERE state = 'confirmed' AND source = 'keywords'"
+        )
+        # only keywords that are really in the files: embedded ones and other apps' sidecar
+        # keywords; none of the suggestions we wrote
+        names = {cat.scalar("SELECT name FROM tags WHERE id = ?", (row[1],)) for row in confirmed}
+    assert before == [] and names <= {"cat", "Holiday 2019", "Straße", "Garden"}
+
+
+def test_keyword_reading_can_be_turned_off_for_the_library(tagged_library: Library, embedder) -> None:
+    with tagged_library.connect() as cat:
+        set_keywords_enabled(cat, False)
+    run_index(tagged_library, embedder)
+    with tagged_library.connect() as cat:
+        assert cat.scalar("SELECT count(*) FROM photo_tags WHERE source = 'keywords'") == 0
+        set_keywords_enabled(cat, True)
+    summary = run_index(tagged_library, embedder)  # photos indexed while it was off are read now
+    assert summary.indexed == 0 and summary.keywords.applied >= 6
+
+
+def test_cli_no_keywords_is_remembered(tagged_library: Library, embedder) -> None:
+    from photo_tagger import cli
+
+    assert cli.main(["index", str(tagged_library.root), "--no-keywords"]) == 0
+    with tagged_library.connect() as cat:
+        assert cat.get_meta("keywords.read") == "off"
+        assert cat.scalar("SELECT count(*) FROM photo_tags WHERE source = 'keywords'") == 0
+    assert isinstance(Image.open(tagged_library.root / "embedded.jpg").info.get("xmp"), bytes)  # file untouched

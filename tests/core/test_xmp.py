@@ -1,0 +1,188 @@
+"""XMP sidecars: reading what digiKam, Lightroom and darktable write, merging into them
+without losing their data, refusing hostile or broken XML."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from photo_tagger.core import xmp
+from photo_tagger.core.xmp import XmpError, parse_xmp, read_sidecar, render_sidecar, sidecar_for, write_sidecar
+
+DATA = Path(__file__).parent / "data"
+EXIFTOOL = shutil.which("exiftool")
+needs_exiftool = pytest.mark.skipif(
+    EXIFTOOL is None, reason="exiftool not installed (apt-get install libimage-exiftool-perl)"
+)
+
+
+def photo_in(folder: Path, name: str = "cat.jpg") -> Path:
+    from photos import noise_photo, save_photo
+
+    return save_photo(noise_photo(1, (64, 48)), folder / name)
+
+
+def without_keywords(data: bytes) -> str:
+    """The sidecar with its keyword properties removed, canonicalised: what must survive."""
+    root = ET.fromstring(data)
+    for description in root.iter(xmp.DESCRIPTION):
+        for prop in xmp.KEYWORD_PROPERTIES:
+            for element in description.findall(prop):
+                description.remove(element)
+    return ET.canonicalize(ET.tostring(root), strip_text=True)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        ("digikam.jpg.xmp", [("Animals", "Kitten"), ("Places", "Garden")]),
+        ("lightroom.xmp", [("Animals", "Cat"), ("Holiday 2019",)]),
+        ("darktable.jpg.xmp", [("pets", "cat"), ("sofa",)]),
+    ],
+)
+def test_keywords_are_read_as_each_tool_writes_them(fixture: str, expected: list) -> None:
+    assert read_sidecar(DATA / fixture).paths() == expected
+
+
+def test_darktable_bookkeeping_tags_are_not_keywords_but_are_kept() -> None:
+    keywords = read_sidecar(DATA / "darktable.jpg.xmp")
+    assert ("darktable", "format", "jpg") in keywords.paths(internal=True)
+    assert ("darktable", "format", "jpg") not in keywords.paths()
+
+
+@pytest.mark.parametrize("fixture", ["entity_bomb.xmp", "external_entity.xmp"])
+def test_entity_bombs_and_external_entities_are_refused(fixture: str, tmp_path: Path) -> None:
+    with pytest.raises(XmpError, match=fixture):
+        read_sidecar(DATA / fixture)
+    photo = photo_in(tmp_path)
+    sidecar = tmp_path / "cat.jpg.xmp"
+    shutil.copy(DATA / fixture, sidecar)
+    before = sidecar.read_bytes()
+    with pytest.raises(XmpError, match="DTD or entities"):
+        write_sidecar(photo, [("cat",)])
+    assert sidecar.read_bytes() == before
+    assert not (tmp_path / "cat.jpg.xmp.bak").exists()
+
+
+def test_a_malformed_sidecar_is_named_and_left_untouched(tmp_path: Path) -> None:
+    photo = photo_in(tmp_path)
+    sidecar = tmp_path / "cat.jpg.xmp"
+    shutil.copy(DATA / "truncated.xmp", sidecar)
+    before = sidecar.read_bytes()
+    with pytest.raises(XmpError, match=r"cat\.jpg\.xmp: malformed XMP"):
+        write_sidecar(photo, [("cat",)])
+    assert sidecar.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cat.jpg", "cat.jpg.xmp"]
+
+
+def test_xml_that_is_not_xmp_is_not_rewritten(tmp_path: Path) -> None:
+    photo = photo_in(tmp_path)
+    shutil.copy(DATA / "not_xmp.xmp", tmp_path / "cat.jpg.xmp")
+    with pytest.raises(XmpError, match="no rdf:RDF"):
+        write_sidecar(photo, [("cat",)])
+
+
+@pytest.mark.parametrize("fixture", ["digikam.jpg.xmp", "lightroom.xmp", "darktable.jpg.xmp"])
+def test_merging_keeps_everything_but_the_keywords(fixture: str) -> None:
+    original = (DATA / fixture).read_bytes()
+    merged = render_sidecar(original, [("animal", "cat"), ("Holiday",)], fixture)
+    assert parse_xmp(merged, fixture).paths() == [("animal", "cat"), ("Holiday",)]
+    assert without_keywords(merged) == without_keywords(original)
+
+
+def test_digikam_reads_its_own_tag_list_first_so_that_is_rewritten_too() -> None:
+    merged = render_sidecar((DATA / "digikam.jpg.xmp").read_bytes(), [("animal", "cat")])
+    root = ET.fromstring(merged)
+    tags_list = [li.text for li in root.iter(f"{{{xmp.RDF}}}li") if li.text and "/" in li.text]
+    assert tags_list == ["animal/cat", "animal/cat"]  # digiKam:TagsList, MicrosoftPhoto:LastKeywordXMP
+    assert b"Kitten" not in merged
+
+
+def test_a_new_sidecar_has_subjects_and_hierarchical_subjects(tmp_path: Path) -> None:
+    photo = photo_in(tmp_path)
+    photo_bytes = photo.read_bytes()
+    photo_mtime = photo.stat().st_mtime_ns
+    result = write_sidecar(photo, [("animal", "cat"), ("Holiday",)])
+    assert result.path == tmp_path / "cat.jpg.xmp" and result.changed and result.backup is None
+    root = ET.fromstring(result.path.read_bytes())
+    subjects = [li.text for li in root.find(f".//{xmp.SUBJECT}").iter(f"{{{xmp.RDF}}}li")]
+    hierarchical = [li.text for li in root.find(f".//{xmp.HIERARCHICAL}").iter(f"{{{xmp.RDF}}}li")]
+    assert subjects == ["cat", "Holiday"]
+    assert hierarchical == ["animal|cat", "Holiday"]
+    assert result.path.read_bytes().startswith(b"<?xpacket begin=")
+    assert result.path.stat().st_mode & 0o044 == 0o044  # other tools can read it
+    assert photo.read_bytes() == photo_bytes and photo.stat().st_mtime_ns == photo_mtime
+
+
+def test_an_existing_photo_xmp_is_updated_instead_of_adding_a_second_sidecar(tmp_path: Path) -> None:
+    photo = photo_in(tmp_path)
+    shutil.copy(DATA / "lightroom.xmp", tmp_path / "cat.xmp")
+    result = write_sidecar(photo, [("cat",)])
+    assert result.path == tmp_path / "cat.xmp"
+    assert not (tmp_path / "cat.jpg.xmp").exists()
+    assert result.backup == tmp_path / "cat.xmp.bak"
+    assert result.backup.read_bytes() == (DATA / "lightroom.xmp").read_bytes()
+    assert read_sidecar(result.path).paths() == [("cat",)]
+
+
+def test_photo_xmp_shared_by_two_photos_is_left_to_its_owner(tmp_path: Path) -> None:
+    photo = photo_in(tmp_path)
+    (tmp_path / "cat.cr2").write_bytes(b"raw")
+    shutil.copy(DATA / "lightroom.xmp", tmp_path / "cat.xmp")
+    assert sidecar_for(photo) == tmp_path / "cat.xmp"  # read: the raw's keywords are this photo's
+    assert write_sidecar(photo, [("cat",)]).path == tmp_path / "cat.jpg.xmp"
+    assert (tmp_path / "cat.xmp").read_bytes() == (DATA / "lightroom.xmp").read_bytes()
+
+
+def test_rewriting_the_same_keywords_changes_nothing(tmp_path: Path) -> None:
+    photo = photo_in(tmp_path)
+    first = write_sidecar(photo, [("animal", "cat")])
+    second = write_sidecar(photo, [("animal", "cat")])
+    assert not second.changed and second.backup is None
+    assert not first.path.with_name("cat.jpg.xmp.bak").exists()
+
+
+def test_no_keywords_removes_the_keyword_properties(tmp_path: Path) -> None:
+    merged = render_sidecar((DATA / "darktable.jpg.xmp").read_bytes(), [])
+    assert parse_xmp(merged, "x").paths() == []
+    assert b'xmp:Rating="2"' in merged
+
+
+def exiftool_json(path: Path) -> dict:
+    out = subprocess.run(
+        [EXIFTOOL, "-j", "-struct", "-XMP:all", str(path)], capture_output=True, text=True, check=True, timeout=60
+    )
+    return json.loads(out.stdout)[0]
+
+
+def as_list(value: object) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+@needs_exiftool
+def test_exiftool_reads_back_what_we_wrote(tmp_path: Path) -> None:
+    photo = photo_in(tmp_path)
+    result = write_sidecar(photo, [("animal", "cat"), ("Holiday 2019",), ("Café",)])
+    tags = exiftool_json(result.path)
+    assert as_list(tags["Subject"]) == ["cat", "Holiday 2019", "Café"]
+    assert as_list(tags["HierarchicalSubject"]) == ["animal|cat", "Holiday 2019", "Café"]
+
+
+@needs_exiftool
+@pytest.mark.parametrize("fixture", ["digikam.jpg.xmp", "lightroom.xmp", "darktable.jpg.xmp"])
+def test_exiftool_sees_the_other_apps_fields_unchanged_after_a_merge(fixture: str, tmp_path: Path) -> None:
+    original = tmp_path / "original.xmp"
+    shutil.copy(DATA / fixture, original)
+    merged = tmp_path / "merged.xmp"
+    merged.write_bytes(render_sidecar(original.read_bytes(), [("animal", "cat")]))
+    before, after = exiftool_json(original), exiftool_json(merged)
+    keyword_fields = {"Subject", "HierarchicalSubject", "TagsList", "LastKeywordXMP", "CatalogSets", "SourceFile"}
+    assert {k: v for k, v in after.items() if k not in keyword_fields} == {
+        k: v for k, v in before.items() if k not in keyword_fields
+    }
+    assert as_list(after["HierarchicalSubject"])[0] == "animal|cat"
