@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -236,28 +235,49 @@ def record_sidecar(
 def sync_keywords(catalogue: Catalogue, root: Path) -> KeywordResult:
     """Read the sources of indexed photos that are new or changed since last time: a
     sidecar added, edited or removed, or a photo never read (reading was off). One
-    listing per folder; unchanged photos cost nothing more."""
+    listing per folder; only folders holding a sidecar, now or last time, look further,
+    so an unchanged library of 100k photos costs a few SQL scans and the listings."""
     result = KeywordResult()
-    known: dict[int, dict[str, tuple]] = defaultdict(dict)
-    for row in catalogue.query("SELECT photo_id, kind, file, size, mtime_ns FROM keyword_sources"):
-        known[row[0]][row[1]] = (row[2], row[3], row[4])
-    photos = catalogue.query("SELECT id, path FROM photos WHERE status = 'ok' ORDER BY path")
-    by_folder: dict[str, list] = defaultdict(list)
-    for row in photos:
-        by_folder[str(PurePosixPath(row["path"]).parent)].append(row)
-    for folder, rows in by_folder.items():
+    conn = catalogue.conn
+    todo = {
+        photo_id: path
+        for photo_id, path in conn.execute(
+            "SELECT id, path FROM photos p WHERE status = 'ok' AND NOT EXISTS (SELECT 1 FROM keyword_sources k"
+            " WHERE k.photo_id = p.id AND k.kind = 'embedded')"
+        )
+    }
+    recorded = {
+        photo_id: (file, size, mtime_ns)
+        for photo_id, file, size, mtime_ns in conn.execute(
+            "SELECT photo_id, file, size, mtime_ns FROM keyword_sources WHERE kind = 'sidecar'"
+        )
+    }
+    recorded_folders = {file.rpartition("/")[0] for file, _, _ in recorded.values()}
+    # rtrim(path, <path without '/'>) strips the file name: 'a/b/c.jpg' -> 'a/b/'
+    folders = [
+        row[0]
+        for row in conn.execute("SELECT DISTINCT rtrim(path, replace(path, '/', '')) FROM photos WHERE status = 'ok'")
+    ]
+    for prefix in folders:
+        folder = prefix.rstrip("/")
         listing = _sidecar_listing(root / folder)
-        for row in rows:
-            photo_id, rel = row["id"], row["path"]
-            name = PurePosixPath(rel).name
-            sidecar = choose_sidecar(name, set(listing))
-            seen = known.get(photo_id, {})
-            rel_sidecar = str(PurePosixPath(rel).with_name(sidecar)) if sidecar else None
-            now_state = (rel_sidecar, *listing[sidecar]) if sidecar else None
-            if "embedded" in seen and seen.get("sidecar") == now_state:
-                continue
-            sources = read_sources(root, rel, embedded="embedded" not in seen)
-            apply_sources(catalogue, photo_id, sources, result)
+        if not listing and folder not in recorded_folders:
+            continue
+        names = set(listing)
+        for photo_id, rel in conn.execute(
+            "SELECT id, path FROM photos WHERE status = 'ok' AND substr(path, 1, ?) = ?"
+            " AND instr(substr(path, ? + 1), '/') = 0",
+            (len(prefix), prefix, len(prefix)),
+        ).fetchall():
+            sidecar = choose_sidecar(rel[len(prefix) :], names) if names else None
+            now_state = (prefix + sidecar, *listing[sidecar]) if sidecar else None
+            if recorded.get(photo_id) != now_state:
+                todo[photo_id] = rel
+    for photo_id, rel in sorted(todo.items(), key=lambda item: item[1]):
+        embedded = not catalogue.scalar(
+            "SELECT 1 FROM keyword_sources WHERE photo_id = ? AND kind = 'embedded'", (photo_id,)
+        )
+        apply_sources(catalogue, photo_id, read_sources(root, rel, embedded=embedded), result)
     return result
 
 
