@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 
 # One ONNX export per test session, in a private cache; never the user's folders.
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="photo-tagger-tests-"))
+atexit.register(shutil.rmtree, _SESSION_DIR, ignore_errors=True)
 os.environ.setdefault("PHOTO_TAGGER_CACHE_DIR", str(_SESSION_DIR / "cache"))
 os.environ.setdefault("PHOTO_TAGGER_DATA_DIR", str(_SESSION_DIR / "data"))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

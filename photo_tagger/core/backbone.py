@@ -36,6 +36,8 @@ _log = logging.getLogger(__name__)
 RUNTIMES = ("onnxruntime", "torch")
 # ONNX Runtime must reproduce torch to this (embeddings ~0..6, logits ~-10..20) or we use torch.
 MAX_EXPORT_ABS_DIFF = 1e-4
+# Panoramas wider than this are centre-cropped to it before resizing (see to_model_input).
+_MAX_ASPECT = 4
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,13 @@ def to_model_input(image: Image.Image, preprocessing: Preprocessing) -> np.ndarr
     width, height = image.size
     if width == 0 or height == 0:
         raise ValueError(f"cannot make model input from an empty {width}x{height} image")
+    short = min(width, height)
+    if max(width, height) > _MAX_ASPECT * short:
+        # Only the centre survives the crop; resizing a whole 40:1 strip could take gigabytes.
+        keep = _MAX_ASPECT * short
+        left, top = (width - min(width, keep)) // 2, (height - min(height, keep)) // 2
+        image = image.crop((left, top, left + min(width, keep), top + min(height, keep)))
+        width, height = image.size
     size = preprocessing.resize_size
     if width <= height:
         new_size = (size, int(size * height / width))

@@ -1,9 +1,9 @@
 """The backbone's ONNX cache: export once with torch, then run with ONNX Runtime alone.
 
-A cache folder holds `model.onnx`, `classifier.npz` and `meta.json`. Each file is written to a
-temp file in the same folder and moved into place with `os.replace`, and `meta.json` (which
-records every other file's size and SHA-256) goes last: a folder whose meta is missing or does
-not match its files is incomplete or corrupt, and is rebuilt rather than loaded.
+A cache folder holds `model.onnx`, `classifier.npz` and `meta.json`. Each file is written
+atomically (core.atomic: a temp file in the same folder, then `os.replace`), and `meta.json`,
+which records every other file's size and SHA-256, goes last: a folder whose meta is missing
+or does not match its files is incomplete or corrupt, and is rebuilt rather than loaded.
 
 Neither torch nor onnxruntime is imported at module level: a process that finds a valid cache
 never imports torch, which halves its memory.
@@ -12,16 +12,20 @@ never imports torch, which halves its memory.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
+import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
+
+from photo_tagger.core.atomic import atomic_write_bytes, atomic_write_text
 
 if TYPE_CHECKING:
     import onnx
@@ -38,6 +42,7 @@ META_FILE = "meta.json"
 INPUT_NAME = "image"
 OUTPUT_NAMES = ("embedding", "logits")
 CACHE_ENV = "PHOTO_TAGGER_CACHE_DIR"
+STALE_TEMP_SECONDS = 3600
 
 
 def cache_root(cache_dir: Path | None = None) -> Path:
@@ -59,29 +64,20 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call `write(tmp)` on a temp file beside `path`, flush it to disk, then move it into place."""
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def clear(directory: Path) -> None:
-    """Remove our files (meta first, so the folder is invalid at once) and stray temp files."""
+    """Remove our files (meta first, so the folder is invalid at once) and temp files left by
+    killed exports. Recent temp files may belong to another process exporting right now."""
     if not directory.is_dir():
         return
     for name in (META_FILE, MODEL_FILE, CLASSIFIER_FILE):
         (directory / name).unlink(missing_ok=True)
+    stale_before = time.time() - STALE_TEMP_SECONDS
     for tmp in directory.glob(".*.tmp"):
-        tmp.unlink(missing_ok=True)
+        try:
+            if tmp.stat().st_mtime < stale_before:
+                tmp.unlink()
+        except OSError:
+            pass  # another process finished or removed it
 
 
 def read_meta(directory: Path, expected: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -112,29 +108,27 @@ def write_meta(directory: Path, meta: Mapping[str, Any]) -> None:
         name: {"size": (directory / name).stat().st_size, "sha256": file_sha256(directory / name)}
         for name in (MODEL_FILE, CLASSIFIER_FILE)
     }
-    text = json.dumps({**meta, "files": files}, indent=2, sort_keys=True)
-
-    def write(tmp: Path) -> None:
-        tmp.write_text(text, encoding="utf-8")
-
-    atomic_write(directory / META_FILE, write)
+    atomic_write_text(directory / META_FILE, json.dumps({**meta, "files": files}, indent=2, sort_keys=True))
 
 
 def export_onnx(model: nn.Module, path: Path, input_size: int) -> None:
-    """Export `model` (returning embedding, logits) with a dynamic batch axis, then simplify it."""
+    """Export `model` (returning embedding, logits) with a dynamic batch axis, simplify the
+    graph, and write it to `path` atomically."""
+    import onnx
+    import onnxruntime
     import torch
 
     dummy = torch.zeros(1, 3, input_size, input_size)
     axes = {name: {0: "batch"} for name in (INPUT_NAME, *OUTPUT_NAMES)}
-
-    def write(tmp: Path) -> None:
+    with tempfile.TemporaryDirectory(prefix="photo-tagger-export-") as work:
+        raw, basic = Path(work) / "raw.onnx", Path(work) / "basic.onnx"
         # The TorchScript exporter warns about its own deprecation; the graph is what we verify.
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
             torch.onnx.export(
                 model,
                 (dummy,),
-                str(tmp),
+                str(raw),
                 input_names=[INPUT_NAME],
                 output_names=list(OUTPUT_NAMES),
                 dynamic_axes=axes,
@@ -142,36 +136,22 @@ def export_onnx(model: nn.Module, path: Path, input_size: int) -> None:
                 dynamo=False,
                 do_constant_folding=True,
             )
-        _simplify(tmp)
-
-    atomic_write(path, write)
-
-
-def _simplify(path: Path) -> None:
-    """Rewrite the exported graph for speed: ONNX Runtime's portable (basic) optimisations fold
-    the exporter's shape arithmetic and BatchNorms into constants and convolutions, then each
-    TF "SAME" Pad is folded into its Conv's asymmetric `pads`. Pads block ORT's blocked-layout
-    convolutions; without them inference is 15-20 % faster, with bit-identical outputs."""
-    import onnx
-    import onnxruntime
-
-    fd, basic_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+        # ONNX Runtime's basic optimisations are portable (standard ops only): they fold the
+        # exporter's shape arithmetic and the BatchNorms into constants and convolutions.
         options = onnxruntime.SessionOptions()
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_BASIC
-        options.optimized_model_filepath = basic_name
+        options.optimized_model_filepath = str(basic)
         options.log_severity_level = 3
-        onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        graph_model = onnx.load(basic_name)
-    finally:
-        Path(basic_name).unlink(missing_ok=True)
+        onnxruntime.InferenceSession(str(raw), options, providers=["CPUExecutionProvider"])
+        graph_model = onnx.load(str(basic))
     _fold_pads_into_convs(graph_model.graph)
     onnx.checker.check_model(graph_model)
-    onnx.save(graph_model, str(path))
+    atomic_write_bytes(path, graph_model.SerializeToString())
 
 
 def _fold_pads_into_convs(graph: onnx.GraphProto) -> None:
+    """Fold each TF "SAME" Pad into its Conv's asymmetric `pads`. Pads block ORT's blocked-layout
+    (NCHWc) convolutions: without them inference is 15-20 % faster, outputs bit-identical."""
     from onnx import helper, numpy_helper
 
     constants = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
@@ -210,11 +190,9 @@ def _fold_pads_into_convs(graph: onnx.GraphProto) -> None:
 
 
 def write_classifier(path: Path, weight: np.ndarray, bias: np.ndarray) -> None:
-    def write(tmp: Path) -> None:
-        with open(tmp, "wb") as f:  # a file object stops numpy appending ".npz" to the name
-            np.savez(f, weight=weight.astype(np.float32), bias=bias.astype(np.float32))
-
-    atomic_write(path, write)
+    buffer = io.BytesIO()
+    np.savez(buffer, weight=weight.astype(np.float32), bias=bias.astype(np.float32))
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def read_classifier(path: Path) -> tuple[np.ndarray, np.ndarray]:

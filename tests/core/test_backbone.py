@@ -104,7 +104,7 @@ def test_imagenet_class_names_index_like_the_logits() -> None:
 
 @pytest.mark.parametrize(
     ("size", "mode"),
-    [((640, 480), "RGB"), ((480, 640), "RGB"), ((100, 37), "L"), ((50, 50), "RGBA")],
+    [((640, 480), "RGB"), ((480, 640), "RGB"), ((100, 37), "L"), ((50, 50), "RGBA"), ((8000, 200), "RGB")],
 )
 def test_model_input_is_normalised_224_square_for_any_photo(
     spec: BackboneSpec, size: tuple[int, int], mode: str
