@@ -75,7 +75,7 @@ def embedded_paths(path: Path) -> list[KeywordPath]:
         with Image.open(path) as image:
             packet = image.info.get("xmp")
             iptc = IptcImagePlugin.getiptcinfo(image) or {}
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise XmpError(f"{path}: cannot read embedded metadata ({exc})") from exc
     found = parse_xmp(packet, f"{path} (embedded XMP)") if packet else XmpKeywords()
     iptc_words = _iptc_keywords(iptc)

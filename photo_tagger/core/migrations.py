@@ -93,6 +93,13 @@ MIGRATIONS: dict[int, list[str]] = {
             tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE
         )""",
         "CREATE INDEX tag_synonyms_by_tag ON tag_synonyms(tag_id)",
+        # tags.parent holds the parent's name: a rename carries the children along,
+        # whoever renames (tag manager, undo, import).
+        """CREATE TRIGGER tags_rename_keeps_children AFTER UPDATE OF name ON tags
+        WHEN OLD.name != NEW.name
+        BEGIN
+            UPDATE tags SET parent = NEW.name WHERE parent = OLD.name COLLATE NOCASE;
+        END""",
         # kind 'embedded': keywords inside the image file; 'sidecar': the .xmp next to it
         # (`file` relative to the library). size/mtime_ns say whether the source changed
         # since; `keywords` (JSON list of '|'-joined paths) is what it held then, so only

@@ -244,3 +244,10 @@ def test_synonyms_never_shadow_a_tag(library: Library) -> None:
             add_synonym(cat, "cat", "dog")
         with pytest.raises(UserError, match="already a synonym"):
             add_synonym(cat, "dog", "kitten")
+
+
+def test_renaming_a_tag_keeps_its_children(library: Library) -> None:
+    with library.connect() as cat:
+        with cat.transaction() as conn:
+            conn.execute("UPDATE tags SET name = 'Animals' WHERE name = 'animal'")
+        assert tag_path(cat, "cat") == ["Animals", "cat"]
