@@ -7,14 +7,22 @@ so a 12 MP photo costs ~30 ms instead of ~160 ms. Every failure becomes a
 
 from __future__ import annotations
 
+import errno
 import io
+import os
+import stat
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
+from PIL.JpegImagePlugin import JpegImageFile
 
 try:  # HEIC/HEIF (iPhone photos) as a Pillow plugin
     import pillow_heif
@@ -30,6 +38,23 @@ THUMBNAIL_QUALITY = 85
 # would otherwise ask for 7.5 GB). 200 MP is above any camera sensor sold today.
 MAX_PIXELS = 200_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+# Formats without DCT scaling decode every pixel: a 570 KB PNG can claim 196 MP and take
+# 1.6 GB and 12 s. Cap those lower, and let only one large full decode run at a time, so
+# peak memory stays near one such image (~400 MB) whatever the folder holds.
+MAX_FULL_DECODE_PIXELS = 100_000_000
+LARGE_DECODE_PIXELS = 16_000_000
+_large_decode_lock = threading.Lock()
+# Modes that resize() would silently shrink with nearest-neighbour: convert them first.
+_CONVERT_BEFORE_SHRINK = ("1", "P", "PA")
+_TRANSPOSE_FOR_ORIENTATION = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 EXIF_IFD = 0x8769
 EXIF_DATETIME_ORIGINAL = 36867
@@ -53,7 +78,8 @@ class DecodedPhoto:
 def decode_photo(path: Path, model_short_side: int = 256) -> DecodedPhoto:
     """Read `path` once; return its thumbnail and an RGB image for the model input."""
     try:
-        data = path.read_bytes()
+        with open_regular_file(path) as fh:
+            data = fh.read()
     except OSError as exc:
         raise PhotoDecodeError(f"cannot read file ({exc.strerror or exc})") from exc
     if not data:
@@ -61,20 +87,39 @@ def decode_photo(path: Path, model_short_side: int = 256) -> DecodedPhoto:
     return decode_photo_bytes(data, model_short_side)
 
 
+def open_regular_file(path: Path) -> BinaryIO:
+    """Open `path` for reading, refusing anything but a regular file: a FIFO swapped in
+    after the scan would otherwise block the reader forever."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
+    return os.fdopen(fd, "rb")
+
+
 def decode_photo_bytes(data: bytes, model_short_side: int = 256) -> DecodedPhoto:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image: Image.Image = Image.open(io.BytesIO(data))
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise PhotoDecodeError(
                     f"image too large ({width} x {height} pixels; limit {MAX_PIXELS:,})"
                 )
-            taken_at = _taken_at(image)
             needed = max(model_short_side, THUMBNAIL_SIZE)
-            _draft_to(image, needed)
-            image.load()
+            scaled = _draft_to(image, needed)
+            if not scaled and width * height > MAX_FULL_DECODE_PIXELS:
+                raise PhotoDecodeError(
+                    f"image too large to decode ({width} x {height} pixels; limit "
+                    f"{MAX_FULL_DECODE_PIXELS:,} for {image.format or 'this format'})"
+                )
+            with _decode_slot(0 if scaled else width * height):
+                # EXIF is read after load: a PNG's getexif() decodes the whole image.
+                image.load()
+                taken_at = _taken_at(image)
+                orientation = _orientation(image)
+                image = _shrunk(image, model_short_side)
     except PhotoDecodeError:
         raise
     except UnidentifiedImageError as exc:
@@ -85,11 +130,10 @@ def decode_photo_bytes(data: bytes, model_short_side: int = 256) -> DecodedPhoto
         raise PhotoDecodeError(f"corrupt or truncated image ({exc})") from exc
     except MemoryError as exc:
         raise PhotoDecodeError("image too large to decode in memory") from exc
-    rotated = _rotates(image)
-    rgb = _to_rgb(_oriented(image))
-    if rgb.size[0] < 1 or rgb.size[1] < 1:
+    rotated = orientation in (5, 6, 7, 8)
+    model_image = _to_rgb(_oriented(image, orientation))
+    if model_image.size[0] < 1 or model_image.size[1] < 1:
         raise PhotoDecodeError("image has no pixels")
-    model_image = _shrink_short_side(rgb, model_short_side)
     thumb = model_image.copy()
     thumb.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.BILINEAR)
     buffer = io.BytesIO()
@@ -105,30 +149,43 @@ def decode_photo_bytes(data: bytes, model_short_side: int = 256) -> DecodedPhoto
     )
 
 
-def _draft_to(image: Image.Image, short_side: int) -> None:
+def _draft_to(image: Image.Image, short_side: int) -> bool:
     """Ask the JPEG decoder for the smallest DCT scale that keeps the shorter side at
-    least `short_side` (other formats ignore draft)."""
-    if image.format != "JPEG":
-        return
+    least `short_side`. False for formats that must decode every pixel."""
+    if not isinstance(image, JpegImageFile):  # JPEG and MPO (a JPEG with extra frames)
+        return False
     w, h = image.size
     scale = min(w, h) / short_side
-    if scale < 2:
+    if scale >= 2:
+        image.draft("RGB", (max(1, int(w / scale)), max(1, int(h / scale))))
+    return True
+
+
+@contextmanager
+def _decode_slot(full_decode_pixels: int) -> Iterator[None]:
+    if full_decode_pixels <= LARGE_DECODE_PIXELS:
+        yield
         return
-    image.draft("RGB", (max(1, int(w / scale)), max(1, int(h / scale))))
+    with _large_decode_lock:
+        yield
 
 
-def _rotates(image: Image.Image) -> bool:
+def _shrunk(image: Image.Image, short_side: int) -> Image.Image:
+    if image.mode in _CONVERT_BEFORE_SHRINK:
+        image = _to_rgb(image)
+    return _shrink_short_side(image, short_side)
+
+
+def _orientation(image: Image.Image) -> int:
     try:
-        return image.getexif().get(0x0112) in (5, 6, 7, 8)
-    except Exception:  # broken EXIF: treat as unrotated
-        return False
+        return int(image.getexif().get(0x0112, 1))
+    except Exception:  # broken EXIF: treat as stored upright
+        return 1
 
 
-def _oriented(image: Image.Image) -> Image.Image:
-    try:
-        return ImageOps.exif_transpose(image) or image
-    except Exception:  # broken EXIF must not lose the photo; show it as stored
-        return image
+def _oriented(image: Image.Image, orientation: int) -> Image.Image:
+    method = _TRANSPOSE_FOR_ORIENTATION.get(orientation)
+    return image if method is None else image.transpose(method)
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from photo_tagger.core.catalogue import APP_FOLDER, Catalogue
+from photo_tagger.core.imaging import open_regular_file
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ PHOTO_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".heic", ".heif"}
 )
 HASH_SAMPLE_BYTES = 256 * 1024
+BAD_NAME_ERROR = "file name is not valid UTF-8 (shown with \\xNN escapes); rename the file to index it"
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,19 @@ class ScanSummary:
 
 def relative_key(root: Path, path: Path) -> str:
     return path.relative_to(root).as_posix()
+
+
+def _is_utf8(key: str) -> bool:
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable_key(key: str) -> str:
+    """`key` with the bytes that are not UTF-8 spelt as \\xNN."""
+    return key.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def walk_photos(root: Path) -> Iterator[FoundFile]:
@@ -87,10 +102,14 @@ def _examine(root: Path, entry: os.DirEntry[str], subfolders: list[Path]) -> Fou
             subfolders.append(path)
             return None
     except OSError:
-        return None
+        pass  # a symlink loop ("self.jpg -> self.jpg"): the stat below reports it
     if path.suffix.lower() not in PHOTO_EXTENSIONS:
         return None
     key = relative_key(root, path)
+    if not _is_utf8(key):
+        # SQLite TEXT cannot hold the lone surrogates Python uses for such bytes: keep an
+        # error row under a printable, stable spelling of the name instead of crashing.
+        return FoundFile(printable_key(key), 0, 0, error=BAD_NAME_ERROR)
     try:
         st = entry.stat(follow_symlinks=True)
     except OSError as exc:
@@ -107,7 +126,7 @@ def sampled_content_hash(path: Path, size: int) -> str:
     renames and moves without reading whole multi-megabyte files."""
     digest = hashlib.blake2b(digest_size=16)
     digest.update(size.to_bytes(8, "little"))
-    with open(path, "rb") as fh:
+    with open_regular_file(path) as fh:
         digest.update(fh.read(HASH_SAMPLE_BYTES))
         if size > 2 * HASH_SAMPLE_BYTES:
             fh.seek(-HASH_SAMPLE_BYTES, os.SEEK_END)
@@ -133,8 +152,12 @@ def reconcile(catalogue: Catalogue, root: Path, files: list[FoundFile]) -> ScanS
             vanished_by_hash.setdefault(old["content_hash"], old["id"])
     moved_ids: set[int] = set()
     now = time.time()
+    handled: set[str] = set()
     with catalogue.transaction() as conn:
         for found in files:
+            if found.relative_path in handled:
+                continue  # an escaped bad name that spells the same as a real one
+            handled.add(found.relative_path)
             row = known.get(found.relative_path)
             if found.error is not None:
                 summary.errors += 1
