@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
 
-from photo_tagger.gui.workers import GeneratorWorker, job_pool
+from photo_tagger.gui.workers import GeneratorWorker, ProcessGeneratorWorker, job_pool
 
 
 def describe_progress(progress: Any) -> tuple[str, int, int]:
@@ -51,18 +51,26 @@ class JobRunner(QObject):
         for widget in (self.label, self.bar, self.cancel_button):
             status_bar.addPermanentWidget(widget)
             widget.hide()
-        self.worker: GeneratorWorker | None = None
+        self.worker: GeneratorWorker | ProcessGeneratorWorker | None = None
         self.name = ""
 
     @property
     def busy(self) -> bool:
         return self.worker is not None
 
-    def start(self, name: str, make: Callable[[], Generator[Any, None, Any]]) -> bool:
+    def start(self, name: str, target: Callable[..., Generator[Any, None, Any]], *args: Any,
+              child_process: bool = True) -> bool:
+        """Run `target(*args)`; in a child process unless `child_process` is False (then
+        `target` may be any callable, e.g. a closure in tests)."""
         if self.worker is not None:
             return False
         self.name = name
-        worker = self.worker = GeneratorWorker(make)
+        worker: GeneratorWorker | ProcessGeneratorWorker
+        if child_process:
+            worker = ProcessGeneratorWorker(target, *args)
+        else:
+            worker = GeneratorWorker(lambda: target(*args))
+        self.worker = worker
         worker.signals.progress.connect(self._on_progress)
         worker.signals.finished.connect(lambda result: self._end(worker, self.finished, result))
         worker.signals.failed.connect(lambda message: self._end(worker, self.failed, message))
@@ -97,7 +105,7 @@ class JobRunner(QObject):
             self.bar.setValue(done)
         self.progress.emit(progress)
 
-    def _end(self, worker: GeneratorWorker, signal: Any, payload: Any) -> None:
+    def _end(self, worker: GeneratorWorker | ProcessGeneratorWorker, signal: Any, payload: Any) -> None:
         if worker is not self.worker:
             return
         self.worker = None

@@ -49,6 +49,7 @@ class MainWindow(QMainWindow):
         self.session: LibrarySession | None = None
         self.thumbs: ThumbnailCache | None = None
         self._workers: set[CallWorker] = set()
+        self.train_in_child_process = True  # tests run a stand-in trainer in a thread
         self._data_version = -1
         self.setWindowTitle("photo-tagger")
         self.setAcceptDrops(True)
@@ -64,6 +65,8 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self._build_menus()
         self._connect()
+        self._selection_timer = QTimer(self, singleShot=True, interval=0)
+        self._selection_timer.timeout.connect(self._show_selection)
         self._poll = QTimer(self, singleShot=True, interval=POLL_MS)
         self._poll.timeout.connect(self.poll_catalogue)
         self._folder_check = QTimer(self, interval=3000)
@@ -154,7 +157,7 @@ class MainWindow(QMainWindow):
         self.grid.selectionModel().currentChanged.connect(self._selection_changed)
         self.grid.accept_pressed.connect(self.accept_all)
         self.filter_bar.changed.connect(lambda _f: self.refresh())
-        self.filter_bar.zoom_changed.connect(self.grid.set_thumb_size)
+        self.filter_bar.zoom_changed.connect(self._zoom)
         self.panel.accept_requested.connect(lambda tag: self._with_session("accept", tag))
         self.panel.reject_requested.connect(lambda tag: self._with_session("reject", tag))
         self.panel.remove_requested.connect(lambda tag: self._with_session("remove", tag))
@@ -166,13 +169,19 @@ class MainWindow(QMainWindow):
         self.jobs.cancelled.connect(lambda name: self.statusBar().showMessage(
             f"{name} cancelled; finished work is saved.", 5000))
 
+    def _zoom(self, size: int) -> None:
+        if self.thumbs is not None:
+            self.thumbs.set_size(size)
+        self.grid.set_thumb_size(size)
+
     # -- opening a library --------------------------------------------------------------
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a folder of photos", str(Path.home()))
         if folder:
             self.open_library(Path(folder))
 
-    def open_library(self, path: Path) -> bool:
+    def open_library(self, path: Path, *, index: bool = True) -> bool:
+        """Open the folder `path`; with `index` (the default) bring it up to date in the background."""
         try:
             library = Library.open(path)
         except UserError as exc:
@@ -186,6 +195,7 @@ class MainWindow(QMainWindow):
         self.undo_group.addStack(self.session.undo_stack)
         self.undo_group.setActiveStack(self.session.undo_stack)
         self.thumbs = ThumbnailCache(library, parent=self)
+        self.thumbs.set_size(self.filter_bar.zoom.value())
         self.thumbs.ready.connect(self._thumbnail_ready)
         self.delegate.cache = self.thumbs
         self.model.set_catalogue(self.session.catalogue)
@@ -199,7 +209,8 @@ class MainWindow(QMainWindow):
             self.grid.setCurrentIndex(self.model.index(0))
         self.grid.setFocus()
         self._folder_check.start()
-        self.start_indexing()
+        if index:
+            self.start_indexing()
         return True
 
     def close_library(self) -> None:
@@ -217,8 +228,7 @@ class MainWindow(QMainWindow):
     def start_indexing(self) -> None:
         if self.session is None or self.jobs.busy:
             return
-        library = self.session.library
-        self.jobs.start("Indexing", lambda: service.index(library))
+        self.jobs.start("Indexing", service.index, self.session.library)
 
     def check_folder(self) -> None:
         """A folder that vanishes (unplugged drive, deleted) gets a clear message."""
@@ -306,6 +316,11 @@ class MainWindow(QMainWindow):
         return ids or ([current] if current is not None else [])
 
     def _selection_changed(self, *_args: Any) -> None:
+        """Coalesced: holding an arrow key or a rubber-band drag updates the panels once
+        per event-loop pass, not once per step."""
+        self._selection_timer.start()
+
+    def _show_selection(self) -> None:
         self._update_preview()
         self._update_panel()
 
@@ -396,8 +411,7 @@ class MainWindow(QMainWindow):
         elif self.jobs.busy:
             self.show_error(f"{self.jobs.name} is running; retrain when it has finished.")
         else:
-            library = self.session.library
-            self.jobs.start("Retraining", lambda: train(library))
+            self.jobs.start("Retraining", train, self.session.library, child_process=self.train_in_child_process)
 
     def _job_finished(self, name: str, result: Any) -> None:
         if name == "Retraining":

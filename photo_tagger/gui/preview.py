@@ -11,6 +11,7 @@ from PySide6.QtGui import QImage, QImageReader, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from photo_tagger.core.browse import PhotoInfo
+from photo_tagger.core.errors import UserError
 from photo_tagger.gui.workers import CallWorker, io_pool
 
 MAX_SIDE = 1600
@@ -25,7 +26,7 @@ def read_scaled(path: Path, max_side: int = MAX_SIDE) -> QImage:
         reader.setScaledSize(size.scaled(QSize(max_side, max_side), Qt.AspectRatioMode.KeepAspectRatio))
     image = reader.read()
     if image.isNull():
-        raise OSError(f"{path.name}: {reader.errorString()}")
+        raise UserError(f"{path.name}: {reader.errorString()}")
     return image
 
 
@@ -119,5 +120,11 @@ class PreviewPane(QWidget):
                 self.picture.update()
 
         worker.signals.finished.connect(done)
-        worker.signals.failed.connect(lambda _message: self._workers.discard(worker))
+        def failed(message: str) -> None:
+            self._workers.discard(worker)
+            if token == self._token and self.picture.pixmap is None:
+                self.picture.message = f"Cannot show this photo:\n{message}"
+                self.picture.update()
+
+        worker.signals.failed.connect(failed)
         io_pool().start(worker)

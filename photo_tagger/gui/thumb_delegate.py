@@ -66,7 +66,9 @@ class ThumbDelegate(QStyledItemDelegate):
         pixmap = self.cache.pixmap(photo_id) if photo_id is not None else None
         status = info.status if info is not None else "pending"
         if pixmap is not None and not pixmap.isNull():
-            size = pixmap.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            size = pixmap.size()
+            if size.width() > area.width() or size.height() > area.height():  # a pixmap of the old zoom
+                size = size.scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
             target = QRect(0, 0, size.width(), size.height())
             target.moveCenter(area.center())
             if status == "missing":

@@ -12,7 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 
-from PySide6.QtCore import QObject, QRunnable, QTimer, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 
 from photo_tagger.core.browse import thumbnail_jpegs
@@ -35,14 +35,14 @@ def thread_catalogue(library: Library) -> Catalogue:
 
 
 class _Signals(QObject):
-    loaded = Signal(object)  # dict[int, QImage]; ids without a stored thumbnail are absent
+    loaded = Signal(object)  # (size, dict[int, QImage]); ids without a stored thumbnail are absent
     attempted = Signal(object)  # the ids of the batch
 
 
 class _LoadBatch(QRunnable):
-    def __init__(self, library: Library, ids: Sequence[int], signals: _Signals) -> None:
+    def __init__(self, library: Library, ids: Sequence[int], size: int, signals: _Signals) -> None:
         super().__init__()
-        self.library, self.ids, self.signals = library, list(ids), signals
+        self.library, self.ids, self.size, self.signals = library, list(ids), size, signals
 
     def run(self) -> None:
         images: dict[int, QImage] = {}
@@ -53,18 +53,21 @@ class _LoadBatch(QRunnable):
         for photo_id, jpeg in blobs.items():
             image = QImage.fromData(jpeg, "JPEG")
             if not image.isNull():
-                images[photo_id] = image
-        self.signals.loaded.emit(images)
+                # Scaled here, once, so painting a cell is a 1:1 copy on the GUI thread.
+                images[photo_id] = image.scaled(self.size, self.size, Qt.AspectRatioMode.KeepAspectRatio,
+                                                Qt.TransformationMode.SmoothTransformation)
+        self.signals.loaded.emit((self.size, images))
         self.signals.attempted.emit(self.ids)
 
 
 class ThumbnailCache(QObject):
     ready = Signal(int)
 
-    def __init__(self, library: Library, capacity: int = 3000, parent: QObject | None = None) -> None:
+    def __init__(self, library: Library, capacity: int = 1500, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.library = library
-        self.capacity = capacity
+        self.capacity = capacity  # 1500 pixmaps of 160 px: ~100 MB
+        self.size = 160
         self._pixmaps: OrderedDict[int, QPixmap] = OrderedDict()
         self._queued: list[int] = []
         self._in_flight: set[int] = set()
@@ -86,6 +89,13 @@ class ThumbnailCache(QObject):
             self._timer.start()
         return None
 
+    def set_size(self, size: int) -> None:
+        """Cells are now `size` px: pixmaps are re-made at that size as cells are painted."""
+        if size != self.size:
+            self.size = size
+            self._pixmaps.clear()
+            self._absent.clear()
+
     def forget_absent(self) -> None:
         """New thumbnails may have landed (indexing progress): ask again for the missing."""
         self._absent.clear()
@@ -94,9 +104,12 @@ class ThumbnailCache(QObject):
         # Newest requests first: they are what the user is looking at after a fast scroll.
         queued, self._queued = self._queued[::-1], []
         for start in range(0, len(queued), BATCH):
-            io_pool().start(_LoadBatch(self.library, queued[start : start + BATCH], self._signals))
+            io_pool().start(_LoadBatch(self.library, queued[start : start + BATCH], self.size, self._signals))
 
-    def _on_loaded(self, images: dict[int, QImage]) -> None:
+    def _on_loaded(self, loaded: tuple[int, dict[int, QImage]]) -> None:
+        size, images = loaded
+        if size != self.size:  # made for the previous zoom
+            return
         for photo_id, image in images.items():
             self._pixmaps[photo_id] = QPixmap.fromImage(image)
             self._pixmaps.move_to_end(photo_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtWidgets import QApplication
 
 from photo_tagger.core.browse import selection_tags
 
@@ -16,6 +17,7 @@ def select(window, *names: str) -> list[int]:
     selection.setCurrentIndex(model.index(rows[0]), QItemSelectionModel.SelectionFlag.ClearAndSelect)
     for row in rows[1:]:
         selection.select(model.index(row), QItemSelectionModel.SelectionFlag.Select)
+    QApplication.processEvents()  # the window updates its panels once per event-loop pass
     return [model.photo_id(r) for r in rows]
 
 

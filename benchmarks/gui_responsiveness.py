@@ -1,0 +1,210 @@
+"""GUI responsiveness: does the event loop keep up while a library is indexed?
+
+(a) Opens the app offscreen on a generated library of --photos small JPEGs, indexes it
+    (the real core, in the background) while scrolling the grid and moving the selection
+    programmatically, and records event-loop stalls with a QTimer heartbeat: a stall is
+    how much later than its 5 ms interval a tick arrives. Targets: max < 100 ms, p99 < 20 ms.
+(b) Builds a --rows catalogue directly (synthetic photo rows, a thumbnail each, ten
+    suggestions each), opens it without indexing and measures the time from creating the
+    window to the first paint of the grid, and to the first screenful of thumbnails.
+    Target for the first paint: < 1.5 s.
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/gui_responsiveness.py [--photos 2000] [--rows 20000]
+
+The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QSettings, QTimer  # noqa: E402
+
+from photo_tagger.core.catalogue import Catalogue  # noqa: E402
+from photo_tagger.core.library import Library  # noqa: E402
+from photo_tagger.gui.app import make_app  # noqa: E402
+from photo_tagger.gui.main_window import MainWindow  # noqa: E402
+
+HEARTBEAT_MS = 5
+
+
+def make_photos(folder: Path, count: int) -> None:
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        small = rng.integers(0, 255, (6, 8, 3), dtype=np.uint8)
+        image = Image.fromarray(small).resize((480, 360), Image.Resampling.BICUBIC)
+        sub = folder / f"roll{i // 250:02d}"
+        sub.mkdir(parents=True, exist_ok=True)
+        image.save(sub / f"photo{i:05d}.jpg", quality=85)
+
+
+class Heartbeat(QObject):
+    """A 5 ms timer; each tick's lateness is an event-loop stall."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = QElapsedTimer()
+        self.stalls: list[float] = []
+        self.timer = QTimer(self, interval=HEARTBEAT_MS)
+        self.timer.timeout.connect(self._tick)
+
+    def start(self) -> None:
+        self.clock.start()
+        self.last = 0.0
+        self.timer.start()
+
+    def _tick(self) -> None:
+        now = self.clock.nsecsElapsed() / 1e6
+        self.stalls.append(max(0.0, now - self.last - HEARTBEAT_MS))
+        self.last = now
+
+
+def measure_indexing(app, folder: Path, settings: QSettings, max_s: float) -> dict:
+    window = MainWindow(settings)
+    window.resize(1400, 900)
+    window.show()
+    app.processEvents()
+    rng = random.Random(0)
+    beat = Heartbeat()
+    scroller = QTimer(interval=40)
+    bar = window.grid.verticalScrollBar()
+
+    def scroll() -> None:
+        step = bar.singleStep() * 3
+        bar.setValue(bar.value() + step if bar.value() + step <= bar.maximum() else 0)
+
+    def select() -> None:
+        rows = window.model.rowCount()
+        if rows:
+            window.grid.setCurrentIndex(window.model.index(rng.randrange(rows)))
+
+    selector = QTimer(interval=250)
+    scroller.timeout.connect(scroll)
+    selector.timeout.connect(select)
+    start = time.perf_counter()
+    window.open_library(folder)
+    beat.start()
+    scroller.start()
+    selector.start()
+    while window.jobs.busy and time.perf_counter() - start < max_s:
+        app.processEvents()
+        time.sleep(0.001)
+    seconds = time.perf_counter() - start
+    for timer in (beat.timer, scroller, selector):
+        timer.stop()
+    indexed = window.session.catalogue.scalar("SELECT count(*) FROM photos WHERE status = 'ok'")
+    window.close()
+    stalls = sorted(beat.stalls)
+    return {
+        "photos_indexed": int(indexed),
+        "index_seconds": round(seconds, 1),
+        "ticks": len(stalls),
+        "max_stall_ms": round(stalls[-1], 1),
+        "p99_stall_ms": round(stalls[int(0.99 * (len(stalls) - 1))], 1),
+        "median_stall_ms": round(statistics.median(stalls), 2),
+    }
+
+
+def make_catalogue(folder: Path, rows: int) -> None:
+    """`rows` photos with a thumbnail and ten suggestions each, straight into SQL."""
+    folder.mkdir(parents=True, exist_ok=True)
+    library = Library.open(folder)
+    buffer = io.BytesIO()
+    Image.new("RGB", (256, 192), (120, 150, 180)).save(buffer, "JPEG", quality=85)
+    jpeg = buffer.getvalue()
+    rng = np.random.default_rng(1)
+    with Catalogue(library.catalogue_path) as catalogue:
+        tag_ids = [row[0] for row in catalogue.query("SELECT id FROM tags ORDER BY id")]
+        now = time.time()
+        with catalogue.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO photos(id, path, size, mtime_ns, content_hash, width, height, status, added_at)"
+                " VALUES (?, ?, 100000, 0, ?, 4000, 3000, 'ok', ?)",
+                [(i + 1, f"roll{i // 500:03d}/photo{i:06d}.jpg", f"h{i}", now) for i in range(rows)],
+            )
+            conn.executemany("INSERT INTO thumbnails VALUES (?, 256, 192, ?)", [(i + 1, jpeg) for i in range(rows)])
+            conn.executemany(
+                "INSERT INTO photo_tags(photo_id, tag_id, state, score, source, updated_at)"
+                " VALUES (?, ?, 'suggested', ?, 'model', ?)",
+                [(i + 1, int(t), float(s), now) for i in range(rows)
+                 for t, s in zip(rng.choice(tag_ids, 10, replace=False), rng.random(10), strict=True)],
+            )
+
+
+class FirstPaint(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.at: float | None = None
+        self.ready = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and self.ready and self.at is None:
+            self.at = time.perf_counter()
+        return False
+
+
+def measure_first_paint(app, folder: Path, settings: QSettings) -> dict:
+    start = time.perf_counter()
+    window = MainWindow(settings)
+    window.resize(1400, 900)
+    paint = FirstPaint()
+    window.grid.viewport().installEventFilter(paint)
+    window.show()
+    paint.ready = True
+    window.open_library(folder, index=False)
+    opened = time.perf_counter()
+    while paint.at is None and time.perf_counter() - start < 30:
+        app.processEvents()
+    first_paint = (paint.at or time.perf_counter()) - start
+    visible = [window.model.photo_id(r) for r in range(min(30, window.model.rowCount()))]
+    while time.perf_counter() - start < 30 and any(window.thumbs.pixmap(i) is None for i in visible):
+        app.processEvents()
+        time.sleep(0.001)
+    thumbs = time.perf_counter() - start
+    rows = window.model.rowCount()
+    window.close()
+    return {"rows_shown": rows, "open_s": round(opened - start, 3), "first_paint_s_20k": round(first_paint, 3),
+            "first_thumbnails_s_20k": round(thumbs, 3)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=int, default=2000)
+    parser.add_argument("--rows", type=int, default=20000)
+    parser.add_argument("--max-seconds", type=float, default=300.0)
+    args = parser.parse_args()
+    app = make_app()
+    with tempfile.TemporaryDirectory(prefix="gui-bench-") as tmp:
+        root = Path(tmp)
+        settings = QSettings(str(root / "settings.ini"), QSettings.Format.IniFormat)
+        print(f"generating {args.photos} photos ...", file=sys.stderr)
+        make_photos(root / "library", args.photos)
+        print("indexing while scrolling and selecting ...", file=sys.stderr)
+        result = measure_indexing(app, root / "library", settings, args.max_seconds)
+        print(f"  {result}", file=sys.stderr)
+        print(f"building a {args.rows}-row catalogue ...", file=sys.stderr)
+        make_catalogue(root / "big", args.rows)
+        paint = measure_first_paint(app, root / "big", settings)
+        print(f"  {paint}", file=sys.stderr)
+    result.update(paint)
+    result["targets_met"] = (result["max_stall_ms"] < 100 and result["p99_stall_ms"] < 20
+                             and result["first_paint_s_20k"] < 1.5)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
