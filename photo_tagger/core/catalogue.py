@@ -26,6 +26,9 @@ from photo_tagger.core.migrations import MIGRATIONS, SCHEMA_VERSION
 APP_FOLDER = ".photo-tagger"
 CATALOGUE_NAME = "catalogue.sqlite"
 BUSY_TIMEOUT_S = 30.0
+# SQLite primary result codes (an extended code keeps its primary in the low byte).
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL, _SQLITE_CANTOPEN = 5, 6, 8, 10, 13, 14
+_LOW_SPACE_BYTES = 256 * 1024
 
 
 def catalogue_path_for(library_root: Path) -> Path:
@@ -75,6 +78,9 @@ class Catalogue:
                 self.conn.execute("PRAGMA synchronous = FULL")
                 self._migrate()
         except sqlite3.DatabaseError as exc:
+            problem = storage_problem(exc, path)
+            if problem is not None:
+                raise UserError(f"{path}: cannot open the catalogue: {problem}") from exc
             raise UserError(f"{path}: not a usable photo-tagger catalogue ({exc})") from exc
         self._in_transaction = False
 
@@ -93,17 +99,36 @@ class Catalogue:
         if self._in_transaction:
             yield self.conn
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise self._write_error(exc) from exc
         self._in_transaction = True
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
             self.conn.execute("COMMIT")
+        except BaseException as exc:
+            self._rollback_quietly()
+            if isinstance(exc, sqlite3.OperationalError):
+                raise self._write_error(exc) from exc
+            raise
         finally:
             self._in_transaction = False
+
+    def _rollback_quietly(self) -> None:
+        """SQLite has already rolled back after some errors (a full disk): don't fail again."""
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+
+    def _write_error(self, exc: sqlite3.OperationalError) -> Exception:
+        """A UserError for what the user can fix (full disk, another writer), else `exc`."""
+        problem = storage_problem(exc, self.path)
+        if problem is None:
+            return exc
+        return UserError(f"{self.path}: cannot write to the catalogue: {problem}; nothing of this change was saved")
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         cur = self.conn.execute(sql, params)
@@ -147,10 +172,22 @@ class Catalogue:
         self.conn.execute("COMMIT")
 
     def _backup_before_migration(self, version: int) -> None:
+        """Copy the catalogue aside before upgrading it, atomically: a half-written backup
+        must never be mistaken for a complete one by the next attempt."""
         backup = self.path.with_name(f"{self.path.name}.v{version}.bak")
-        if not backup.exists():
-            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            shutil.copy2(self.path, backup)
+        if backup.exists():
+            return
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        partial = backup.with_name(backup.name + ".partial")
+        try:
+            shutil.copy2(self.path, partial)
+            os.replace(partial, backup)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise UserError(
+                f"{backup}: cannot back up the catalogue before upgrading it ({exc.strerror or exc}); "
+                "nothing was changed"
+            ) from exc
 
     def get_meta(self, key: str) -> str | None:
         value = self.scalar("SELECT value FROM meta WHERE key = ?", (key,))
@@ -162,3 +199,30 @@ class Catalogue:
 
     def integrity_ok(self) -> bool:
         return self.scalar("PRAGMA integrity_check") == "ok"
+
+
+def storage_problem(exc: sqlite3.Error, path: Path) -> str | None:
+    """Plain words for an SQLite error the user can act on; None for anything else (a bug)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:
+        return None
+    primary = code & 0xFF
+    if primary == _SQLITE_FULL or (primary in (_SQLITE_IOERR, _SQLITE_CANTOPEN) and _disk_is_full(path)):
+        return "the disk is full; free some space and try again"
+    if primary in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return (f"another photo-tagger has been writing to this library for over {BUSY_TIMEOUT_S:.0f} s; "
+                "try again when it has finished")
+    if primary == _SQLITE_READONLY:
+        return "the catalogue or its folder is read-only"
+    if primary == _SQLITE_IOERR:
+        return f"disk I/O error ({exc})"
+    if primary == _SQLITE_CANTOPEN:
+        return "cannot open the file (check the folder exists and is writable)"
+    return None
+
+
+def _disk_is_full(path: Path) -> bool:
+    try:
+        return shutil.disk_usage(path.parent).free < _LOW_SPACE_BYTES
+    except OSError:
+        return False
