@@ -127,7 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_parser().print_help()
         return EXIT_USAGE
     try:
-        return {"index": _index, "export": _export, "import": _import, "tags": _tags, "train": _train}[args.command](args)
+        commands = {"index": _index, "export": _export, "import": _import, "tags": _tags, "train": _train}
+        return commands[args.command](args)
     except UserError as exc:
         print(f"photo-tagger: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR

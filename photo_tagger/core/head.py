@@ -8,6 +8,13 @@ corrections the head reproduces the prior exactly; training moves away from that
 A tag with neither a prior nor training data has no model (`has_model_` False) and gets
 no score at all rather than a meaningless 0.5.
 
+`fit` trains all tags jointly (one linear layer in torch) on the photos whose labels are
+known: masked, class-weighted binary cross-entropy plus an L2 penalty that pulls every
+parameter back toward that prior start, so a handful of corrections cannot wreck a tag
+that works. LBFGS for small sets, minibatch Adam for large ones (see FIELD_NOTES.md).
+A tag with too few known positives or negatives is not trained: it keeps its prior (or
+stays without a model).
+
 The API follows scikit-learn: learned state ends in `_`, `predict_proba` always returns
 (n_photos, n_tags). Serialisation is safetensors (cannot execute code) + JSON metadata.
 """
@@ -22,6 +29,7 @@ import numpy as np
 
 FORMAT_VERSION = 1
 DEFAULT_THRESHOLD = 0.5
+SOLVERS = ("auto", "lbfgs", "adam")
 PRIOR_EPS = 1e-4
 
 
@@ -46,11 +54,35 @@ class TagHead:
     intercept_: np.ndarray  # (n_tags,)
     thresholds_: np.ndarray  # (n_tags,) decision threshold on the probability
     has_model_: np.ndarray  # (n_tags,) bool: False = no prior and no training yet
+    trained_: np.ndarray  # (n_tags,) bool: fitted on the user's labels (else the prior start)
 
-    def __init__(self, tag_names: Sequence[str], embedding_dim: int, backbone: str = "") -> None:
+    def __init__(
+        self,
+        tag_names: Sequence[str],
+        embedding_dim: int,
+        backbone: str = "",
+        *,
+        alpha: float = 1.0,
+        prior_alpha: float = 20.0,
+        min_positives: int = 3,
+        min_negatives: int = 3,
+        max_positive_weight: float = 10.0,
+        solver: str = "auto",
+        max_iter: int = 100,
+        random_state: int = 0,
+    ) -> None:
         self.tag_names = list(tag_names)
         self.embedding_dim = embedding_dim
         self.backbone = backbone
+        # Hyperparameters, stored as given (scikit-learn style); see fit_linear_head.
+        self.alpha = alpha
+        self.prior_alpha = prior_alpha
+        self.min_positives = min_positives
+        self.min_negatives = min_negatives
+        self.max_positive_weight = max_positive_weight
+        self.solver = solver
+        self.max_iter = max_iter
+        self.random_state = random_state
 
     @classmethod
     def from_prior(
@@ -63,7 +95,54 @@ class TagHead:
         head.intercept_ = np.zeros(n, np.float32)
         head.thresholds_ = np.full(n, DEFAULT_THRESHOLD, np.float32)
         head.has_model_ = np.asarray(has_prior, bool).copy()
+        head.trained_ = np.zeros(n, bool)
         return head
+
+    def fit(
+        self,
+        embeddings: np.ndarray,
+        prior_probabilities: np.ndarray,
+        labels: np.ndarray,
+        mask: np.ndarray,
+        has_prior: np.ndarray | None = None,
+    ) -> TagHead:
+        """Train on (n_photos, n_tags) `labels` where `mask` is True (known); the rest is
+        ignored. `has_prior` (n_tags,) says which tags have a zero-shot prior (default: a
+        column of `prior_probabilities` that is not all NaN). Thresholds are reset to 0.5;
+        the caller sets them (training.py chooses them by cross-validation)."""
+        from photo_tagger.core.head_fit import fit_linear_head
+
+        x = np.asarray(embeddings, np.float32)
+        n_tags = len(self.tag_names)
+        if x.ndim != 2 or x.shape[1] != self.embedding_dim:
+            raise ValueError(f"embeddings must be (n, {self.embedding_dim}), got {x.shape}")
+        shape = (len(x), n_tags)
+        for name, array in (("prior_probabilities", prior_probabilities), ("labels", labels), ("mask", mask)):
+            if np.shape(array) != shape:
+                raise ValueError(f"{name} must have shape {shape} (photos x tags), got {np.shape(array)}")
+        if self.solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {SOLVERS}, not {self.solver!r}")
+        if not self.alpha > 0:
+            raise ValueError(f"alpha (L2 strength toward the prior) must be > 0, not {self.alpha}")
+        prior = np.asarray(prior_probabilities, np.float32)
+        if has_prior is None:
+            has_prior = ~np.all(np.isnan(prior), axis=0) if len(prior) else np.zeros(n_tags, bool)
+        y = np.asarray(labels).astype(bool)
+        known = np.asarray(mask, bool)
+        n_pos = (y & known).sum(axis=0)
+        n_neg = (~y & known).sum(axis=0)
+        trainable = (n_pos >= self.min_positives) & (n_neg >= self.min_negatives)
+        start = TagHead.from_prior(self.tag_names, np.asarray(has_prior, bool), self.embedding_dim)
+        coef, prior_coef, intercept = fit_linear_head(
+            x, prior_logits(prior), y, known & trainable, start.coef_, start.prior_coef_, start.intercept_,
+            alpha=self.alpha, prior_alpha=self.prior_alpha, max_positive_weight=self.max_positive_weight,
+            solver=self.solver, max_iter=self.max_iter, seed=self.random_state,
+        )
+        self.coef_, self.prior_coef_, self.intercept_ = coef, prior_coef, intercept
+        self.has_model_ = start.has_model_ | trainable
+        self.trained_ = trainable
+        self.thresholds_ = np.full(n_tags, DEFAULT_THRESHOLD, np.float32)
+        return self
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "coef_"):
@@ -101,6 +180,7 @@ class TagHead:
             "intercept": self.intercept_,
             "thresholds": self.thresholds_,
             "has_model": self.has_model_.astype(np.uint8),
+            "trained": self.trained_.astype(np.uint8),
         }
         return save(tensors, metadata=metadata)
 
@@ -126,6 +206,9 @@ class TagHead:
             head.intercept_ = _expect(tensors, "intercept", (n,))
             head.thresholds_ = _expect(tensors, "thresholds", (n,))
             head.has_model_ = _expect(tensors, "has_model", (n,)).astype(bool)
+            # Optional: heads saved before training existed have no 'trained' tensor.
+            trained = tensors.get("trained")
+            head.trained_ = np.zeros(n, bool) if trained is None else _expect(tensors, "trained", (n,)).astype(bool)
         except HeadFormatError:
             raise
         except Exception as exc:

@@ -21,9 +21,11 @@ from photo_tagger.core.formats import (
 from photo_tagger.core.indexer import IndexProgress, IndexSummary, backbone_key, index_library
 from photo_tagger.core.keywords import keywords_enabled, set_keywords_enabled
 from photo_tagger.core.library import Library
+from photo_tagger.core.report import TrainReport
 from photo_tagger.core.sidecars import SidecarSummary, export_sidecars
 from photo_tagger.core.suggest import SuggestionModel, decode_vectors, load_suggestion_model
 from photo_tagger.core.tagging import TagCount, tag_counts
+from photo_tagger.core.training import TrainProgress
 
 __all__ = [
     "ExportOptions",
@@ -41,6 +43,11 @@ __all__ = [
     "index",
     "library_tag_counts",
     "load_model",
+    "corrections_since_last_training",
+    "review_queue",
+    "rollback",
+    "train",
+    "training_report",
     "score_all_photos",
 ]
 
@@ -161,3 +168,49 @@ def import_library_csv(library: Library, source: Path) -> ImportSummary:
 def library_tag_counts(library: Library) -> list[TagCount]:
     with library.connect() as catalogue:
         return tag_counts(catalogue)
+
+
+# -- learning from corrections (issue 5) ----------------------------------------------
+
+
+def train(library: Library, *, backbone_id: str | None = None) -> Generator[TrainProgress, None, TrainReport]:
+    """Retrain the head on the user's corrections, make it active, refresh suggestions.
+    Yields progress; closing the generator before the "refreshing" phase leaves no trace."""
+    from photo_tagger.core.training import train_catalogue
+
+    spec = get_backbone_spec(backbone_id)
+    with library.connect() as catalogue:
+        return (yield from train_catalogue(catalogue, current_backbone_key(backbone_id), classifier_weights(spec)))
+
+
+def rollback(library: Library, *, backbone_id: str | None = None) -> Generator[TrainProgress, None, int | None]:
+    """Re-activate the previous head (None when back to the zero-shot prior); refresh."""
+    from photo_tagger.core.training import rollback_catalogue
+
+    spec = get_backbone_spec(backbone_id)
+    with library.connect() as catalogue:
+        return (yield from rollback_catalogue(catalogue, current_backbone_key(backbone_id), classifier_weights(spec)))
+
+
+def training_report(library: Library, *, backbone_id: str | None = None) -> TrainReport | None:
+    """The report stored with the active head (None while the prior is in use)."""
+    from photo_tagger.core.training import active_report
+
+    with library.connect() as catalogue:
+        return active_report(catalogue, current_backbone_key(backbone_id))
+
+
+def corrections_since_last_training(library: Library, *, backbone_id: str | None = None) -> int:
+    """Corrections made since the active head was trained: auto-retrain past a setting."""
+    from photo_tagger.core import training
+
+    with library.connect() as catalogue:
+        return training.corrections_since_last_training(catalogue, current_backbone_key(backbone_id))
+
+
+def review_queue(library: Library, limit: int = 50) -> list[int]:
+    """Unreviewed photo ids, the ones whose correction teaches the model most first."""
+    from photo_tagger.core import review
+
+    with library.connect() as catalogue:
+        return review.review_queue(catalogue, limit)

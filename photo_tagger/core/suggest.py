@@ -70,30 +70,49 @@ def load_suggestion_model(
     classifier: tuple[np.ndarray, np.ndarray],
     taxonomy: Taxonomy | None = None,
 ) -> SuggestionModel:
-    """The active head for this backbone, or the taxonomy prior if none was trained (or
-    the stored one is unreadable: then say so and fall back)."""
+    """The active head for this backbone, or the taxonomy prior if none was trained. A
+    stored head that is unreadable or does not fit (another backbone, other embedding
+    size) is refused with a warning naming the problem; the newest older head that loads
+    is used instead, else the prior."""
     taxonomy = taxonomy or load_default_taxonomy()
     weight, bias = classifier
     tag_rows = catalogue.query("SELECT id, name FROM tags ORDER BY id")
     id_by_name = {row["name"].casefold(): row["id"] for row in tag_rows}
-    row = catalogue.query(
-        "SELECT id, weights FROM heads WHERE active = 1 AND backbone = ? ORDER BY id DESC LIMIT 1",
-        (backbone_key,),
+    active = catalogue.scalar(
+        "SELECT max(id) FROM heads WHERE active = 1 AND backbone = ?", (backbone_key,)
     )
-    if row:
+    candidates = [] if active is None else catalogue.query(
+        "SELECT id, weights FROM heads WHERE backbone = ? AND id <= ? ORDER BY id DESC", (backbone_key, active)
+    )
+    for row in candidates:
         try:
-            head = TagHead.from_bytes(row[0]["weights"])
+            head = TagHead.from_bytes(row["weights"])
             if head.embedding_dim != weight.shape[1]:
                 raise HeadFormatError(
                     f"head is for {head.embedding_dim}-d embeddings, backbone gives {weight.shape[1]}"
                 )
+            if head.backbone and head.backbone != backbone_key:
+                raise HeadFormatError(f"head was trained for backbone {head.backbone!r}, not {backbone_key!r}")
             kept = [i for i, name in enumerate(head.tag_names) if name.casefold() in id_by_name]
             head = _subset(head, kept)
             tag_ids = [id_by_name[name.casefold()] for name in head.tag_names]
-            return SuggestionModel(backbone_key, weight, bias, taxonomy, head, tag_ids, row[0]["id"])
+            return SuggestionModel(backbone_key, weight, bias, taxonomy, head, tag_ids, row["id"])
         except HeadFormatError as exc:
-            log.warning("%s: stored head %s refused (%s); using the taxonomy prior",
-                        catalogue.path, row[0]["id"], exc)
+            log.warning("%s: stored head %s refused (%s); trying the previous one, else the taxonomy prior",
+                        catalogue.path, row["id"], exc)
+    return prior_suggestion_model(catalogue, backbone_key, classifier, taxonomy)
+
+
+def prior_suggestion_model(
+    catalogue: Catalogue,
+    backbone_key: str,
+    classifier: tuple[np.ndarray, np.ndarray],
+    taxonomy: Taxonomy | None = None,
+) -> SuggestionModel:
+    """The untrained taxonomy prior over every tag of the catalogue (training starts here)."""
+    taxonomy = taxonomy or load_default_taxonomy()
+    weight, bias = classifier
+    tag_rows = catalogue.query("SELECT id, name FROM tags ORDER BY id")
     names = [row["name"] for row in tag_rows]
     known = {tag.name.casefold() for tag in taxonomy.tags if tag.imagenet}
     has_prior = np.array([name.casefold() in known for name in names], bool)
@@ -106,7 +125,7 @@ def _subset(head: TagHead, keep: list[int]) -> TagHead:
     if len(keep) == len(head.tag_names):
         return head
     out = TagHead([head.tag_names[i] for i in keep], head.embedding_dim, head.backbone)
-    for name in ("coef_", "prior_coef_", "intercept_", "thresholds_", "has_model_"):
+    for name in ("coef_", "prior_coef_", "intercept_", "thresholds_", "has_model_", "trained_"):
         setattr(out, name, getattr(head, name)[keep])
     return out
 

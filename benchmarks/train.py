@@ -1,0 +1,186 @@
+"""Head-training benchmark: our TagHead.fit vs scikit-learn, and the learning curve.
+
+Embeddings: real photos (scikit-image / scikit-learn samples as single photos, strips and
+2x2 collages with random crops, flips and colour jitter) through the real backbone, with
+planted labels: see benchmarks/train_data.py. 10 000 composites are embedded once and
+cached; the last fifth (2 000) is the held-out test set. A training set larger than the
+8 000 others is filled with jittered copies of them (each feature x exp(N(0, 0.15)), same labels):
+the 50k timing is real, its mAP less informative.
+
+For each size: our fit (1 torch thread, LBFGS <= 4000 photos, else minibatch Adam), median
+of --repeats, and also the whole training (5-fold CV for thresholds + final fit); then
+scikit-learn MultiOutputClassifier(LogisticRegression(max_iter=1000)) on the same embeddings
+and labels, once. When sklearn would exceed --sklearn-budget seconds (estimated from 1k),
+it is fitted on a sample of the tags and its time scaled up; the mAP is then over those tags.
+Learning curve: mAP on the test set after m fully reviewed photos vs the zero-shot prior.
+The last line is one JSON object.
+
+    python benchmarks/train.py [--sizes 1000,10000,50000] [--tags 100] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from train_data import make_embeddings, tag_matrix  # noqa: E402
+
+from photo_tagger.core.head import TagHead  # noqa: E402
+from photo_tagger.core.metrics import mean_average_precision_score  # noqa: E402
+
+REAL = 10_000  # real composites embedded (cached); the last fifth is the test set
+
+
+def priors(x: np.ndarray, names: list[str]) -> np.ndarray:
+    """The app's zero-shot prior for these tag names (NaN for tags the taxonomy lacks)."""
+    from photo_tagger.core.backbone import classifier_weights, get_backbone_spec
+    from photo_tagger.core.taxonomy import load_default_taxonomy
+
+    weight, bias = classifier_weights(get_backbone_spec())
+    taxonomy = load_default_taxonomy()
+    by_taxonomy = taxonomy.prior_probabilities(x @ weight.T + bias)
+    column = {n.casefold(): i for i, n in enumerate(taxonomy.names())}
+    out = np.full((len(x), len(names)), np.nan, np.float32)
+    for j, name in enumerate(names):
+        if name in column:
+            out[:, j] = by_taxonomy[:, column[name]]
+    return out
+
+
+def training_set(pool_x: np.ndarray, pool_y: np.ndarray, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    if n <= len(pool_x):
+        return pool_x[:n], pool_y[:n]
+    rng = np.random.default_rng(seed)
+    extra = rng.integers(0, len(pool_x), n - len(pool_x))
+    jitter = np.exp(rng.normal(0, 0.15, (len(extra), pool_x.shape[1]))).astype(np.float32)
+    return np.vstack([pool_x, pool_x[extra] * jitter]), np.vstack([pool_y, pool_y[extra]])
+
+
+def our_fit(x, prior, y, names):  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    head = TagHead(names, x.shape[1]).fit(x, prior, y, np.ones_like(y))
+    return time.perf_counter() - start, head
+
+
+def our_training(x, prior, y, names) -> float:  # type: ignore[no-untyped-def]
+    """Fit + 5-fold CV thresholds, as `photo-tagger train` runs them (without the catalogue)."""
+    from photo_tagger.core.training import TrainingData, choose_thresholds, out_of_fold_scores
+
+    data = TrainingData(np.arange(len(x)), x, prior, y, np.ones_like(y), names, ~np.isnan(prior).all(axis=0))
+    start = time.perf_counter()
+    *_, (_, oof) = out_of_fold_scores(data, lambda: TagHead(names, x.shape[1]))
+    head = TagHead(names, x.shape[1]).fit(x, prior, y, data.mask, data.has_prior)
+    head.thresholds_ = choose_thresholds(head, data, oof)
+    return time.perf_counter() - start
+
+
+def sklearn_fit(x, y, columns):  # type: ignore[no-untyped-def]
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multioutput import MultiOutputClassifier
+
+    model = MultiOutputClassifier(LogisticRegression(max_iter=1000))
+    start = time.perf_counter()
+    model.fit(x, y[:, columns])
+    return time.perf_counter() - start, model
+
+
+def sklearn_proba(model, x) -> np.ndarray:  # type: ignore[no-untyped-def]
+    return np.stack([p[:, 1] for p in model.predict_proba(x)], axis=1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000,50000")
+    parser.add_argument("--tags", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--sklearn-budget", type=float, default=180.0, help="seconds per sklearn fit")
+    parser.add_argument("--real", type=int, default=REAL, help="real composites to embed (smaller: a smoke run)")
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "ptbench")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+
+    print(f"cores {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}")
+    x_all, sources = make_embeddings(args.real, args.cache)
+    test = args.real // 5
+    names, membership = tag_matrix(args.tags)
+    y_all = (sources.astype(np.int32) @ membership.astype(np.int32)) > 0
+    prior_all = priors(x_all, names)
+    pool_x, pool_y, pool_p = x_all[:-test], y_all[:-test], prior_all[:-test]
+    test_x, test_y, test_p = x_all[-test:], y_all[-test:], prior_all[-test:]
+    n_prior = int((~np.isnan(prior_all).all(axis=0)).sum())
+    print(f"{len(names)} tags ({n_prior} with a zero-shot prior), base rate {y_all.mean():.3f}; "
+          f"test set {test} real composites")
+    result: dict[str, object] = {
+        "n_tags": len(names), "embeddings": "real photo composites (skimage/sklearn)", "test_photos": test,
+        "real_photos": args.real, "load_average_start": round(os.getloadavg()[0], 1),
+    }
+    sk_seconds_per_photo_tag = None
+    for n in sizes:
+        x, y = training_set(pool_x, pool_y, n, seed=n)
+        p = priors(x, names) if n > len(pool_x) else pool_p[:n]
+        times, head = [], None
+        for _ in range(args.repeats):
+            seconds, head = our_fit(x, p, y, names)
+            times.append(seconds)
+        ours_s = statistics.median(times)
+        ours_map = mean_average_precision_score(test_y, head.predict_proba(test_x, test_p))
+        _, head_np = our_fit(x, np.full_like(p, np.nan), y, names)
+        ours_np_map = mean_average_precision_score(test_y, head_np.predict_proba(test_x, np.full_like(test_p, np.nan)))
+        train_s = our_training(x, p, y, names)
+        line = (f"n={n}: ours fit {ours_s:.2f} s (runs {', '.join(f'{t:.2f}' for t in times)}), "
+                f"with 5-fold CV thresholds {train_s:.2f} s; mAP {ours_map:.4f} (no prior input {ours_np_map:.4f})")
+        key = f"{n // 1000}k"
+        result |= {f"ours_fit_s_{key}": round(ours_s, 3), f"ours_train_with_cv_s_{key}": round(train_s, 3),
+                   f"ours_map_{key}": round(ours_map, 4), f"ours_no_prior_map_{key}": round(ours_np_map, 4)}
+        columns = np.arange(len(names))
+        estimate = None if sk_seconds_per_photo_tag is None else sk_seconds_per_photo_tag * n * len(names)
+        if estimate is not None and estimate > args.sklearn_budget:
+            columns = np.random.default_rng(0).choice(len(names), 10, replace=False)
+        sk_s, model = sklearn_fit(x, y, columns)
+        scale = len(names) / len(columns)
+        sk_map = mean_average_precision_score(test_y[:, columns], sklearn_proba(model, test_x))
+        ours_same = mean_average_precision_score(test_y[:, columns], head.predict_proba(test_x, test_p)[:, columns])
+        sk_seconds_per_photo_tag = sk_s / (n * len(columns))
+        sk_total = sk_s * scale
+        line += (f"\n        sklearn {sk_total:.1f} s" + (f" (fitted {len(columns)} tags in {sk_s:.1f} s, x{scale:.0f})"
+                 if scale > 1 else "") + f", mAP {sk_map:.4f} vs ours {ours_same:.4f} on the same tags; "
+                 f"speed-up {sk_total / ours_s:.0f}x (fit), {sk_total / train_s:.0f}x (with CV)")
+        result |= {f"sklearn_fit_s_{key}": round(sk_total, 2), f"sklearn_tags_fitted_{key}": int(len(columns)),
+                   f"sklearn_map_{key}": round(sk_map, 4), f"ours_map_same_tags_{key}": round(ours_same, 4),
+                   f"speedup_fit_{key}": round(sk_total / ours_s, 1)}
+        print(line, flush=True)
+
+    has_prior = ~np.isnan(prior_all).all(axis=0)
+    prior_cols = np.flatnonzero(has_prior)
+    zero_shot = np.where(has_prior, test_p, 0.0)
+    prior_map = mean_average_precision_score(test_y[:, prior_cols], test_p[:, prior_cols])
+    prior_map_all = mean_average_precision_score(test_y, zero_shot)
+    print(f"learning curve (test mAP; zero-shot prior: {prior_map:.4f} on its {len(prior_cols)} tags, "
+          f"{prior_map_all:.4f} on all tags):")
+    curve: dict[str, dict[str, float]] = {}
+    for m in (10, 25, 50, 100, 200):
+        _, head = our_fit(pool_x[:m], pool_p[:m], pool_y[:m], names)
+        proba = head.predict_proba(test_x, test_p)
+        served = np.where(np.isnan(proba), zero_shot, proba)  # tags without a model yet: never suggested
+        on_prior = mean_average_precision_score(test_y[:, prior_cols], served[:, prior_cols])
+        overall = mean_average_precision_score(test_y, served)
+        curve[str(m)] = {"map_prior_tags": round(on_prior, 4), "map_all_tags": round(overall, 4),
+                         "tags_trained": int(head.trained_.sum())}
+        print(f"  {m:>4} reviewed photos: mAP {on_prior:.4f} on the prior's tags, {overall:.4f} on all "
+              f"({int(head.trained_.sum())} tags trained)", flush=True)
+    result |= {"zero_shot_map_prior_tags": round(prior_map, 4), "zero_shot_map_all_tags": round(prior_map_all, 4),
+               "learning_curve": curve, "load_average_end": round(os.getloadavg()[0], 1)}
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

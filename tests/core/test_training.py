@@ -1,0 +1,230 @@
+"""Learning from corrections, end to end on a real catalogue file with real embeddings.
+
+Photos are random crops/flips of scikit-image's sample photos run through the real
+backbone; they are written to the catalogue the way the indexer stores them (skipping
+decoding keeps these tests fast). Corrections go through tagging.py like the app's.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from photos import sample_photo
+from PIL import Image, ImageOps
+
+from photo_tagger import cli
+from photo_tagger.core import service, training
+from photo_tagger.core.backbone import classifier_weights, get_backbone_spec, to_model_input
+from photo_tagger.core.errors import UserError
+from photo_tagger.core.head import TagHead
+from photo_tagger.core.library import Library
+from photo_tagger.core.suggest import encode_vector, prior_suggestion_model
+from photo_tagger.core.tagging import ensure_tag, replace_confirmed_tags, set_state, tag_id_by_name
+
+SOURCES = {"astronaut": 5, "chelsea": 5, "coffee": 5, "rocket": 4, "camera": 4}
+
+
+def variants(name: str, count: int, seed: int) -> list[Image.Image]:
+    image = sample_photo(name).convert("RGB")
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(count):
+        w, h = image.size
+        cw, ch = int(w * rng.uniform(0.7, 0.95)), int(h * rng.uniform(0.7, 0.95))
+        left, top = int(rng.integers(0, w - cw)), int(rng.integers(0, h - ch))
+        crop = image.crop((left, top, left + cw, top + ch))
+        out.append(ImageOps.mirror(crop) if rng.random() < 0.5 else crop)
+    return out
+
+
+@pytest.fixture(scope="module")
+def real_embeddings(embedder) -> dict[str, np.ndarray]:
+    pre = embedder.spec.preprocessing
+    result = {}
+    for seed, (name, count) in enumerate(SOURCES.items()):
+        batch = np.stack([to_model_input(im, pre) for im in variants(name, count, seed)])
+        result[name] = embedder.embed(batch)[0]
+    return result
+
+
+def add_photos(library: Library, embeddings: dict[str, np.ndarray]) -> dict[str, list[int]]:
+    """Photo rows + embeddings as the indexer writes them; returns ids per source."""
+    key = service.current_backbone_key()
+    ids: dict[str, list[int]] = {}
+    with library.connect() as catalogue, catalogue.transaction() as conn:
+        for name, vectors in embeddings.items():
+            for i, vector in enumerate(vectors):
+                cur = conn.execute(
+                    "INSERT INTO photos(path, size, mtime_ns, content_hash, status, added_at, indexed_at)"
+                    " VALUES (?, 1, 0, ?, 'ok', ?, ?)",
+                    (f"{name}/{i}.jpg", f"{name}{i}", time.time(), time.time()),
+                )
+                conn.execute("INSERT INTO embeddings(photo_id, backbone, vector) VALUES (?, ?, ?)",
+                             (cur.lastrowid, key, encode_vector(vector)))
+                ids.setdefault(name, []).append(int(cur.lastrowid or 0))
+    return ids
+
+
+@pytest.fixture
+def corrected(tmp_path: Path, real_embeddings) -> tuple[Library, dict[str, list[int]]]:
+    """A library where the user taught a new tag, "Eileen", on 3 of 5 astronaut photos
+    and reviewed all but one photo of each other source (their tag sets are complete)."""
+    root = tmp_path / "Photos"
+    root.mkdir()
+    library = Library.open(root)
+    ids = add_photos(library, real_embeddings)
+    with library.connect() as catalogue:
+        eileen = ensure_tag(catalogue, "Eileen")
+        cat, coffee = tag_id_by_name(catalogue, "cat"), tag_id_by_name(catalogue, "coffee")
+        set_state(catalogue, ids["astronaut"][:3], eileen, "confirmed")
+        for name, tags in (("chelsea", [cat]), ("coffee", [coffee]), ("rocket", []), ("camera", [])):
+            for photo_id in ids[name][:-1]:
+                replace_confirmed_tags(catalogue, photo_id, tags)
+    return library, ids
+
+
+def run(job):  # type: ignore[no-untyped-def]
+    try:
+        while True:
+            next(job)
+    except StopIteration as done:
+        return done.value
+
+
+def suggestion(library: Library, photo_id: int, tag: str) -> tuple[str, float, float] | None:
+    with library.connect() as catalogue:
+        row = catalogue.query(
+            "SELECT pt.state, pt.score, t.model_threshold FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id"
+            " WHERE pt.photo_id = ? AND t.name = ?", (photo_id, tag))
+    return None if not row else (row[0][0], row[0][1], row[0][2])
+
+
+def test_a_new_tag_with_three_examples_is_suggested_on_a_near_duplicate(corrected) -> None:
+    library, ids = corrected
+    job = service.train(library)
+    report = run(job)
+    state, score, threshold = suggestion(library, ids["astronaut"][4], "Eileen")
+    assert state == "suggested" and score >= threshold
+    for name in ("chelsea", "coffee", "rocket"):
+        row = suggestion(library, ids[name][-1], "Eileen")
+        assert row is None or row[1] < row[2], name
+    eileen = next(t for t in report.tags if t.name == "Eileen")
+    assert eileen.trained and eileen.n_pos == 3 and eileen.n_neg == 14
+    assert report.after.map is not None and report.head_id is not None
+
+
+def test_training_survives_restart_and_rollback_returns_to_the_prior(corrected) -> None:
+    library, ids = corrected
+    report = run(service.train(library))
+    reopened = Library.open(library.root)
+    assert service.load_model(reopened).head_id == report.head_id
+    assert service.training_report(reopened).head_id == report.head_id
+    assert run(service.rollback(reopened)) is None
+    assert service.load_model(reopened).head_id is None
+    assert suggestion(reopened, ids["astronaut"][4], "Eileen") is None  # the prior has no Eileen
+    with pytest.raises(UserError, match="no trained head"):
+        run(service.rollback(reopened))
+
+
+def stored_prior_head(library: Library) -> int:
+    """A head stored and activated the way training does it, without the training."""
+    key = service.current_backbone_key()
+    with library.connect() as catalogue:
+        model = prior_suggestion_model(catalogue, key, classifier_weights(get_backbone_spec()))
+        head_id = training.store_head(catalogue, model.head)
+        training.activate(catalogue, head_id, key)
+    return head_id
+
+
+def test_rollback_returns_to_the_head_active_before(corrected) -> None:
+    library, _ = corrected
+    first, second = stored_prior_head(library), stored_prior_head(library)
+    assert run(service.rollback(library)) == first
+    third = stored_prior_head(library)
+    assert third not in (first, second)
+    assert run(service.rollback(library)) == first  # not the rolled-back second
+    assert run(service.rollback(library)) is None
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "other_backbone", "other_size"])
+def test_a_bad_stored_head_is_refused_and_the_previous_one_used(corrected, caplog, damage: str) -> None:
+    library, _ = corrected
+    first, second = stored_prior_head(library), stored_prior_head(library)
+    with library.connect() as catalogue:
+        blob = catalogue.scalar("SELECT weights FROM heads WHERE id = ?", (second,))
+        head = TagHead.from_bytes(blob)
+        if damage == "corrupt":
+            blob = blob[: len(blob) // 3]
+        elif damage == "other_backbone":
+            head.backbone = "another-backbone:0123"
+            blob = head.to_bytes()
+        else:
+            blob = TagHead.from_prior(head.tag_names, head.has_model_, 512, head.backbone).to_bytes()
+        with catalogue.transaction() as conn:
+            conn.execute("UPDATE heads SET weights = ? WHERE id = ?", (blob, second))
+    with caplog.at_level(logging.WARNING):
+        model = service.load_model(library)
+    assert model.head_id == first
+    assert f"stored head {second} refused" in caplog.text
+
+
+def test_cancelling_before_the_refresh_writes_nothing(corrected) -> None:
+    library, _ = corrected
+    job = service.train(library)
+    phases = [next(job).phase, next(job).phase]
+    job.close()
+    assert phases == ["loading", "cross-validating"]
+    with library.connect() as catalogue:
+        assert catalogue.scalar("SELECT count(*) FROM heads") == 0
+
+
+def test_unknown_labels_do_not_change_the_trained_head(corrected) -> None:
+    library, ids = corrected
+    first = run(service.train(library))
+    with library.connect() as catalogue:
+        weights_before = catalogue.scalar("SELECT weights FROM heads WHERE id = ?", (first.head_id,))
+        # a model suggestion on an unreviewed photo is not a label
+        conn: sqlite3.Connection = catalogue.conn
+        conn.execute("UPDATE photo_tags SET score = 0.99 WHERE photo_id = ? AND state = 'suggested'",
+                     (ids["coffee"][-1],))
+    second = run(service.train(library))
+    with library.connect() as catalogue:
+        weights_after = catalogue.scalar("SELECT weights FROM heads WHERE id = ?", (second.head_id,))
+    assert TagHead.from_bytes(weights_before).coef_.tobytes() == TagHead.from_bytes(weights_after).coef_.tobytes()
+
+
+def test_corrections_are_counted_since_the_last_training(corrected) -> None:
+    library, ids = corrected
+    assert service.corrections_since_last_training(library) > 15
+    run(service.train(library))
+    assert service.corrections_since_last_training(library) == 0
+    time.sleep(0.01)
+    with library.connect() as catalogue:
+        set_state(catalogue, [ids["rocket"][-1]], tag_id_by_name(catalogue, "rocket"), "confirmed")
+    assert service.corrections_since_last_training(library) == 1
+
+
+def test_training_without_corrections_is_a_user_error(tmp_path: Path, real_embeddings) -> None:
+    library = Library.open(tmp_path)
+    add_photos(library, {"coffee": real_embeddings["coffee"]})
+    with pytest.raises(UserError, match="nothing to learn from yet"):
+        run(service.train(library))
+
+
+def test_cli_train_prints_the_report_and_rolls_back(corrected, capsys) -> None:
+    library, ids = corrected
+    with library.connect() as catalogue:
+        set_state(catalogue, ids["chelsea"][:1], ensure_tag(catalogue, "Mittens"), "confirmed")
+    assert cli.main(["train", str(library.root)]) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert "Eileen" in out and "AP before" in out and "mAP" in out and "Hamming loss" in out
+    mittens = next(line for line in out.splitlines() if line.startswith("Mittens"))
+    assert "too few examples (1 confirmed" in mittens and "not suggested yet" in mittens
+    assert cli.main(["train", str(library.root), "--rollback"]) == cli.EXIT_OK
+    assert "taxonomy prior" in capsys.readouterr().out
+    assert cli.main(["train", str(library.root), "--rollback"]) == cli.EXIT_USER_ERROR
