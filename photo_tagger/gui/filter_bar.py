@@ -38,9 +38,10 @@ class FilterBar(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.search = QLineEdit(placeholderText="Search names and tags  (Ctrl+F)")
+        self.search = QLineEdit(placeholderText="Search names and tags")
         self.search.setObjectName("search")
         self.search.setClearButtonEnabled(True)
+        self.search.setToolTip("Search file names and tags (Ctrl+F)")
         self.show_box = QComboBox(objectName="show")
         for text, value in SHOW_CHOICES:
             self.show_box.addItem(text, value)
@@ -57,6 +58,10 @@ class FilterBar(QWidget):
         self.sort = QComboBox(objectName="sort")
         for text, value in SORT_CHOICES:
             self.sort.addItem(text, value)
+        self.search.setMinimumWidth(200)
+        self.tags.setMinimumWidth(140)
+        for box in (self.show_box, self.mode, self.sort):
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.zoom = QSlider(Qt.Orientation.Horizontal, objectName="zoom")
         self.zoom.setRange(96, 256)
         self.zoom.setValue(160)

@@ -61,6 +61,9 @@ class MainWindow(QMainWindow):
         self.filter_bar = FilterBar()
         self.preview = PreviewPane()
         self.panel = TagPanel()
+        self.counts = QLabel()
+        self.counts.setObjectName("counts")
+        self.statusBar().addPermanentWidget(self.counts)
         self.jobs = JobRunner(self.statusBar())
         self._build_layout()
         self._build_menus()
@@ -260,7 +263,17 @@ class MainWindow(QMainWindow):
         else:
             self.model.invalidate()
         self._update_panel()
-        self.statusBar().showMessage(f"{len(ids):,} photos", 3000)
+        self._update_counts(len(ids))
+
+    def _update_counts(self, shown: int) -> None:
+        if self.session is None:
+            return
+        by_status = browse.library_counts(self.session.catalogue)
+        parts = [f"{shown:,} shown", f"{by_status.get('ok', 0):,} indexed"]
+        for status, label in (("pending", "waiting"), ("error", "unreadable"), ("missing", "missing")):
+            if by_status.get(status):
+                parts.append(f"{by_status[status]:,} {label}")
+        self.counts.setText("  \u00b7  ".join(parts))
 
     def poll_catalogue(self) -> None:
         """Called (throttled) while a job writes: refresh only if something was committed."""
@@ -415,12 +428,29 @@ class MainWindow(QMainWindow):
 
     def _job_finished(self, name: str, result: Any) -> None:
         if name == "Retraining":
-            self.refresh()
-        else:
-            self.poll_catalogue()
+            self._tags_changed()  # new thresholds and scores everywhere
+            self._show_training_report(result)
+            return
+        self.poll_catalogue()
         summary = getattr(result, "photos", None)
         self.statusBar().showMessage(f"{name} done" + (f": {summary:,} photos" if isinstance(summary, int) else ""),
                                      6000)
+
+    def _show_training_report(self, report: Any) -> None:
+        try:
+            from photo_tagger.core.report import format_report
+
+            details = format_report(report)
+        except Exception:  # an older or newer report shape: still say it is done
+            details = str(report)
+        before, after = getattr(report, "before", None), getattr(report, "after", None)
+        text = "Suggestions retrained on your corrections."
+        if getattr(before, "map", None) is not None and getattr(after, "map", None) is not None:
+            text += f"\nmAP {before.map:.2f} \u2192 {after.map:.2f} (cross-validated)."
+        box = QMessageBox(QMessageBox.Icon.Information, "Retrain", text, QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("trainReport")
+        box.setDetailedText(details)
+        box.open()
 
     def open_tag_manager(self) -> None:
         if self.session is None:

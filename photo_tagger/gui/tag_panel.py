@@ -142,6 +142,8 @@ class TagPanel(QWidget):
 
     def show_tags(self, title: str, tags: SelectionTags | None) -> None:
         self.message.hide()
+        if tags is not None and tags == self.tags and title == self.title.text():
+            return  # nothing new (a refresh while indexing): keep the widgets, skip the flicker
         self.title.setText(title)
         self.tags = tags
         self.add_field.setEnabled(tags is not None)

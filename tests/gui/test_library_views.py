@@ -110,6 +110,9 @@ def test_retrain_runs_the_core_job_with_progress(window, qtbot, monkeypatch) -> 
     with qtbot.waitSignal(window.jobs.finished, timeout=10_000) as finished:
         window.retrain()
     assert finished.args == ["Retraining", "report"] and calls == [window.session.library.root]
+    report = window.findChild(QMessageBox, "trainReport")
+    assert report is not None and "retrained" in report.text()
+    report.close()
 
 
 def test_a_folder_that_does_not_exist_is_a_clear_message(window, tmp_path: Path) -> None:
@@ -174,3 +177,16 @@ def test_thousands_of_qt_calls_do_not_exhaust_none_or_true(window) -> None:
     for _ in range(5_000):
         window.model.invalidate()  # an emit and several void calls each
     assert window.model.rowCount() == 5
+
+
+def test_retrain_through_the_real_core_updates_the_suggestions(window, qtbot) -> None:
+    if getattr(service, "train", None) is None:
+        pytest.skip("the training use case is not in this build")
+    select(window, "cat.jpg", "coffee.jpg", "astronaut.jpg")
+    window.accept_all()
+    window.train_in_child_process = False  # the same code path, minus a process start
+    with qtbot.waitSignal(window.jobs.finished, timeout=60_000):
+        window.retrain()
+    box = window.findChild(QMessageBox, "trainReport")
+    assert box is not None
+    box.close()
