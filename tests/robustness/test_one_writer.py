@@ -1,0 +1,111 @@
+"""Two writers on one library (the app and a CLI, two CLIs): SQLite's busy handling makes
+them take turns; nobody corrupts the catalogue or dies with "database is locked"."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from photos import noise_photo, save_photo
+
+from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.errors import UserError
+from photo_tagger.core.library import Library
+
+EXE = shutil.which("photo-tagger", path=os.path.dirname(sys.executable)) or "photo-tagger"
+BULK_EDIT = Path(__file__).with_name("bulk_edit.py")
+
+
+def start(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(proc: subprocess.Popen[str]) -> str:
+    out, err = proc.communicate(timeout=300)
+    assert "locked" not in err and "Traceback" not in err, err
+    assert proc.returncode == 0, err
+    return out
+
+
+def confirmed(cat: Catalogue) -> dict[str, set[str]]:
+    result: dict[str, set[str]] = {}
+    for path, tag in cat.query(
+        "SELECT p.path, t.name FROM photo_tags pt JOIN photos p ON p.id = pt.photo_id"
+        " JOIN tags t ON t.id = pt.tag_id WHERE pt.state = 'confirmed'"
+    ):
+        result.setdefault(path, set()).add(tag)
+    return result
+
+
+@pytest.mark.slow
+def test_index_import_and_bulk_edits_at_once_all_succeed(tmp_path: Path, embedder) -> None:
+    root = tmp_path / "lib"
+    for i in range(12):
+        save_photo(noise_photo(i, (200, 150)), root / f"p{i:03d}.jpg", quality=80)
+    assert subprocess.run([EXE, "index", str(root)], capture_output=True, timeout=300).returncode == 0
+    for i in range(12, 60):  # new work for the indexer
+        save_photo(noise_photo(i, (200, 150)), root / f"p{i:03d}.jpg", quality=80)
+    source = tmp_path / "tags.csv"
+    source.write_text("path,tags\n" + "".join(f"p{i:03d}.jpg,imported;Mittens\n" for i in range(12)))
+    catalogue = Library.open(root).catalogue_path
+
+    index = start(EXE, "index", str(root), "--batch-size", "4")
+    edits = start(sys.executable, str(BULK_EDIT), str(catalogue), "40", "app")
+    imports = start(EXE, "import", str(root), str(source))
+    assert "60 photos, 48 indexed" in finish(index)
+    assert "imported 12 of 12 rows" in finish(imports)
+    assert finish(edits).count("committed") == 40
+
+    with Catalogue(catalogue) as cat:
+        assert cat.integrity_ok()
+        tags = confirmed(cat)
+        bulk_rows = cat.scalar(
+            "SELECT count(*) FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id JOIN photos p ON p.id = pt.photo_id"
+            " WHERE t.name LIKE 'bulk-app-%' AND pt.source != 'model' AND p.path < 'p012'"
+        )
+    for i in range(12):
+        assert {"imported", "Mittens"} <= tags[f"p{i:03d}.jpg"]
+    # every bulk edit reached the 12 photos that existed when it started (confirmed, or
+    # rejected by the import if that committed later: the import makes its list the truth)
+    assert bulk_rows == 40 * 12
+
+
+def test_two_importers_take_turns_and_one_wins_whole(tmp_path: Path) -> None:
+    root = tmp_path / "lib"
+    root.mkdir()
+    library = Library.open(root)
+    with library.connect() as cat, cat.transaction() as conn:
+        conn.executemany(
+            "INSERT INTO photos(path, size, mtime_ns, content_hash, status, added_at) VALUES (?, 1, 1, ?, 'ok', 0)",
+            [(f"p{i:04d}.jpg", f"h{i}") for i in range(300)],
+        )
+    sources = []
+    for name in ("red", "blue"):
+        sources.append(tmp_path / f"{name}.csv")
+        sources[-1].write_text("path,tags\n" + "".join(f"p{i:04d}.jpg,{name}\n" for i in range(300)))
+
+    procs = [start(EXE, "import", str(root), str(source)) for source in sources]
+    for proc in procs:
+        assert "imported 300 of 300 rows" in finish(proc)
+
+    with library.connect() as cat:
+        assert cat.integrity_ok()
+        final = {frozenset(tags) for tags in confirmed(cat).values()}
+    assert final in ({frozenset({"red"})}, {frozenset({"blue"})})
+
+
+def test_a_writer_that_waits_too_long_gets_a_message_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    with Catalogue(path) as holder, Catalogue(path) as waiter:
+        waiter.conn.execute("PRAGMA busy_timeout = 100")  # instead of 30 s
+        with holder.transaction():
+            with pytest.raises(UserError, match=r"c\.sqlite: .*another photo-tagger") as caught:
+                waiter.set_meta("key", "value")
+        assert isinstance(caught.value.__cause__, sqlite3.OperationalError)
+        waiter.set_meta("key", "value")  # once the other writer is done, it works
+        assert holder.get_meta("key") == "value"
