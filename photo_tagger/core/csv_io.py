@@ -31,7 +31,8 @@ MAX_IMPORT_BYTES = 200 * 1024 * 1024
 
 
 def neutralise_cell(value: str) -> str:
-    if value.startswith(FORMULA_PREFIXES) or (value.startswith("'") and value[1:2] in FORMULA_PREFIXES):
+    # A value that already starts with the apostrophe `restore_cell` strips gets one more.
+    if value.startswith(FORMULA_PREFIXES) or (value.startswith("'") and value[1:2] in (*FORMULA_PREFIXES, "'")):
         return "'" + value
     return value
 
@@ -139,7 +140,8 @@ def import_csv(catalogue: Catalogue, root: Path, source: Path) -> ImportSummary:
     with catalogue.transaction():
         for line, row in enumerate(rows, start=2):
             summary.rows += 1
-            key = library_key(row["path"], root)
+            # Exactly as exported first: a file name may start or end with a space.
+            key = row["path"] if row["path"] in path_ids else library_key(row["path"], root)
             if key in seen:
                 summary.problems.append(
                     f"{source} line {line}: duplicate row for {key} (line {seen[key]}); the later row wins"
