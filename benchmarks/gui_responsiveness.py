@@ -4,6 +4,8 @@
     (the real core, in the background) while scrolling the grid and moving the selection
     programmatically, and records event-loop stalls with a QTimer heartbeat: a stall is
     how much later than its 5 ms interval a tick arrives. Targets: max < 100 ms, p99 < 20 ms.
+    The same heartbeat with nothing else to do ("idle_") shows what the machine's own
+    load costs: on a shared 2-core VM that alone can exceed the targets.
 (b) Builds a --rows catalogue directly (synthetic photo rows, a thumbnail each, ten
     suggestions each), opens it without indexing and measures the time from creating the
     window to the first paint of the grid, and to the first screenful of thumbnails.
@@ -72,6 +74,26 @@ class Heartbeat(QObject):
         self.last = now
 
 
+def summarise(stalls: list[float], prefix: str = "") -> dict:
+    stalls = sorted(stalls)
+    return {
+        f"{prefix}max_stall_ms": round(stalls[-1], 1),
+        f"{prefix}p99_stall_ms": round(stalls[int(0.99 * (len(stalls) - 1))], 1),
+    }
+
+
+def measure_idle(app, seconds: float = 5.0) -> dict:
+    """The heartbeat alone: what the machine's own load costs (these VMs are shared)."""
+    beat = Heartbeat()
+    beat.start()
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.001)
+    beat.timer.stop()
+    return summarise(beat.stalls, "idle_")
+
+
 def measure_indexing(app, folder: Path, settings: QSettings, max_s: float) -> dict:
     window = MainWindow(settings)
     window.resize(1400, 900)
@@ -107,14 +129,12 @@ def measure_indexing(app, folder: Path, settings: QSettings, max_s: float) -> di
         timer.stop()
     indexed = window.session.catalogue.scalar("SELECT count(*) FROM photos WHERE status = 'ok'")
     window.close()
-    stalls = sorted(beat.stalls)
     return {
         "photos_indexed": int(indexed),
         "index_seconds": round(seconds, 1),
-        "ticks": len(stalls),
-        "max_stall_ms": round(stalls[-1], 1),
-        "p99_stall_ms": round(stalls[int(0.99 * (len(stalls) - 1))], 1),
-        "median_stall_ms": round(statistics.median(stalls), 2),
+        "ticks": len(beat.stalls),
+        **summarise(beat.stalls),
+        "median_stall_ms": round(statistics.median(beat.stalls), 2),
     }
 
 
@@ -192,8 +212,11 @@ def main() -> int:
         settings = QSettings(str(root / "settings.ini"), QSettings.Format.IniFormat)
         print(f"generating {args.photos} photos ...", file=sys.stderr)
         make_photos(root / "library", args.photos)
+        idle = measure_idle(app)
+        print(f"  idle heartbeat: {idle}", file=sys.stderr)
         print("indexing while scrolling and selecting ...", file=sys.stderr)
         result = measure_indexing(app, root / "library", settings, args.max_seconds)
+        result.update(idle)
         print(f"  {result}", file=sys.stderr)
         print(f"building a {args.rows}-row catalogue ...", file=sys.stderr)
         make_catalogue(root / "big", args.rows)

@@ -14,7 +14,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from photo_tagger.core.browse import PhotoInfo, photo_infos
 from photo_tagger.core.catalogue import Catalogue
 
-BLOCK = 128
+BLOCK = 64
 PhotoIdRole = Qt.ItemDataRole.UserRole + 1
 InfoRole = Qt.ItemDataRole.UserRole + 2
 

@@ -42,6 +42,7 @@ class JobRunner(QObject):
     def __init__(self, status_bar: QStatusBar) -> None:
         super().__init__(status_bar)
         self.label = QLabel()
+        self.label.setFixedWidth(330)  # a fixed size: new text never relayouts the window
         self.bar = QProgressBar()
         self.bar.setFixedWidth(180)
         self.bar.setTextVisible(False)
