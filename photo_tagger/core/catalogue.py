@@ -167,7 +167,7 @@ class Catalogue:
                 (str(time.time()),),
             )
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback_quietly()
             raise
         self.conn.execute("COMMIT")
 
