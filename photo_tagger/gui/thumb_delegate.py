@@ -29,7 +29,8 @@ class ThumbDelegate(QStyledItemDelegate):
         self.cache = cache
         self.thumb_size = 160
         self._chips: dict[tuple, QPixmap] = {}
-        self._cells: dict[int, tuple[tuple, QPixmap]] = {}  # photo id -> (what it shows, rendering)
+        self._cells: dict[int, tuple[tuple, QPixmap]] = {}
+        self._small: tuple[QFont, QFont] | None = None  # photo id -> (what it shows, rendering)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         return QSize(self.thumb_size + 2 * PAD, self.thumb_size + 2 * PAD + NAME_H + CHIPS_H)
@@ -72,9 +73,14 @@ class ThumbDelegate(QStyledItemDelegate):
         if thumbnail is not None:
             picture = self._paint_thumbnail(painter, thumb, thumbnail, info, palette)
         if info is not None and info.unreviewed:
-            badge_font = QFont(option.font)  # type: ignore[attr-defined]
-            badge_font.setPointSizeF(max(7.0, badge_font.pointSizeF() - 1))
-            self._badge(painter, picture, info.unreviewed, badge_font)
+            self._badge(painter, picture, info.unreviewed, self._small_font(option.font))  # type: ignore[attr-defined]
+
+    def _small_font(self, font: QFont) -> QFont:
+        if self._small is None or self._small[0] != font:
+            small = QFont(font)
+            small.setPointSizeF(max(7.0, small.pointSizeF() - 1))
+            self._small = (QFont(font), small)
+        return self._small[1]
 
     def _thumb_rect(self, cell: QRect) -> QRect:
         rect = cell.adjusted(2, 2, -2, -2)
