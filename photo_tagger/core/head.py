@@ -63,12 +63,12 @@ class TagHead:
         backbone: str = "",
         *,
         alpha: float = 1.0,
-        prior_alpha: float = 20.0,
+        prior_alpha: float = 100.0,
         min_positives: int = 3,
         min_negatives: int = 3,
         max_positive_weight: float = 10.0,
         solver: str = "auto",
-        max_iter: int = 100,
+        max_iter: int = 50,
         random_state: int = 0,
     ) -> None:
         self.tag_names = list(tag_names)
