@@ -36,7 +36,10 @@ def test_cancel_stops_indexing_and_keeps_the_app_usable(qtbot, window, library_p
     for i in range(40):
         shutil.copy(library_path / "cat.jpg", library_path / f"copy{i:02d}.jpg")
     window.start_indexing()
-    with qtbot.waitSignal(window.jobs.progress, timeout=60_000):
+    # Cancel once photos are being decoded: by then the scan has listed all 45.
+    with qtbot.waitSignal(
+        window.jobs.progress, timeout=60_000, check_params_cb=lambda p: p.phase == "indexing"
+    ):
         pass
     with qtbot.waitSignal(window.jobs.cancelled, timeout=60_000):
         window.jobs.cancel()
