@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from photo_tagger.core.catalogue import Catalogue
-from photo_tagger.core.head import HeadFormatError, TagHead
+from photo_tagger.core.head import DEFAULT_THRESHOLD, HeadFormatError, TagHead
 from photo_tagger.core.taxonomy import Taxonomy, load_default_taxonomy
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,8 @@ def load_suggestion_model(
                 raise HeadFormatError(f"head was trained for backbone {head.backbone!r}, not {backbone_key!r}")
             kept = [i for i, name in enumerate(head.tag_names) if name.casefold() in id_by_name]
             head = _subset(head, kept)
+            untrained = ~head.trained_
+            head.thresholds_[untrained] = _prior_thresholds(taxonomy, head.tag_names)[untrained]
             tag_ids = [id_by_name[name.casefold()] for name in head.tag_names]
             return SuggestionModel(backbone_key, weight, bias, taxonomy, head, tag_ids, row["id"])
         except HeadFormatError as exc:
@@ -117,8 +119,15 @@ def prior_suggestion_model(
     known = {tag.name.casefold() for tag in taxonomy.tags if tag.imagenet}
     has_prior = np.array([name.casefold() in known for name in names], bool)
     head = TagHead.from_prior(names, has_prior, weight.shape[1], backbone_key)
+    head.thresholds_ = _prior_thresholds(taxonomy, names)
     return SuggestionModel(backbone_key, weight, bias, taxonomy, head,
                            [row["id"] for row in tag_rows], None)
+
+
+def _prior_thresholds(taxonomy: Taxonomy, names: Sequence[str]) -> np.ndarray:
+    """Zero-shot thresholds for `names` (0.5 for tags the taxonomy does not know)."""
+    by_name = {tag.name.casefold(): t for tag, t in zip(taxonomy.tags, taxonomy.prior_thresholds(), strict=True)}
+    return np.array([by_name.get(name.casefold(), DEFAULT_THRESHOLD) for name in names], np.float32)
 
 
 def _subset(head: TagHead, keep: list[int]) -> TagHead:

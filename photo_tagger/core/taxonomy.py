@@ -125,6 +125,19 @@ class Taxonomy:
         prior[:, membership.sum(axis=0) == 0] = np.nan
         return prior.astype(np.float32)
 
+    def prior_thresholds(self, num_classes: int = 1000, default: float = 0.5, margin: float = 0.15) -> np.ndarray:
+        """(n_tags,) zero-shot decision thresholds.
+
+        A tag that sums many classes collects probability from any uninformative picture:
+        `animal` holds ~400 of the 1000 classes, so a texture or a flower with a bee scores
+        ~0.6 after the exponent. Each threshold is therefore at least what a uniform
+        prediction would score, plus a margin. Rankings (and so mAP) are unchanged; only
+        which suggestions count as tags before the user has trained anything.
+        """
+        sizes = np.array([len(tag.imagenet) for tag in self.tags], np.float64)
+        uniform = np.clip(sizes / num_classes, 0.0, 1.0) ** self.exponent
+        return np.maximum(default, np.minimum(uniform + margin, 0.95)).astype(np.float32)
+
 
 def _check_tags(tags: tuple[TagDefinition, ...]) -> None:
     """Refuse what would break callers: bad names, duplicates, unknown parents, cycles."""

@@ -230,3 +230,14 @@ def test_validate_tag_name_refuses_bad_names_clearly(name, message):
 )
 def test_validate_tag_name_accepts_and_normalises(name, expected):
     assert validate_tag_name(name) == expected
+
+
+def test_a_uniform_prediction_suggests_no_tag_at_the_prior_thresholds() -> None:
+    taxonomy = load_default_taxonomy()
+    uniform = taxonomy.prior_probabilities(np.zeros((1, 1000), np.float32))[0]
+    thresholds = taxonomy.prior_thresholds()
+    has_prior = ~np.isnan(uniform)
+    assert np.all(uniform[has_prior] < thresholds[has_prior])
+    names = taxonomy.names()
+    assert thresholds[names.index("animal")] > 0.7  # ~400 classes: a texture must not be "animal"
+    assert thresholds[names.index("cat")] == pytest.approx(0.5)
