@@ -190,3 +190,22 @@ def test_retrain_through_the_real_core_updates_the_suggestions(window, qtbot) ->
     box = window.findChild(QMessageBox, "trainReport")
     assert box is not None
     box.close()
+
+
+def test_dropping_a_folder_opens_it_and_help_lists_the_keys(window, qtbot, tmp_path: Path) -> None:
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+    from PySide6.QtWidgets import QLabel
+
+    other = tmp_path / "Other"
+    other.mkdir()
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(other))])
+    drop = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, data, Qt.MouseButton.NoButton,
+                      Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(drop)
+    assert window.session.library.root == other.resolve()
+    assert window.model.rowCount() == 0
+    window.show_shortcuts()
+    sheet = window.findChild(QLabel, "shortcutSheet")
+    assert sheet is not None and "Ctrl+Shift+Z" in sheet.text() and "Enter or A" in sheet.text()
