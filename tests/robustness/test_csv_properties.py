@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from robustness.common import add_synthetic_photos, confirmed_by_path
 
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.csv_io import (
@@ -65,19 +66,19 @@ def test_confirmed_tags_round_trip_through_csv(photos: list[str], tags: list[str
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         with Catalogue(folder / "a.sqlite") as source:
-            ids = _add_photos(source, photos)
+            ids = add_synthetic_photos(source, photos)
             for path, names in chosen.items():
                 for name in names:
                     set_state(source, [ids[path]], ensure_tag(source, name), "confirmed")
             write_csv(export_rows(source, confirmed_only=True), folder / "tags.csv")
-            expected = _confirmed(source)
+            expected = confirmed_by_path(source)
         with Catalogue(folder / "b.sqlite") as target:
-            _add_photos(target, photos)
+            add_synthetic_photos(target, photos)
             summary = import_csv(target, folder, folder / "tags.csv")
             assert summary.unknown_paths == [] and summary.problems == []
-            assert _confirmed(target) == expected
+            assert confirmed_by_path(target) == expected
             import_csv(target, folder, folder / "tags.csv")  # importing again changes nothing
-            assert _confirmed(target) == expected
+            assert confirmed_by_path(target) == expected
     assert expected == {path: names for path, names in chosen.items() if names}
 
 
@@ -89,22 +90,3 @@ def test_an_oversized_csv_is_refused_with_a_message(tmp_path: Path) -> None:
     with Catalogue(tmp_path / "c.sqlite") as cat:
         with pytest.raises(UserError, match=r"huge\.csv: file too large to import"):
             import_csv(cat, tmp_path, huge)
-
-
-def _add_photos(cat: Catalogue, paths: list[str]) -> dict[str, int]:
-    with cat.transaction() as conn:
-        conn.executemany(
-            "INSERT INTO photos(path, size, mtime_ns, content_hash, status, added_at) VALUES (?, 1, 1, ?, 'ok', 0)",
-            [(path, str(i)) for i, path in enumerate(paths)],
-        )
-    return {path: pid for pid, path in cat.query("SELECT id, path FROM photos")}
-
-
-def _confirmed(cat: Catalogue) -> dict[str, set[str]]:
-    result: dict[str, set[str]] = {}
-    for path, name in cat.query(
-        "SELECT p.path, t.name FROM photo_tags pt JOIN photos p ON p.id = pt.photo_id"
-        " JOIN tags t ON t.id = pt.tag_id WHERE pt.state = 'confirmed'"
-    ):
-        result.setdefault(path, set()).add(name)
-    return result

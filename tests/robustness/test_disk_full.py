@@ -10,20 +10,18 @@ from __future__ import annotations
 import csv
 import errno
 import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from photos import noise_photo, save_photo
+from robustness.common import EXE
 
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.library import Library
 from photo_tagger.core.tagging import ensure_tag, set_state
 
-EXE = shutil.which("photo-tagger", path=os.path.dirname(sys.executable)) or "photo-tagger"
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
 
 

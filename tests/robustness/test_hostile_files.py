@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from photos import noise_photo, save_photo
+from robustness.common import EXE
 from robustness.corpus import OK, build_corpus, png_bytes
 
 from photo_tagger.core.catalogue import Catalogue
@@ -23,7 +24,6 @@ from photo_tagger.core.indexer import index_library
 from photo_tagger.core.library import Library
 from photo_tagger.core.scan import reconcile, sampled_content_hash, walk_photos
 
-EXE = shutil.which("photo-tagger", path=os.path.dirname(sys.executable)) or "photo-tagger"
 RSS_LIMIT_MB = 1024
 INDEX_TIMEOUT_S = 240
 

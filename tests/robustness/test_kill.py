@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import subprocess
 import sys
 import time
@@ -18,12 +17,12 @@ from pathlib import Path
 
 import pytest
 from photos import noise_photo, save_photo
+from robustness.common import EXE, add_synthetic_photos
 
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.library import Library
 from photo_tagger.core.tagging import ensure_tag, set_state
 
-EXE = shutil.which("photo-tagger", path=os.path.dirname(sys.executable)) or "photo-tagger"
 BULK_EDIT = Path(__file__).with_name("bulk_edit.py")
 SEED = int(os.environ.get("PHOTO_TAGGER_KILL_SEED", "20261125"))
 pytestmark = pytest.mark.slow
@@ -33,12 +32,8 @@ def synthetic_library(root: Path, photos: int) -> Path:
     """A library whose catalogue holds `photos` rows (no files: tag writes need none)."""
     root.mkdir(parents=True, exist_ok=True)
     library = Library.open(root)
-    with library.connect() as cat, cat.transaction() as conn:
-        conn.executemany(
-            "INSERT INTO photos(path, size, mtime_ns, content_hash, status, added_at)"
-            " VALUES (?, 1, 1, ?, 'ok', 0)",
-            [(f"p{i:04d}.jpg", f"h{i}") for i in range(photos)],
-        )
+    with library.connect() as cat:
+        add_synthetic_photos(cat, [f"p{i:04d}.jpg" for i in range(photos)])
     return library.catalogue_path
 
 

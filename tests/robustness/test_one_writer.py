@@ -3,8 +3,6 @@ them take turns; nobody corrupts the catalogue or dies with "database is locked"
 
 from __future__ import annotations
 
-import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -12,12 +10,12 @@ from pathlib import Path
 
 import pytest
 from photos import noise_photo, save_photo
+from robustness.common import EXE, add_synthetic_photos, confirmed_by_path
 
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.library import Library
 
-EXE = shutil.which("photo-tagger", path=os.path.dirname(sys.executable)) or "photo-tagger"
 BULK_EDIT = Path(__file__).with_name("bulk_edit.py")
 
 
@@ -30,16 +28,6 @@ def finish(proc: subprocess.Popen[str]) -> str:
     assert "locked" not in err and "Traceback" not in err, err
     assert proc.returncode == 0, err
     return out
-
-
-def confirmed(cat: Catalogue) -> dict[str, set[str]]:
-    result: dict[str, set[str]] = {}
-    for path, tag in cat.query(
-        "SELECT p.path, t.name FROM photo_tags pt JOIN photos p ON p.id = pt.photo_id"
-        " JOIN tags t ON t.id = pt.tag_id WHERE pt.state = 'confirmed'"
-    ):
-        result.setdefault(path, set()).add(tag)
-    return result
 
 
 @pytest.mark.slow
@@ -63,7 +51,7 @@ def test_index_import_and_bulk_edits_at_once_all_succeed(tmp_path: Path, embedde
 
     with Catalogue(catalogue) as cat:
         assert cat.integrity_ok()
-        tags = confirmed(cat)
+        tags = confirmed_by_path(cat)
         bulk_rows = cat.scalar(
             "SELECT count(*) FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id JOIN photos p ON p.id = pt.photo_id"
             " WHERE t.name LIKE 'bulk-app-%' AND pt.source != 'model' AND p.path < 'p012'"
@@ -79,11 +67,8 @@ def test_two_importers_take_turns_and_one_wins_whole(tmp_path: Path) -> None:
     root = tmp_path / "lib"
     root.mkdir()
     library = Library.open(root)
-    with library.connect() as cat, cat.transaction() as conn:
-        conn.executemany(
-            "INSERT INTO photos(path, size, mtime_ns, content_hash, status, added_at) VALUES (?, 1, 1, ?, 'ok', 0)",
-            [(f"p{i:04d}.jpg", f"h{i}") for i in range(300)],
-        )
+    with library.connect() as cat:
+        add_synthetic_photos(cat, [f"p{i:04d}.jpg" for i in range(300)])
     sources = []
     for name in ("red", "blue"):
         sources.append(tmp_path / f"{name}.csv")
@@ -95,7 +80,7 @@ def test_two_importers_take_turns_and_one_wins_whole(tmp_path: Path) -> None:
 
     with library.connect() as cat:
         assert cat.integrity_ok()
-        final = {frozenset(tags) for tags in confirmed(cat).values()}
+        final = {frozenset(tags) for tags in confirmed_by_path(cat).values()}
     assert final in ({frozenset({"red"})}, {frozenset({"blue"})})
 
 

@@ -7,13 +7,12 @@ from __future__ import annotations
 import ast
 import os
 import pickle
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 from photos import noise_photo, save_photo
+from robustness.common import EXE
 
 import photo_tagger
 from photo_tagger.core.backbone import classifier_weights, get_backbone_spec
@@ -22,7 +21,6 @@ from photo_tagger.core.head import HeadFormatError, TagHead
 from photo_tagger.core.indexer import backbone_key
 from photo_tagger.core.suggest import load_suggestion_model
 
-EXE = shutil.which("photo-tagger", path=os.path.dirname(sys.executable)) or "photo-tagger"
 PACKAGE = Path(photo_tagger.__file__).parent
 UNSAFE_MODULES = {"pickle", "cPickle", "_pickle", "dill", "joblib", "shelve", "marshal", "cloudpickle"}
 
