@@ -172,8 +172,9 @@ def test_a_failing_job_reports_a_message(qtbot, exc: Exception, expected: str) -
 
 
 def test_thousands_of_qt_calls_do_not_exhaust_none_or_true(window) -> None:
-    """PySide6 6.12 on Python 3.11 takes a reference from None on every void call and from
-    True on every emit; without qt_compat's workaround this aborts with none_dealloc."""
+    """PySide6 6.12.0 on Python 3.11 takes a reference from None on every void call and from
+    True on every emit, and aborts with none_dealloc after a few thousand (why pyproject
+    keeps PySide6 below 6.12). This fails hard if a build with that bug comes back."""
     for _ in range(5_000):
         window.model.invalidate()  # an emit and several void calls each
     assert window.model.rowCount() == 5
