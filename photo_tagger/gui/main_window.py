@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence, QUndoGroup
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -483,6 +483,8 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(bool(self.recent()))
 
     def _restore_settings(self) -> None:
+        if not isinstance(self.settings.value("geometry"), QByteArray):
+            self._default_geometry()
         for key, restore in (("geometry", self.restoreGeometry), ("splitter", self.splitter.restoreState),
                              ("side", self.side.restoreState)):
             value = self.settings.value(key)
@@ -491,6 +493,16 @@ class MainWindow(QMainWindow):
         zoom = self.settings.value("zoom")
         if zoom is not None:
             self.filter_bar.zoom.setValue(int(zoom))  # type: ignore[call-overload]
+
+    def _default_geometry(self) -> None:
+        """First run: most of the screen, centred (Qt's default is the widgets' minimum)."""
+        screen = QGuiApplication.primaryScreen()
+        if screen is None:
+            self.resize(1280, 800)
+            return
+        area = screen.availableGeometry()
+        self.resize(int(area.width() * 0.85), int(area.height() * 0.85))
+        self.move(area.center() - self.rect().center())
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         urls = event.mimeData().urls()
