@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import random
+import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -37,9 +39,12 @@ def synthetic_library(root: Path, photos: int) -> Path:
     return library.catalogue_path
 
 
-def kill_at(args: list[str], delay: float) -> tuple[bool, str]:
-    """Start `args`, SIGKILL it after `delay` s; (whether it had already exited, stdout)."""
+def kill_at(args: list[str], delay: float, after: Callable[[], bool] | None = None) -> tuple[bool, str]:
+    """Start `args`, SIGKILL it `delay` s after `after()` turns true (or after start);
+    returns (whether it had exited by itself, its stdout)."""
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while after is not None and proc.poll() is None and not after():
+        time.sleep(0.01)
     try:
         proc.wait(delay)
         finished = True
@@ -51,6 +56,15 @@ def kill_at(args: list[str], delay: float) -> tuple[bool, str]:
     if finished:
         assert proc.returncode == 0, err
     return finished, out
+
+
+def count_ok(library: Library) -> int:
+    """Indexed photos, read the way the app would while an indexer writes (WAL reader)."""
+    conn = sqlite3.connect(f"file:{library.catalogue_path}?mode=ro", uri=True, timeout=30)
+    try:
+        return int(conn.execute("SELECT count(*) FROM photos WHERE status = 'ok'").fetchone()[0])
+    finally:
+        conn.close()
 
 
 def user_rows(cat: Catalogue) -> set[tuple]:
@@ -118,9 +132,16 @@ def test_killing_import_applies_the_whole_file_or_none_of_it(tmp_path: Path) -> 
     rng = random.Random(SEED + 1)
     state: set[str] = set()
     completed = 0
+    duration = 0.0  # of one whole import on this machine, measured by the first trial
     for trial in range(16):
         name = "ab"[trial % 2]
-        finished, out = kill_at([EXE, "import", str(tmp_path / "lib"), str(sources[name])], rng.uniform(0.2, 1.6))
+        args = [EXE, "import", str(tmp_path / "lib"), str(sources[name])]
+        if trial == 0:
+            start = time.monotonic()
+            finished, out = kill_at(args, 600)
+            duration = time.monotonic() - start
+        else:  # anywhere from start-up to just after the end
+            finished, out = kill_at(args, rng.uniform(0.1, 1.1) * duration)
         with Catalogue(catalogue) as cat:
             check_intact(cat)
             per_photo = {}
@@ -163,7 +184,15 @@ def test_killing_index_loses_nothing_and_the_next_run_redoes_nothing(tmp_path: P
                 " WHERE p.status = 'ok'")}
             rows_before = user_rows(cat)
 
-        finished, _ = kill_at([EXE, "index", str(root), "--batch-size", "4"], rng.uniform(0.2, 3.5))
+        # A quarter of the kills land in start-up, scan or the first batch; the others a
+        # random moment after a random number of photos were committed, whatever the
+        # machine's speed.
+        args = [EXE, "index", str(root), "--batch-size", "4"]
+        if rng.random() < 0.25:
+            finished, _ = kill_at(args, rng.uniform(0.05, 1.5))
+        else:
+            target = len(done_before) + rng.randint(0, max(next_photo - len(done_before) - 5, 0))
+            finished, _ = kill_at(args, rng.uniform(0.0, 0.3), after=lambda target=target: count_ok(library) >= target)
         interrupted += not finished
 
         with library.connect() as cat:
@@ -182,7 +211,7 @@ def test_killing_index_loses_nothing_and_the_next_run_redoes_nothing(tmp_path: P
             pending = cat.scalar("SELECT count(*) FROM photos WHERE status = 'pending'")
         if not pending and finished:
             add_photos(8)
-    assert interrupted >= 8, "most trials should be killed mid-run"
+    assert interrupted >= 10, "most trials should be killed mid-run"
 
     with library.connect() as cat:
         ok_before = cat.scalar("SELECT count(*) FROM photos WHERE status = 'ok'")
