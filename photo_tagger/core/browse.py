@@ -127,13 +127,16 @@ def photo_ids(catalogue: Catalogue, flt: BrowseFilter | None = None) -> list[int
         where.append(exists.format(_IN_REVIEW_BAND))
     elif flt.show == "untagged":
         where.append("NOT " + exists.format(_EFFECTIVE))
+    # Tag filters read the tag's rows through photo_tags_by_tag instead of probing every
+    # photo: 100k photos filter in ~1/3 of the time of the EXISTS form (benchmarks/scale.py).
+    having = "p.id IN (SELECT pt.photo_id FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id WHERE {})"
     names = [n.strip() for n in flt.tags if n.strip()]
     if names and flt.tag_mode == "any":
-        where.append(exists.format(f"{_EFFECTIVE} AND t.name IN (SELECT value FROM json_each(?))"))
+        where.append(having.format(f"{_EFFECTIVE} AND t.name IN (SELECT value FROM json_each(?))"))
         params.append(json.dumps(names))
     else:
         for name in names:
-            where.append(exists.format(f"{_EFFECTIVE} AND t.name = ?"))
+            where.append(having.format(f"{_EFFECTIVE} AND t.name = ?"))
             params.append(name)
     for word in flt.search.split():
         where.append("(p.path LIKE ? ESCAPE '\\' OR " + exists.format(f"{_EFFECTIVE} AND t.name LIKE ? ESCAPE '\\'")
