@@ -228,3 +228,24 @@ def test_cli_train_prints_the_report_and_rolls_back(corrected, capsys) -> None:
     assert cli.main(["train", str(library.root), "--rollback"]) == cli.EXIT_OK
     assert "taxonomy prior" in capsys.readouterr().out
     assert cli.main(["train", str(library.root), "--rollback"]) == cli.EXIT_USER_ERROR
+
+
+def test_cross_validation_runs_on_a_fixed_sample_of_a_large_label_set() -> None:
+    n, tags = 50, 3
+    rng = np.random.default_rng(0)
+    data = training.TrainingData(
+        photo_ids=np.arange(n, dtype=np.int64),
+        embeddings=rng.standard_normal((n, 8)).astype(np.float32),
+        prior=np.full((n, tags), np.nan, np.float32),
+        labels=rng.random((n, tags)) > 0.5,
+        mask=np.ones((n, tags), bool),
+        tag_names=["a", "b", "c"],
+        has_prior=np.zeros(tags, bool),
+    )
+    assert training.cross_validation_sample(data, limit=50) is data
+    sample = training.cross_validation_sample(data, limit=20)
+    again = training.cross_validation_sample(data, limit=20)
+    assert len(sample.photo_ids) == 20 and np.array_equal(sample.photo_ids, again.photo_ids)
+    rows = sample.photo_ids
+    assert np.array_equal(sample.embeddings, data.embeddings[rows])
+    assert np.array_equal(sample.labels, data.labels[rows]) and np.array_equal(sample.mask, data.mask[rows])
