@@ -9,7 +9,25 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
 
+from photo_tagger.core import service
 from photo_tagger.gui.workers import GeneratorWorker, ProcessGeneratorWorker, job_pool
+
+
+def export_sidecars_job(library: service.Library,
+                        options: service.ExportOptions | None = None) -> Generator[Any, None, Any]:
+    """`service.export_library_sidecars` as a job for `JobRunner` (module level, so it can
+    run in a child process). The core reports no progress: the bar stays indeterminate."""
+    return service.export_library_sidecars(library, options)
+    yield  # pragma: no cover - makes this a generator
+
+
+def sidecar_summary_text(summary: Any) -> str:
+    """One line for the status bar from a `SidecarSummary`."""
+    parts = [f"{len(summary.written):,} written", f"{len(summary.backups):,} previous versions kept as .bak",
+             f"{summary.unchanged:,} unchanged", f"{len(summary.errors):,} errors"]
+    if summary.skipped_missing:
+        parts.append(f"{summary.skipped_missing:,} photos missing")
+    return "XMP sidecars: " + ", ".join(parts)
 
 
 def describe_progress(progress: Any) -> tuple[str, int, int]:

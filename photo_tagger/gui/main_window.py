@@ -27,7 +27,7 @@ from photo_tagger.core.library import Library
 from photo_tagger.gui.filter_bar import FilterBar
 from photo_tagger.gui.grid_model import PhotoGridModel
 from photo_tagger.gui.grid_view import PhotoGridView
-from photo_tagger.gui.jobs import JobRunner
+from photo_tagger.gui.jobs import JobRunner, export_sidecars_job, sidecar_summary_text
 from photo_tagger.gui.preview import PreviewPane
 from photo_tagger.gui.session import LibrarySession
 from photo_tagger.gui.shortcuts import ShortcutSheet
@@ -39,6 +39,7 @@ from photo_tagger.gui.workers import CallWorker, job_pool
 
 log = logging.getLogger(__name__)
 MAX_RECENT = 8
+SIDECAR_JOB = "Exporting XMP sidecars"
 POLL_MS = 400  # at most this often, re-read the catalogue while a job writes to it
 
 
@@ -50,6 +51,7 @@ class MainWindow(QMainWindow):
         self.thumbs: ThumbnailCache | None = None
         self._workers: set[CallWorker] = set()
         self.train_in_child_process = True  # tests run a stand-in trainer in a thread
+        self.export_in_child_process = True  # sidecar export: XML work off the GUI process's GIL
         self._data_version = -1
         self.setWindowTitle("photo-tagger")
         self.setAcceptDrops(True)
@@ -124,6 +126,7 @@ class MainWindow(QMainWindow):
         self._action(file, "&Open Folder\u2026", self.choose_folder, QKeySequence.StandardKey.Open, "open")
         self.recent_menu = file.addMenu("Open &Recent")
         self._action(file, "&Export CSV\u2026", lambda: self.export_csv(), "Ctrl+E", "export")
+        self._action(file, "Export &XMP sidecars\u2026", self.export_sidecars, None, "exportSidecars")
         self._action(file, "Re-&index", self.start_indexing, "Ctrl+R", "reindex")
         file.addSeparator()
         self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit, "quit")
@@ -404,6 +407,28 @@ class MainWindow(QMainWindow):
                        lambda result: self.statusBar().showMessage(f"Wrote {result.photos:,} photos to {result.path}",
                                                                    8000))
 
+    def export_sidecars(self) -> None:
+        """Write or update an XMP sidecar next to each photo (File › Export XMP sidecars)."""
+        if self.session is None:
+            self.show_error("Open a folder first.", modal_box=True)
+        elif self.jobs.busy:
+            self.show_error(f"{self.jobs.name} is running; export sidecars when it has finished.")
+        else:
+            self.jobs.start(SIDECAR_JOB, export_sidecars_job, self.session.library,
+                            child_process=self.export_in_child_process)
+
+    def _show_sidecar_summary(self, summary: Any) -> None:
+        text = sidecar_summary_text(summary)
+        self.statusBar().showMessage(text, 15000)
+        if summary.errors:
+            box = QMessageBox(QMessageBox.Icon.Warning, "Export XMP sidecars",
+                              text + "\nThese files were left untouched:\n" + "\n".join(summary.errors[:10])
+                              + ("\n\u2026" if len(summary.errors) > 10 else ""),
+                              QMessageBox.StandardButton.Ok, self)
+            box.setObjectName("sidecarErrors")
+            box.setDetailedText("\n".join(summary.errors))
+            box.open()
+
     def _run_call(self, fn: Any, done: Any) -> CallWorker:
         worker = CallWorker(fn)
         self._workers.add(worker)
@@ -430,6 +455,9 @@ class MainWindow(QMainWindow):
         if name == "Retraining":
             self._tags_changed()  # new thresholds and scores everywhere
             self._show_training_report(result)
+            return
+        if name == SIDECAR_JOB:
+            self._show_sidecar_summary(result)
             return
         self.poll_catalogue()
         summary = getattr(result, "photos", None)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from gui.helpers import select, tags_of
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMessageBox
 
 from photo_tagger.core import service
@@ -210,3 +211,31 @@ def test_dropping_a_folder_opens_it_and_help_lists_the_keys(window, qtbot, tmp_p
     window.show_shortcuts()
     sheet = window.findChild(QLabel, "shortcutSheet")
     assert sheet is not None and "Ctrl+Shift+Z" in sheet.text() and "Enter or A" in sheet.text()
+
+
+def test_export_xmp_sidecars_from_the_file_menu(window, qtbot, library_path: Path) -> None:
+    from photo_tagger.gui.main_window import SIDECAR_JOB
+
+    select(window, "cat.jpg")
+    window.session.confirm_on_all(window.target_ids(), "Mittens")
+    action = window.findChild(QAction, "exportSidecars")
+    assert action is not None
+    with qtbot.waitSignal(window.jobs.finished, timeout=60_000) as finished:
+        action.trigger()  # the real path: a child process, the summary pickled back
+    assert finished.args[0] == SIDECAR_JOB
+    summary = finished.args[1]
+    assert summary.errors == [] and library_path / "cat.jpg.xmp" in summary.written
+    sidecar = (library_path / "cat.jpg.xmp").read_text(encoding="utf-8")
+    assert "Mittens" in sidecar
+    assert "XMP sidecars:" in window.statusBar().currentMessage()
+    assert "written" in window.statusBar().currentMessage()
+
+
+def test_sidecar_errors_are_listed_by_file(window, qtbot, library_path: Path) -> None:
+    (library_path / "coffee.jpg.xmp").write_text("<x:xmpmeta><unclosed", encoding="utf-8")
+    window.export_in_child_process = False
+    with qtbot.waitSignal(window.jobs.finished, timeout=60_000):
+        window.export_sidecars()
+    box = window.findChild(QMessageBox, "sidecarErrors")
+    assert box is not None and "coffee.jpg.xmp" in box.text()
+    box.close()
