@@ -12,6 +12,7 @@ from PySide6.QtCore import QByteArray, QItemSelectionModel, QSettings, Qt, QTime
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -40,6 +41,7 @@ from photo_tagger.gui.workers import CallWorker, job_pool
 log = logging.getLogger(__name__)
 MAX_RECENT = 8
 SIDECAR_JOB = "Exporting XMP sidecars"
+AUTO_RETRAIN_DEFAULT = 50  # corrections
 POLL_MS = 400  # at most this often, re-read the catalogue while a job writes to it
 
 
@@ -52,6 +54,9 @@ class MainWindow(QMainWindow):
         self._workers: set[CallWorker] = set()
         self.train_in_child_process = True  # tests run a stand-in trainer in a thread
         self.export_in_child_process = True  # sidecar export: XML work off the GUI process's GIL
+        self._auto_retraining = False  # the running "Retraining" job was started by auto-retrain
+        self._auto_retrain_floor = 0  # after a failed automatic retrain: wait for N more corrections
+        self._auto_retrain_count = 0
         self._data_version = -1
         self.setWindowTitle("photo-tagger")
         self.setAcceptDrops(True)
@@ -153,6 +158,9 @@ class MainWindow(QMainWindow):
         tags = bar.addMenu("&Tags")
         self._action(tags, "Tag &manager\u2026", self.open_tag_manager, "Ctrl+Shift+T", "tagManager")
         self._action(tags, "&Retrain suggestions", self.retrain, None, "retrain")
+        self.auto_retrain_action = self._action(tags, "", self._auto_retrain_toggled, None, "autoRetrain")
+        self.auto_retrain_action.setCheckable(True)
+        self._action(tags, "Auto-retrain &after\u2026", self.ask_auto_retrain_after, None, "autoRetrainAfter")
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents,
                      "shortcuts")
@@ -171,9 +179,8 @@ class MainWindow(QMainWindow):
         self.panel.add_requested.connect(lambda name: self._with_session("confirm_on_all", name))
         self.jobs.progress.connect(lambda _p: self._poll.isActive() or self._poll.start())
         self.jobs.finished.connect(self._job_finished)
-        self.jobs.failed.connect(lambda name, message: self.show_error(f"{name} stopped: {message}"))
-        self.jobs.cancelled.connect(lambda name: self.statusBar().showMessage(
-            f"{name} cancelled; finished work is saved.", 5000))
+        self.jobs.failed.connect(self._job_failed)
+        self.jobs.cancelled.connect(self._job_cancelled)
 
     def _zoom(self, size: int) -> None:
         if self.thumbs is not None:
@@ -198,6 +205,7 @@ class MainWindow(QMainWindow):
         self.session.photos_changed.connect(self._photos_changed)
         self.session.tags_changed.connect(self._tags_changed)
         self.session.error.connect(self.show_error)
+        self.session.corrected.connect(self.maybe_auto_retrain)
         self.undo_group.addStack(self.session.undo_stack)
         self.undo_group.setActiveStack(self.session.undo_stack)
         self.thumbs = ThumbnailCache(library, parent=self)
@@ -451,10 +459,76 @@ class MainWindow(QMainWindow):
         else:
             self.jobs.start("Retraining", train, self.session.library, child_process=self.train_in_child_process)
 
+    # -- auto-retrain -------------------------------------------------------------------
+    def auto_retrain_enabled(self) -> bool:
+        return bool(self.settings.value("autoRetrain/enabled", False, type=bool))
+
+    def auto_retrain_after(self) -> int:
+        return max(1, int(self.settings.value("autoRetrain/after", AUTO_RETRAIN_DEFAULT, type=int)))  # type: ignore[call-overload]
+
+    def set_auto_retrain(self, enabled: bool, after: int | None = None) -> None:
+        """The setting "Retrain automatically after N corrections" (kept in QSettings)."""
+        self.settings.setValue("autoRetrain/enabled", bool(enabled))
+        if after is not None:
+            self.settings.setValue("autoRetrain/after", max(1, int(after)))
+        self._auto_retrain_floor = 0
+        self._update_auto_retrain_action()
+
+    def _auto_retrain_toggled(self, checked: bool) -> None:
+        self.set_auto_retrain(checked)
+
+    def _update_auto_retrain_action(self) -> None:
+        self.auto_retrain_action.setText(f"Retrain a&utomatically after {self.auto_retrain_after():,} corrections")
+        self.auto_retrain_action.setChecked(self.auto_retrain_enabled())
+
+    def ask_auto_retrain_after(self) -> None:
+        n, ok = QInputDialog.getInt(self, "Auto-retrain", "Retrain automatically after this many corrections:",
+                                    self.auto_retrain_after(), 1, 100_000)
+        if ok:
+            self.set_auto_retrain(True, n)
+
+    def maybe_auto_retrain(self) -> bool:
+        """After a tag change: retrain in the background once enough corrections piled up."""
+        if (self.session is None or self.jobs.busy or not self.auto_retrain_enabled()
+                or getattr(service, "train", None) is None):
+            return False
+        try:
+            count = service.corrections_since_last_training(self.session.library)
+        except Exception:  # never let the check break tagging
+            log.exception("counting corrections for auto-retrain failed")
+            return False
+        if count < max(self.auto_retrain_after(), self._auto_retrain_floor):
+            return False
+        started = self.jobs.start("Retraining", service.train, self.session.library,
+                                  child_process=self.train_in_child_process)
+        if started:
+            self._auto_retraining = True
+            self._auto_retrain_count = count
+        return started
+
+    def _job_cancelled(self, name: str) -> None:
+        if name == "Retraining" and self._auto_retraining:  # cancelled: ask again after N more
+            self._auto_retraining = False
+            self._auto_retrain_floor = self._auto_retrain_count + self.auto_retrain_after()
+        self.statusBar().showMessage(f"{name} cancelled; finished work is saved.", 5000)
+
+    def _job_failed(self, name: str, message: str) -> None:
+        if name == "Retraining" and self._auto_retraining:
+            self._auto_retraining = False
+            self._auto_retrain_floor = self._auto_retrain_count + self.auto_retrain_after()
+            self.show_error(f"Automatic retrain stopped: {message}")
+            return
+        self.show_error(f"{name} stopped: {message}")
+
     def _job_finished(self, name: str, result: Any) -> None:
         if name == "Retraining":
             self._tags_changed()  # new thresholds and scores everywhere
-            self._show_training_report(result)
+            if self._auto_retraining:
+                self._auto_retraining = False
+                self._auto_retrain_floor = 0
+                self.statusBar().showMessage(self._auto_retrain_summary(result), 15000)
+            else:
+                self._show_training_report(result)
             return
         if name == SIDECAR_JOB:
             self._show_sidecar_summary(result)
@@ -463,6 +537,13 @@ class MainWindow(QMainWindow):
         summary = getattr(result, "photos", None)
         self.statusBar().showMessage(f"{name} done" + (f": {summary:,} photos" if isinstance(summary, int) else ""),
                                      6000)
+
+    def _auto_retrain_summary(self, report: Any) -> str:
+        text = f"Retrained automatically after {self._auto_retrain_count:,} corrections"
+        before, after = getattr(report, "before", None), getattr(report, "after", None)
+        if getattr(before, "map", None) is not None and getattr(after, "map", None) is not None:
+            text += f": mAP {before.map:.2f} \u2192 {after.map:.2f} (cross-validated)"
+        return text + "."
 
     def _show_training_report(self, report: Any) -> None:
         try:
@@ -518,6 +599,7 @@ class MainWindow(QMainWindow):
             value = self.settings.value(key)
             if isinstance(value, QByteArray):
                 restore(value)
+        self._update_auto_retrain_action()
         zoom = self.settings.value("zoom")
         if zoom is not None:
             self.filter_bar.zoom.setValue(int(zoom))  # type: ignore[call-overload]

@@ -24,6 +24,7 @@ class LibrarySession(QObject):
     photos_changed = Signal(object)  # list of photo ids whose tags changed
     tags_changed = Signal()  # tag names / thresholds changed: everything may look different
     error = Signal(str)  # a user error, shown as a message
+    corrected = Signal()  # the user changed tags on photos (a new undo command): auto-retrain looks
 
     def __init__(self, library: Library, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -50,6 +51,7 @@ class LibrarySession(QObject):
             self.error.emit(str(exc))
             return False
         self.undo_stack.push(tag_command(text, self.catalogue, apply, before, self._notify, photo_ids))
+        self.corrected.emit()
         return True
 
     def _admin(self, text: str, apply: Callable[[Catalogue], Any]) -> bool:

@@ -239,3 +239,40 @@ def test_sidecar_errors_are_listed_by_file(window, qtbot, library_path: Path) ->
     box = window.findChild(QMessageBox, "sidecarErrors")
     assert box is not None and "coffee.jpg.xmp" in box.text()
     box.close()
+
+
+def test_auto_retrain_after_n_corrections(window, qtbot, monkeypatch, settings) -> None:
+    calls = []
+
+    def fake_train(library):
+        calls.append(library.root)
+        yield "step"
+        return "report"
+
+    monkeypatch.setattr(service, "train", fake_train, raising=False)
+    window.train_in_child_process = False  # a closure cannot cross into a child process
+    library = window.session.library
+    assert service.corrections_since_last_training(library) == 0
+    assert not window.auto_retrain_action.isChecked()
+    window.set_auto_retrain(True, 2)
+    assert window.auto_retrain_action.isChecked() and "after 2 corrections" in window.auto_retrain_action.text()
+    assert settings.value("autoRetrain/after", type=int) == 2
+    select(window, "cat.jpg")
+    cat = window.panel.tags.candidates[0]
+    window.session.reject(window.target_ids(), cat)
+    assert service.corrections_since_last_training(library) == 1
+    assert not window.jobs.busy and calls == []
+    with qtbot.waitSignal(window.jobs.finished, timeout=10_000) as finished:
+        select(window, "coffee.jpg")
+        window.session.confirm_on_all(window.target_ids(), "Espresso")
+    assert finished.args == ["Retraining", "report"] and len(calls) == 1
+    assert window.findChild(QMessageBox, "trainReport") is None  # automatic: no dialog...
+    assert "Retrained automatically" in window.statusBar().currentMessage()  # ...a status message
+
+
+def test_auto_retrain_off_does_not_train(window, monkeypatch) -> None:
+    monkeypatch.setattr(service, "train", lambda library: iter(()), raising=False)
+    window.set_auto_retrain(False, 1)
+    select(window, "cat.jpg")
+    window.session.confirm_on_all(window.target_ids(), "Mittens")
+    assert not window.jobs.busy
