@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 # Below this a score is noise: not stored, never shown. Thresholds are clamped above it.
 SUGGESTION_FLOOR = 0.05
+PRIOR_BLOCK_ROWS = 4096
 
 
 def encode_vector(vector: np.ndarray) -> bytes:
@@ -47,15 +48,22 @@ class SuggestionModel:
     head_id: int | None  # None = the untrained prior
 
     def prior_probabilities(self, embeddings: np.ndarray) -> np.ndarray:
-        """(n, n_head_tags) taxonomy prior; NaN for tags the taxonomy cannot see."""
-        logits = embeddings @ self.classifier_weight.T + self.classifier_bias
-        by_taxonomy = self.taxonomy.prior_probabilities(logits)
+        """(n, n_head_tags) taxonomy prior; NaN for tags the taxonomy cannot see.
+
+        Computed in blocks: the softmax over 1000 classes works in float64, and 100k
+        photos at once would need ~2.4 GB of temporaries."""
         column = {name.casefold(): i for i, name in enumerate(self.taxonomy.names())}
+        pairs = [(j, column[name.casefold()]) for j, name in enumerate(self.head.tag_names)
+                 if name.casefold() in column]
+        head_columns = [j for j, _ in pairs]
+        taxonomy_columns = [i for _, i in pairs]
         prior = np.full((len(embeddings), len(self.head.tag_names)), np.nan, np.float32)
-        for j, name in enumerate(self.head.tag_names):
-            i = column.get(name.casefold())
-            if i is not None:
-                prior[:, j] = by_taxonomy[:, i]
+        for start in range(0, len(embeddings), PRIOR_BLOCK_ROWS):
+            block = embeddings[start : start + PRIOR_BLOCK_ROWS]
+            logits = block @ self.classifier_weight.T + self.classifier_bias
+            prior[start : start + len(block), head_columns] = (
+                self.taxonomy.prior_probabilities(logits)[:, taxonomy_columns]
+            )
         return prior
 
     def score(self, embeddings: np.ndarray) -> np.ndarray:

@@ -1,0 +1,29 @@
+"""The suggestion model's prior is the same whether computed at once or in blocks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from photo_tagger.core import suggest
+from photo_tagger.core.head import TagHead
+from photo_tagger.core.suggest import SuggestionModel
+from photo_tagger.core.taxonomy import load_default_taxonomy
+
+
+def test_prior_in_blocks_equals_prior_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(0)
+    taxonomy = load_default_taxonomy()
+    names = ["cat", "person", "Mittens", "dog"]  # prior, no members, unknown to the taxonomy
+    head = TagHead.from_prior(names, np.array([True, False, False, True]), 16)
+    model = SuggestionModel("test", rng.standard_normal((1000, 16)).astype(np.float32),
+                            rng.standard_normal(1000).astype(np.float32), taxonomy, head, [1, 2, 3, 4], None)
+    embeddings = rng.standard_normal((10, 16)).astype(np.float32)
+    whole = model.prior_probabilities(embeddings)
+    monkeypatch.setattr(suggest, "PRIOR_BLOCK_ROWS", 3)
+    blocked = model.prior_probabilities(embeddings)
+    np.testing.assert_allclose(whole, blocked, rtol=1e-5)  # BLAS may round blocks differently
+    assert np.isnan(whole[:, 1:3]).all() and not np.isnan(whole[:, [0, 3]]).any()
+    logits = embeddings @ model.classifier_weight.T + model.classifier_bias
+    expected = taxonomy.prior_probabilities(logits)[:, [taxonomy.names().index("cat"), taxonomy.names().index("dog")]]
+    np.testing.assert_allclose(whole[:, [0, 3]], expected, rtol=1e-6)
