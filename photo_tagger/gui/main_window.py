@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photo_tagger.core import browse, service
+from photo_tagger.core import browse, service, tag_names
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.library import Library
 from photo_tagger.gui.filter_bar import FilterBar
@@ -321,6 +321,7 @@ class MainWindow(QMainWindow):
     def _update_tag_names(self) -> None:
         if self.session is not None:
             names = browse.tag_names(self.session.catalogue)
+            self.panel.set_tag_paths(tag_names.tag_paths(self.session.catalogue, names))
             self.panel.set_tag_names(names)
             self.filter_bar.set_tag_names(names)
 

@@ -22,9 +22,20 @@ from PySide6.QtWidgets import (
 )
 
 from photo_tagger.core.browse import TagRow, tag_table
+from photo_tagger.core.tag_names import tag_paths
 from photo_tagger.gui.session import LibrarySession
 
 COLUMNS = ("Tag", "Confirmed", "Suggested", "Rejected", "Threshold")
+PATH_SEPARATOR = " \u203a "  # Animals › Cat
+
+
+def path_text(path: list[str]) -> str:
+    return PATH_SEPARATOR.join(path)
+
+
+def path_sort_key(path: list[str]) -> str:
+    """Sorts a child right after its parent: \x01 sorts before any character of a name."""
+    return "\x01".join(part.casefold() for part in path)
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -32,11 +43,16 @@ class TagTableModel(QAbstractTableModel):
     def __init__(self, parent=None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(parent)
         self.rows: list[TagRow] = []
+        self.paths: dict[str, list[str]] = {}  # tag name -> its parent chain, root first
 
-    def set_rows(self, rows: list[TagRow]) -> None:
+    def set_rows(self, rows: list[TagRow], paths: dict[str, list[str]] | None = None) -> None:
         self.beginResetModel()
         self.rows = rows
+        self.paths = paths or {}
         self.endResetModel()
+
+    def path(self, row: TagRow) -> list[str]:
+        return self.paths.get(row.name) or [row.name]
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -50,12 +66,14 @@ class TagTableModel(QAbstractTableModel):
         row, column = self.rows[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
-                return row.name
+                return path_text(self.path(row))
             if column == 4:
                 return f"{row.threshold:.2f}" if row.threshold is not None else f"auto ({row.model_threshold:.2f})"
             return (row.confirmed, row.suggested, row.rejected)[column - 1]
-        if role == Qt.ItemDataRole.UserRole:  # for sorting: numbers as numbers
-            return (row.name.casefold(), row.confirmed, row.suggested, row.rejected,
+        if role == Qt.ItemDataRole.ToolTipRole and column == 0:
+            return path_text(self.path(row))
+        if role == Qt.ItemDataRole.UserRole:  # for sorting: numbers as numbers, children after their parent
+            return (path_sort_key(self.path(row)), row.confirmed, row.suggested, row.rejected,
                     row.threshold if row.threshold is not None else row.model_threshold)[column]
         if role == Qt.ItemDataRole.TextAlignmentRole and column > 0:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -120,7 +138,8 @@ class TagManager(QDialog):
         self.reload()
 
     def reload(self) -> None:
-        self.model.set_rows(tag_table(self.session.catalogue))
+        rows = tag_table(self.session.catalogue)
+        self.model.set_rows(rows, tag_paths(self.session.catalogue, [row.name for row in rows]))
 
     def _show_error(self, message: str) -> None:
         if self.isVisible():

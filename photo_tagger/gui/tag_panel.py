@@ -84,6 +84,7 @@ class TagPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tags: SelectionTags | None = None
+        self.paths: dict[str, list[str]] = {}  # tag name -> its parent chain, root first
         self.title = QLabel("No photo selected")
         self.title.setObjectName("panelTitle")
         self.title.setWordWrap(True)
@@ -125,6 +126,16 @@ class TagPanel(QWidget):
 
     def set_tag_names(self, names: list[str]) -> None:
         self._names.setStringList(names)
+
+    def set_tag_paths(self, paths: dict[str, list[str]]) -> None:
+        """Tags with a parent show their path (`Animals › Cat`) and it as a tooltip."""
+        if paths != self.paths:
+            self.paths = paths
+            tags, self.tags = self.tags, None  # re-draw the rows with the new paths
+            self.show_tags(self.title.text(), tags)
+
+    def display_name(self, name: str) -> str:
+        return " \u203a ".join(self.paths.get(name) or [name])
 
     def focus_add_field(self) -> None:
         self.add_field.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -193,9 +204,11 @@ class TagPanel(QWidget):
         key.setFixedWidth(14)
         key.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         count = summary.suggested or summary.maybe
-        name = QLabel(summary.name if selected == 1 else f"{summary.name}  ({count} of {selected})")
+        shown = self.display_name(summary.name)
+        name = QLabel(shown if selected == 1 else f"{shown}  ({count} of {selected})")
         name.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        name.setToolTip(summary.name)
+        name.setObjectName(f"name:{summary.name}")
+        name.setToolTip(shown)
         if not summary.suggested:
             name.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         accept = _button("\u2713", f"Accept '{summary.name}'" + (f"  ({number})" if number <= 9 else ""),
@@ -206,10 +219,12 @@ class TagPanel(QWidget):
         return self._row(key, name, ConfidenceBar(summary.score, summary.threshold), accept, reject)
 
     def _confirmed_row(self, summary: TagSummary) -> QWidget:
-        text = summary.name if not summary.partial else f"{summary.name}  ({summary.confirmed} of {summary.selected})"
+        shown = self.display_name(summary.name)
+        text = shown if not summary.partial else f"{shown}  ({summary.confirmed} of {summary.selected})"
         name = QLabel(f"\u25cf {text}")
         name.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        name.setToolTip(summary.name)
+        name.setObjectName(f"name:{summary.name}")
+        name.setToolTip(shown)
         widgets: list[QWidget] = [name]
         if summary.partial:
             fill = _button("+", f"Add '{summary.name}' to all {summary.selected} selected photos",
@@ -222,8 +237,11 @@ class TagPanel(QWidget):
         return self._row(*widgets, stretch_at=0)
 
     def _rejected_row(self, summary: TagSummary) -> QWidget:
-        name = QLabel(summary.name if summary.rejected == summary.selected
-                      else f"{summary.name}  ({summary.rejected} of {summary.selected})")
+        shown = self.display_name(summary.name)
+        name = QLabel(shown if summary.rejected == summary.selected
+                      else f"{shown}  ({summary.rejected} of {summary.selected})")
+        name.setObjectName(f"name:{summary.name}")
+        name.setToolTip(shown)
         font = name.font()
         font.setStrikeOut(True)
         name.setFont(font)

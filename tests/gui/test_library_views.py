@@ -276,3 +276,30 @@ def test_auto_retrain_off_does_not_train(window, monkeypatch) -> None:
     select(window, "cat.jpg")
     window.session.confirm_on_all(window.target_ids(), "Mittens")
     assert not window.jobs.busy
+
+
+def test_tag_hierarchy_in_the_manager_and_the_panel(window, qtbot) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from photo_tagger.core.tag_names import resolve_path, tag_path
+
+    catalogue = window.session.catalogue
+    resolve_path(catalogue, ["Animals", "Mittens"])  # Lightroom's Animals|Mittens
+    path = tag_path(catalogue, "Mittens")
+    assert path[-1] == "Mittens" and path[0].casefold() in ("animals", "animal")  # Animals may be a synonym
+    parent = path[0]
+    window.session.tags_changed.emit()
+    manager = TagManager(window.session, window)
+    qtbot.addWidget(manager)
+    proxy = manager.proxy
+    shown_tags = [proxy.index(r, 0).data() for r in range(proxy.rowCount())]
+    at = shown_tags.index(parent)
+    children = [t for t in shown_tags[at + 1:] if t.startswith(parent + " \u203a ")]
+    assert f"{parent} \u203a Mittens" in children  # under its parent...
+    assert shown_tags[at + 1: at + 1 + len(children)] == children  # ...in one block right after it
+    assert shown_tags == sorted(shown_tags, key=lambda t: t.casefold().replace(" \u203a ", "\x01"))
+    select(window, "cat.jpg")
+    window.session.confirm_on_all(window.target_ids(), "Mittens")
+    label = window.panel.findChild(QLabel, "name:Mittens")
+    assert label is not None and f"{parent} \u203a Mittens" in label.text()
+    assert label.toolTip() == f"{parent} \u203a Mittens"
