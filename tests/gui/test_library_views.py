@@ -303,3 +303,19 @@ def test_tag_hierarchy_in_the_manager_and_the_panel(window, qtbot) -> None:
     label = window.panel.findChild(QLabel, "name:Mittens")
     assert label is not None and f"{parent} \u203a Mittens" in label.text()
     assert label.toolTip() == f"{parent} \u203a Mittens"
+
+
+def test_review_queue_is_ordered_most_informative_first(window, qtbot, monkeypatch) -> None:
+    from photo_tagger.core import browse
+
+    # The fixture has one photo near a threshold: widen the band so several are in the queue.
+    monkeypatch.setattr(browse, "_IN_REVIEW_BAND", "(pt.state = 'suggested')")
+    window.filter_bar.set_show("review")
+    qtbot.waitUntil(lambda: window._review_rank is not None, timeout=10_000)
+    in_grid = [window.model.photo_id(r) for r in range(window.model.rowCount())]
+    queue = service.review_queue(window.session.library, 1000)
+    ranked = [i for i in queue if i in in_grid]
+    assert len(ranked) >= 2
+    assert in_grid[:len(ranked)] == ranked  # most informative first, the rest after by name
+    window.filter_bar.set_show("all")
+    assert window._review_rank is None  # left the queue: ranked afresh next time
