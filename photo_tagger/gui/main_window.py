@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 MAX_RECENT = 8
 SIDECAR_JOB = "Exporting XMP sidecars"
 AUTO_RETRAIN_DEFAULT = 50  # corrections
+REVIEW_RANK_LIMIT = 1_000_000  # photos ranked for the review queue's order: all of them
 POLL_MS = 400  # at most this often, re-read the catalogue while a job writes to it
 
 
@@ -291,12 +292,14 @@ class MainWindow(QMainWindow):
         visit to the queue and after indexing or retraining, not at every refresh, so photos
         do not jump around while you answer them."""
         if self._review_rank is None:
-            self._rank_review_queue(len(ids))
+            self._rank_review_queue()
             return ids
         last = len(self._review_rank)
         return sorted(ids, key=lambda photo_id: self._review_rank.get(photo_id, last))  # type: ignore[union-attr]
 
-    def _rank_review_queue(self, limit: int) -> None:
+    def _rank_review_queue(self) -> None:
+        """Ranks every unreviewed photo: the queue's ranking also covers photos outside
+        the review band, so a limit of the grid's length could cut band photos off."""
         if self.session is None or self._review_ranking:
             return
         self._review_ranking = True
@@ -309,7 +312,7 @@ class MainWindow(QMainWindow):
             if self.session is not None:
                 self.refresh()  # the new order, or (stale result) ask again
 
-        worker = self._run_call(lambda: service.review_queue(library, max(1, limit)), done)
+        worker = self._run_call(lambda: service.review_queue(library, REVIEW_RANK_LIMIT), done)
         worker.signals.failed.connect(lambda _message: setattr(self, "_review_ranking", False))
 
     def forget_review_order(self) -> None:
