@@ -1,20 +1,20 @@
-"""The main window: grid, preview and tag panel; menus; opening a library; background
-indexing and retraining. It presents and dispatches: queries are `core.browse`, changes go
-through `LibrarySession` (undoable), long jobs through `JobRunner`."""
+"""The main window: grid, preview and tag panel; opening a library; the selection and
+refreshing. It presents and dispatches: queries are `core.browse`, changes go through
+`LibrarySession` (undoable), long jobs through `JobRunner`. Menus are built in `menus`,
+library-wide jobs live in `library_jobs`, what is kept between runs in `window_settings`."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence, QUndoGroup
+from PySide6.QtCore import QItemSelectionModel, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QUndoGroup
 from PySide6.QtWidgets import (
     QFileDialog,
-    QInputDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSplitter,
     QStackedWidget,
@@ -25,10 +25,14 @@ from PySide6.QtWidgets import (
 from photo_tagger.core import browse, service, tag_names
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.library import Library
+from photo_tagger.gui import window_settings
 from photo_tagger.gui.filter_bar import FilterBar
 from photo_tagger.gui.grid_model import PhotoGridModel
 from photo_tagger.gui.grid_view import PhotoGridView
-from photo_tagger.gui.jobs import JobRunner, export_sidecars_job, sidecar_summary_text
+from photo_tagger.gui.jobs import JobRunner
+from photo_tagger.gui.library_jobs import SIDECAR_JOB as SIDECAR_JOB  # re-exported: tests import it here
+from photo_tagger.gui.library_jobs import LibraryJobs
+from photo_tagger.gui.menus import build_menus
 from photo_tagger.gui.preview import PreviewPane
 from photo_tagger.gui.session import LibrarySession
 from photo_tagger.gui.shortcuts import ShortcutSheet
@@ -38,15 +42,14 @@ from photo_tagger.gui.thumb_delegate import ThumbDelegate
 from photo_tagger.gui.thumbnails import ThumbnailCache
 from photo_tagger.gui.workers import CallWorker, job_pool
 
-log = logging.getLogger(__name__)
-MAX_RECENT = 8
-SIDECAR_JOB = "Exporting XMP sidecars"
-AUTO_RETRAIN_DEFAULT = 50  # corrections
 REVIEW_RANK_LIMIT = 1_000_000  # photos ranked for the review queue's order: all of them
 POLL_MS = 400  # at most this often, re-read the catalogue while a job writes to it
 
 
 class MainWindow(QMainWindow):
+    recent_menu: QMenu  # set by menus.build_menus
+    auto_retrain_action: QAction  # set by menus.build_menus
+
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
         self.settings = settings or QSettings()
@@ -55,9 +58,6 @@ class MainWindow(QMainWindow):
         self._workers: set[CallWorker] = set()
         self.train_in_child_process = True  # tests run a stand-in trainer in a thread
         self.export_in_child_process = True  # sidecar export: XML work off the GUI process's GIL
-        self._auto_retraining = False  # the running "Retraining" job was started by auto-retrain
-        self._auto_retrain_floor = 0  # after a failed automatic retrain: wait for N more corrections
-        self._auto_retrain_count = 0
         self._review_rank: dict[int, int] | None = None  # photo id -> place in service.review_queue
         self._review_generation = 0  # bumped to drop a ranking computed for an older state
         self._review_ranking = False  # a ranking is being computed in the background
@@ -76,8 +76,10 @@ class MainWindow(QMainWindow):
         self.counts.setObjectName("counts")
         self.statusBar().addPermanentWidget(self.counts)
         self.jobs = JobRunner(self.statusBar())
+        self.library_jobs = LibraryJobs(self)
         self._build_layout()
-        self._build_menus()
+        build_menus(self)
+        window_settings.update_recent_menu(self)
         self._connect()
         self._selection_timer = QTimer(self, singleShot=True, interval=0)
         self._selection_timer.timeout.connect(self._show_selection)
@@ -85,7 +87,7 @@ class MainWindow(QMainWindow):
         self._poll.timeout.connect(self.poll_catalogue)
         self._folder_check = QTimer(self, interval=3000)
         self._folder_check.timeout.connect(self.check_folder)
-        self._restore_settings()
+        window_settings.restore_settings(self)
 
     # -- building ---------------------------------------------------------------------
     def _build_layout(self) -> None:
@@ -120,56 +122,6 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
         self.grid.set_thumb_size(self.filter_bar.zoom.value())
 
-    def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None, name: str = "") -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcuts(shortcut if isinstance(shortcut, list) else [QKeySequence(shortcut)])
-        action.triggered.connect(slot)
-        action.setObjectName(name or text)
-        menu.addAction(action)
-        return action
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file = bar.addMenu("&File")
-        self._action(file, "&Open Folder\u2026", self.choose_folder, QKeySequence.StandardKey.Open, "open")
-        self.recent_menu = file.addMenu("Open &Recent")
-        self._action(file, "&Export CSV\u2026", lambda: self.export_csv(), "Ctrl+E", "export")
-        self._action(file, "Export &XMP sidecars\u2026", self.export_sidecars, None, "exportSidecars")
-        self._action(file, "Re-&index", self.start_indexing, "Ctrl+R", "reindex")
-        file.addSeparator()
-        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit, "quit")
-        edit = bar.addMenu("&Edit")
-        undo = self.undo_group.createUndoAction(self, "&Undo")
-        undo.setShortcut(QKeySequence.StandardKey.Undo)
-        redo = self.undo_group.createRedoAction(self, "&Redo")
-        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        undo.setObjectName("undo")
-        redo.setObjectName("redo")
-        edit.addActions([undo, redo])
-        edit.addSeparator()
-        self._action(edit, "&Find", lambda: self.filter_bar.search.setFocus(), QKeySequence.StandardKey.Find, "find")
-        self._action(edit, "Refresh", self.refresh, "F5", "refresh")
-        review = bar.addMenu("&Review")
-        self._action(review, "&Accept all suggestions", self.accept_all, "A", "acceptAll")
-        self._action(review, "&Reject first suggestion", lambda: self.reject_nth(1), "R", "reject")
-        self._action(review, "Add a &tag\u2026", self.panel.focus_add_field, "T", "addTag")
-        numbers = review.addMenu("Accept suggestion &N")
-        for n in range(1, 10):
-            self._action(numbers, f"Suggestion {n}", lambda _=False, n=n: self.accept_nth(n), str(n), f"accept{n}")
-        review.addSeparator()
-        self._action(review, "Show the review &queue", lambda: self.filter_bar.set_show("review"), None, "queue")
-        tags = bar.addMenu("&Tags")
-        self._action(tags, "Tag &manager\u2026", self.open_tag_manager, "Ctrl+Shift+T", "tagManager")
-        self._action(tags, "&Retrain suggestions", self.retrain, None, "retrain")
-        self.auto_retrain_action = self._action(tags, "", self._auto_retrain_toggled, None, "autoRetrain")
-        self.auto_retrain_action.setCheckable(True)
-        self._action(tags, "Auto-retrain &after\u2026", self.ask_auto_retrain_after, None, "autoRetrainAfter")
-        help_menu = bar.addMenu("&Help")
-        self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents,
-                     "shortcuts")
-        self._update_recent_menu()
-
     def _connect(self) -> None:
         self.grid.selectionModel().selectionChanged.connect(self._selection_changed)
         self.grid.selectionModel().currentChanged.connect(self._selection_changed)
@@ -182,9 +134,9 @@ class MainWindow(QMainWindow):
         self.panel.unreject_requested.connect(lambda tag: self._with_session("unreject", tag))
         self.panel.add_requested.connect(lambda name: self._with_session("confirm_on_all", name))
         self.jobs.progress.connect(lambda _p: self._poll.isActive() or self._poll.start())
-        self.jobs.finished.connect(self._job_finished)
-        self.jobs.failed.connect(self._job_failed)
-        self.jobs.cancelled.connect(self._job_cancelled)
+        self.jobs.finished.connect(self.library_jobs.job_finished)
+        self.jobs.failed.connect(self.library_jobs.job_failed)
+        self.jobs.cancelled.connect(self.library_jobs.job_cancelled)
 
     def _zoom(self, size: int) -> None:
         if self.thumbs is not None:
@@ -220,7 +172,7 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.grid)
         self.banner.hide()
         self.setWindowTitle(f"{library.root.name} \u2014 photo-tagger")
-        self._remember_recent(library.root)
+        window_settings.remember_recent(self, library.root)
         self._update_tag_names()
         self.refresh()
         if self.model.rowCount():
@@ -245,9 +197,7 @@ class MainWindow(QMainWindow):
         self.thumbs = None
 
     def start_indexing(self) -> None:
-        if self.session is None or self.jobs.busy:
-            return
-        self.jobs.start("Indexing", service.index, self.session.library)
+        self.library_jobs.start_indexing()
 
     def check_folder(self) -> None:
         """A folder that vanishes (unplugged drive, deleted) gets a clear message."""
@@ -443,43 +393,30 @@ class MainWindow(QMainWindow):
         else:
             self.panel.show_message(message)
 
-    # -- menus ---------------------------------------------------------------------------
+    # -- library jobs (see `library_jobs`) -------------------------------------------------
     def export_csv(self, out: Path | None = None) -> None:
-        if self.session is None:
-            self.show_error("Open a folder first.", modal_box=True)
-            return
-        if out is None:
-            name, _ = QFileDialog.getSaveFileName(self, "Export tags as CSV", str(Path.home() / "tags.csv"),
-                                                  "CSV files (*.csv)")
-            if not name:
-                return
-            out = Path(name)
-        library = self.session.library
-        self._run_call(lambda: service.export_library_csv(library, out),
-                       lambda result: self.statusBar().showMessage(f"Wrote {result.photos:,} photos to {result.path}",
-                                                                   8000))
+        self.library_jobs.export_csv(out)
 
     def export_sidecars(self) -> None:
-        """Write or update an XMP sidecar next to each photo (File › Export XMP sidecars)."""
-        if self.session is None:
-            self.show_error("Open a folder first.", modal_box=True)
-        elif self.jobs.busy:
-            self.show_error(f"{self.jobs.name} is running; export sidecars when it has finished.")
-        else:
-            self.jobs.start(SIDECAR_JOB, export_sidecars_job, self.session.library,
-                            child_process=self.export_in_child_process)
+        self.library_jobs.export_sidecars()
 
-    def _show_sidecar_summary(self, summary: Any) -> None:
-        text = sidecar_summary_text(summary)
-        self.statusBar().showMessage(text, 15000)
-        if summary.errors:
-            box = QMessageBox(QMessageBox.Icon.Warning, "Export XMP sidecars",
-                              text + "\nThese files were left untouched:\n" + "\n".join(summary.errors[:10])
-                              + ("\n\u2026" if len(summary.errors) > 10 else ""),
-                              QMessageBox.StandardButton.Ok, self)
-            box.setObjectName("sidecarErrors")
-            box.setDetailedText("\n".join(summary.errors))
-            box.open()
+    def retrain(self) -> None:
+        self.library_jobs.retrain()
+
+    def auto_retrain_enabled(self) -> bool:
+        return self.library_jobs.auto_retrain_enabled()
+
+    def auto_retrain_after(self) -> int:
+        return self.library_jobs.auto_retrain_after()
+
+    def set_auto_retrain(self, enabled: bool, after: int | None = None) -> None:
+        self.library_jobs.set_auto_retrain(enabled, after)
+
+    def ask_auto_retrain_after(self) -> None:
+        self.library_jobs.ask_auto_retrain_after()
+
+    def maybe_auto_retrain(self) -> bool:
+        return self.library_jobs.maybe_auto_retrain()
 
     def _run_call(self, fn: Any, done: Any) -> CallWorker:
         worker = CallWorker(fn)
@@ -489,123 +426,7 @@ class MainWindow(QMainWindow):
         job_pool().start(worker)
         return worker
 
-    def retrain(self) -> None:
-        train = getattr(service, "train", None)
-        if self.session is None:
-            self.show_error("Open a folder first.", modal_box=True)
-        elif train is None:
-            box = QMessageBox(QMessageBox.Icon.Information, "Retrain", "Retraining arrives with the next update.",
-                              QMessageBox.StandardButton.Ok, self)
-            box.setObjectName("retrainBox")
-            box.open()
-        elif self.jobs.busy:
-            self.show_error(f"{self.jobs.name} is running; retrain when it has finished.")
-        else:
-            self.jobs.start("Retraining", train, self.session.library, child_process=self.train_in_child_process)
-
-    # -- auto-retrain -------------------------------------------------------------------
-    def auto_retrain_enabled(self) -> bool:
-        return bool(self.settings.value("autoRetrain/enabled", False, type=bool))
-
-    def auto_retrain_after(self) -> int:
-        return max(1, int(self.settings.value("autoRetrain/after", AUTO_RETRAIN_DEFAULT, type=int)))  # type: ignore[call-overload]
-
-    def set_auto_retrain(self, enabled: bool, after: int | None = None) -> None:
-        """The setting "Retrain automatically after N corrections" (kept in QSettings)."""
-        self.settings.setValue("autoRetrain/enabled", bool(enabled))
-        if after is not None:
-            self.settings.setValue("autoRetrain/after", max(1, int(after)))
-        self._auto_retrain_floor = 0
-        self._update_auto_retrain_action()
-
-    def _auto_retrain_toggled(self, checked: bool) -> None:
-        self.set_auto_retrain(checked)
-
-    def _update_auto_retrain_action(self) -> None:
-        self.auto_retrain_action.setText(f"Retrain a&utomatically after {self.auto_retrain_after():,} corrections")
-        self.auto_retrain_action.setChecked(self.auto_retrain_enabled())
-
-    def ask_auto_retrain_after(self) -> None:
-        n, ok = QInputDialog.getInt(self, "Auto-retrain", "Retrain automatically after this many corrections:",
-                                    self.auto_retrain_after(), 1, 100_000)
-        if ok:
-            self.set_auto_retrain(True, n)
-
-    def maybe_auto_retrain(self) -> bool:
-        """After a tag change: retrain in the background once enough corrections piled up."""
-        if (self.session is None or self.jobs.busy or not self.auto_retrain_enabled()
-                or getattr(service, "train", None) is None):
-            return False
-        try:
-            count = service.corrections_since_last_training(self.session.library)
-        except Exception:  # never let the check break tagging
-            log.exception("counting corrections for auto-retrain failed")
-            return False
-        if count < max(self.auto_retrain_after(), self._auto_retrain_floor):
-            return False
-        started = self.jobs.start("Retraining", service.train, self.session.library,
-                                  child_process=self.train_in_child_process)
-        if started:
-            self._auto_retraining = True
-            self._auto_retrain_count = count
-        return started
-
-    def _job_cancelled(self, name: str) -> None:
-        if name == "Retraining" and self._auto_retraining:  # cancelled: ask again after N more
-            self._auto_retraining = False
-            self._auto_retrain_floor = self._auto_retrain_count + self.auto_retrain_after()
-        self.statusBar().showMessage(f"{name} cancelled; finished work is saved.", 5000)
-
-    def _job_failed(self, name: str, message: str) -> None:
-        if name == "Retraining" and self._auto_retraining:
-            self._auto_retraining = False
-            self._auto_retrain_floor = self._auto_retrain_count + self.auto_retrain_after()
-            self.show_error(f"Automatic retrain stopped: {message}")
-            return
-        self.show_error(f"{name} stopped: {message}")
-
-    def _job_finished(self, name: str, result: Any) -> None:
-        self.forget_review_order()  # new scores: rank the review queue again
-        if name == "Retraining":
-            self._tags_changed()  # new thresholds and scores everywhere
-            if self._auto_retraining:
-                self._auto_retraining = False
-                self._auto_retrain_floor = 0
-                self.statusBar().showMessage(self._auto_retrain_summary(result), 15000)
-            else:
-                self._show_training_report(result)
-            return
-        if name == SIDECAR_JOB:
-            self._show_sidecar_summary(result)
-            return
-        self.poll_catalogue()
-        summary = getattr(result, "photos", None)
-        self.statusBar().showMessage(f"{name} done" + (f": {summary:,} photos" if isinstance(summary, int) else ""),
-                                     6000)
-
-    def _auto_retrain_summary(self, report: Any) -> str:
-        text = f"Retrained automatically after {self._auto_retrain_count:,} corrections"
-        before, after = getattr(report, "before", None), getattr(report, "after", None)
-        if getattr(before, "map", None) is not None and getattr(after, "map", None) is not None:
-            text += f": mAP {before.map:.2f} \u2192 {after.map:.2f} (cross-validated)"
-        return text + "."
-
-    def _show_training_report(self, report: Any) -> None:
-        try:
-            from photo_tagger.core.report import format_report
-
-            details = format_report(report)
-        except Exception:  # an older or newer report shape: still say it is done
-            details = str(report)
-        before, after = getattr(report, "before", None), getattr(report, "after", None)
-        text = "Suggestions retrained on your corrections."
-        if getattr(before, "map", None) is not None and getattr(after, "map", None) is not None:
-            text += f"\nmAP {before.map:.2f} \u2192 {after.map:.2f} (cross-validated)."
-        box = QMessageBox(QMessageBox.Icon.Information, "Retrain", text, QMessageBox.StandardButton.Ok, self)
-        box.setObjectName("trainReport")
-        box.setDetailedText(details)
-        box.open()
-
+    # -- dialogs, recent folders, drag and drop, closing -----------------------------------
     def open_tag_manager(self) -> None:
         if self.session is None:
             self.show_error("Open a folder first.", modal_box=True)
@@ -619,45 +440,8 @@ class MainWindow(QMainWindow):
         sheet.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         sheet.open()
 
-    # -- recent folders, settings, drag and drop, closing ----------------------------------
     def recent(self) -> list[str]:
-        value = self.settings.value("recent", [])
-        return [value] if isinstance(value, str) else list(value or [])
-
-    def _remember_recent(self, root: Path) -> None:
-        items = [str(root)] + [p for p in self.recent() if p != str(root)]
-        self.settings.setValue("recent", items[:MAX_RECENT])
-        self._update_recent_menu()
-
-    def _update_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        for path in self.recent():
-            action = self.recent_menu.addAction(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_library(Path(p)))
-        self.recent_menu.setEnabled(bool(self.recent()))
-
-    def _restore_settings(self) -> None:
-        if not isinstance(self.settings.value("geometry"), QByteArray):
-            self._default_geometry()
-        for key, restore in (("geometry", self.restoreGeometry), ("splitter", self.splitter.restoreState),
-                             ("side", self.side.restoreState)):
-            value = self.settings.value(key)
-            if isinstance(value, QByteArray):
-                restore(value)
-        self._update_auto_retrain_action()
-        zoom = self.settings.value("zoom")
-        if zoom is not None:
-            self.filter_bar.zoom.setValue(int(zoom))  # type: ignore[call-overload]
-
-    def _default_geometry(self) -> None:
-        """First run: most of the screen, centred (Qt's default is the widgets' minimum)."""
-        screen = QGuiApplication.primaryScreen()
-        if screen is None:
-            self.resize(1280, 800)
-            return
-        area = screen.availableGeometry()
-        self.resize(int(area.width() * 0.85), int(area.height() * 0.85))
-        self.move(area.center() - self.rect().center())
+        return window_settings.recent(self)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         urls = event.mimeData().urls()
@@ -668,10 +452,7 @@ class MainWindow(QMainWindow):
         self.open_library(Path(event.mimeData().urls()[0].toLocalFile()))
 
     def closeEvent(self, event: Any) -> None:
-        self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("splitter", self.splitter.saveState())
-        self.settings.setValue("side", self.side.saveState())
-        self.settings.setValue("zoom", self.filter_bar.zoom.value())
+        window_settings.save_settings(self)
         self.close_library()
         super().closeEvent(event)
 

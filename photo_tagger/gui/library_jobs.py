@@ -1,0 +1,199 @@
+"""Library-wide background jobs started from the main window: indexing, CSV and XMP sidecar
+export, retraining (by hand or automatically after N corrections), and what the window
+shows when one finishes, fails or is cancelled."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+
+from photo_tagger.core import service
+from photo_tagger.gui.jobs import export_sidecars_job, sidecar_summary_text
+
+if TYPE_CHECKING:
+    from photo_tagger.gui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+SIDECAR_JOB = "Exporting XMP sidecars"
+AUTO_RETRAIN_DEFAULT = 50  # corrections
+
+
+class LibraryJobs:
+    """Owned by the main window; starts jobs on `window.jobs` and reports their outcome."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        self._auto_retraining = False  # the running "Retraining" job was started by auto-retrain
+        self._auto_retrain_floor = 0  # after a failed automatic retrain: wait for N more corrections
+        self._auto_retrain_count = 0
+
+    def start_indexing(self) -> None:
+        w = self.window
+        if w.session is None or w.jobs.busy:
+            return
+        w.jobs.start("Indexing", service.index, w.session.library)
+
+    # -- export ----------------------------------------------------------------------------
+    def export_csv(self, out: Path | None = None) -> None:
+        w = self.window
+        if w.session is None:
+            w.show_error("Open a folder first.", modal_box=True)
+            return
+        if out is None:
+            name, _ = QFileDialog.getSaveFileName(w, "Export tags as CSV", str(Path.home() / "tags.csv"),
+                                                  "CSV files (*.csv)")
+            if not name:
+                return
+            out = Path(name)
+        library = w.session.library
+        w._run_call(lambda: service.export_library_csv(library, out),
+                    lambda result: w.statusBar().showMessage(f"Wrote {result.photos:,} photos to {result.path}",
+                                                             8000))
+
+    def export_sidecars(self) -> None:
+        """Write or update an XMP sidecar next to each photo (File › Export XMP sidecars)."""
+        w = self.window
+        if w.session is None:
+            w.show_error("Open a folder first.", modal_box=True)
+        elif w.jobs.busy:
+            w.show_error(f"{w.jobs.name} is running; export sidecars when it has finished.")
+        else:
+            w.jobs.start(SIDECAR_JOB, export_sidecars_job, w.session.library,
+                         child_process=w.export_in_child_process)
+
+    def _show_sidecar_summary(self, summary: Any) -> None:
+        text = sidecar_summary_text(summary)
+        self.window.statusBar().showMessage(text, 15000)
+        if summary.errors:
+            box = QMessageBox(QMessageBox.Icon.Warning, "Export XMP sidecars",
+                              text + "\nThese files were left untouched:\n" + "\n".join(summary.errors[:10])
+                              + ("\n\u2026" if len(summary.errors) > 10 else ""),
+                              QMessageBox.StandardButton.Ok, self.window)
+            box.setObjectName("sidecarErrors")
+            box.setDetailedText("\n".join(summary.errors))
+            box.open()
+
+    # -- retrain -----------------------------------------------------------------------------
+    def retrain(self) -> None:
+        w = self.window
+        train = getattr(service, "train", None)
+        if w.session is None:
+            w.show_error("Open a folder first.", modal_box=True)
+        elif train is None:
+            box = QMessageBox(QMessageBox.Icon.Information, "Retrain", "Retraining arrives with the next update.",
+                              QMessageBox.StandardButton.Ok, w)
+            box.setObjectName("retrainBox")
+            box.open()
+        elif w.jobs.busy:
+            w.show_error(f"{w.jobs.name} is running; retrain when it has finished.")
+        else:
+            w.jobs.start("Retraining", train, w.session.library, child_process=w.train_in_child_process)
+
+    def auto_retrain_enabled(self) -> bool:
+        return bool(self.window.settings.value("autoRetrain/enabled", False, type=bool))
+
+    def auto_retrain_after(self) -> int:
+        return max(1, int(self.window.settings.value("autoRetrain/after", AUTO_RETRAIN_DEFAULT, type=int)))  # type: ignore[call-overload]
+
+    def set_auto_retrain(self, enabled: bool, after: int | None = None) -> None:
+        """The setting "Retrain automatically after N corrections" (kept in QSettings)."""
+        self.window.settings.setValue("autoRetrain/enabled", bool(enabled))
+        if after is not None:
+            self.window.settings.setValue("autoRetrain/after", max(1, int(after)))
+        self._auto_retrain_floor = 0
+        self.update_auto_retrain_action()
+
+    def auto_retrain_toggled(self, checked: bool) -> None:
+        self.set_auto_retrain(checked)
+
+    def update_auto_retrain_action(self) -> None:
+        action = self.window.auto_retrain_action
+        action.setText(f"Retrain a&utomatically after {self.auto_retrain_after():,} corrections")
+        action.setChecked(self.auto_retrain_enabled())
+
+    def ask_auto_retrain_after(self) -> None:
+        n, ok = QInputDialog.getInt(self.window, "Auto-retrain", "Retrain automatically after this many corrections:",
+                                    self.auto_retrain_after(), 1, 100_000)
+        if ok:
+            self.set_auto_retrain(True, n)
+
+    def maybe_auto_retrain(self) -> bool:
+        """After a tag change: retrain in the background once enough corrections piled up."""
+        w = self.window
+        if (w.session is None or w.jobs.busy or not self.auto_retrain_enabled()
+                or getattr(service, "train", None) is None):
+            return False
+        try:
+            count = service.corrections_since_last_training(w.session.library)
+        except Exception:  # never let the check break tagging
+            log.exception("counting corrections for auto-retrain failed")
+            return False
+        if count < max(self.auto_retrain_after(), self._auto_retrain_floor):
+            return False
+        started = w.jobs.start("Retraining", service.train, w.session.library,
+                               child_process=w.train_in_child_process)
+        if started:
+            self._auto_retraining = True
+            self._auto_retrain_count = count
+        return started
+
+    # -- outcomes ----------------------------------------------------------------------------
+    def job_cancelled(self, name: str) -> None:
+        if name == "Retraining" and self._auto_retraining:  # cancelled: ask again after N more
+            self._auto_retraining = False
+            self._auto_retrain_floor = self._auto_retrain_count + self.auto_retrain_after()
+        self.window.statusBar().showMessage(f"{name} cancelled; finished work is saved.", 5000)
+
+    def job_failed(self, name: str, message: str) -> None:
+        if name == "Retraining" and self._auto_retraining:
+            self._auto_retraining = False
+            self._auto_retrain_floor = self._auto_retrain_count + self.auto_retrain_after()
+            self.window.show_error(f"Automatic retrain stopped: {message}")
+            return
+        self.window.show_error(f"{name} stopped: {message}")
+
+    def job_finished(self, name: str, result: Any) -> None:
+        w = self.window
+        w.forget_review_order()  # new scores: rank the review queue again
+        if name == "Retraining":
+            w._tags_changed()  # new thresholds and scores everywhere
+            if self._auto_retraining:
+                self._auto_retraining = False
+                self._auto_retrain_floor = 0
+                w.statusBar().showMessage(self._auto_retrain_summary(result), 15000)
+            else:
+                self._show_training_report(result)
+            return
+        if name == SIDECAR_JOB:
+            self._show_sidecar_summary(result)
+            return
+        w.poll_catalogue()
+        summary = getattr(result, "photos", None)
+        w.statusBar().showMessage(f"{name} done" + (f": {summary:,} photos" if isinstance(summary, int) else ""),
+                                  6000)
+
+    def _auto_retrain_summary(self, report: Any) -> str:
+        text = f"Retrained automatically after {self._auto_retrain_count:,} corrections"
+        before, after = getattr(report, "before", None), getattr(report, "after", None)
+        if getattr(before, "map", None) is not None and getattr(after, "map", None) is not None:
+            text += f": mAP {before.map:.2f} \u2192 {after.map:.2f} (cross-validated)"
+        return text + "."
+
+    def _show_training_report(self, report: Any) -> None:
+        try:
+            from photo_tagger.core.report import format_report
+
+            details = format_report(report)
+        except Exception:  # an older or newer report shape: still say it is done
+            details = str(report)
+        before, after = getattr(report, "before", None), getattr(report, "after", None)
+        text = "Suggestions retrained on your corrections."
+        if getattr(before, "map", None) is not None and getattr(after, "map", None) is not None:
+            text += f"\nmAP {before.map:.2f} \u2192 {after.map:.2f} (cross-validated)."
+        box = QMessageBox(QMessageBox.Icon.Information, "Retrain", text, QMessageBox.StandardButton.Ok, self.window)
+        box.setObjectName("trainReport")
+        box.setDetailedText(details)
+        box.open()
