@@ -41,13 +41,12 @@ def failure_message(exc: BaseException) -> str:
     return f"Unexpected error: {type(exc).__name__}: {exc} (details in the log)"
 
 
-class GeneratorWorker(QRunnable):
-    """Drives `make()` (which returns a generator) to its end, unless cancelled."""
+class CancellableWorker(QRunnable):
+    """A runnable with signals, a cancel flag the job polls, and `done` set when it ends."""
 
-    def __init__(self, make: Callable[[], Generator[Any, None, Any]]) -> None:
+    def __init__(self) -> None:
         super().__init__()
         self.setAutoDelete(False)  # the owner keeps a reference; Qt must not delete it under us
-        self._make = make
         self._cancel = threading.Event()
         self.done = threading.Event()
         self.signals = WorkerSignals()
@@ -58,6 +57,14 @@ class GeneratorWorker(QRunnable):
     @property
     def is_cancelled(self) -> bool:
         return self._cancel.is_set()
+
+
+class GeneratorWorker(CancellableWorker):
+    """Drives `make()` (which returns a generator) to its end, unless cancelled."""
+
+    def __init__(self, make: Callable[[], Generator[Any, None, Any]]) -> None:
+        super().__init__()
+        self._make = make
 
     def run(self) -> None:
         try:
@@ -125,24 +132,13 @@ def _run_in_child(target: Callable[..., Generator[Any, None, Any]], args: tuple,
         conn.send(("failed", failure_message(exc)))
 
 
-class ProcessGeneratorWorker(QRunnable):
+class ProcessGeneratorWorker(CancellableWorker):
     """Drives `target(*args)` (a picklable module-level function returning a generator)
     in a child process; this runnable only relays its messages as signals."""
 
     def __init__(self, target: Callable[..., Generator[Any, None, Any]], *args: Any) -> None:
         super().__init__()
-        self.setAutoDelete(False)
         self._target, self._args = target, args
-        self._cancel = threading.Event()
-        self.done = threading.Event()
-        self.signals = WorkerSignals()
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    @property
-    def is_cancelled(self) -> bool:
-        return self._cancel.is_set()
 
     def run(self) -> None:
         context = multiprocessing.get_context("spawn")  # never fork a process with Qt threads
