@@ -23,10 +23,13 @@ _RANK = {"confirmed": 3, "rejected": 2, "suggested": 1}
 
 @dataclass(frozen=True)
 class TagSnapshot:
-    """Tag rows (as tuples of _TAG_COLUMNS) and their photo_tags rows (_ROW_COLUMNS)."""
+    """Tag rows (as tuples of _TAG_COLUMNS) and their photo_tags rows (_ROW_COLUMNS), plus
+    their synonyms (name, tag_id) and their children (child id, parent name)."""
 
     tags: tuple[tuple, ...]
     rows: tuple[tuple, ...]
+    synonyms: tuple[tuple, ...] = ()
+    children: tuple[tuple, ...] = ()
 
 
 def tag_id(catalogue: Catalogue, name: str) -> int:
@@ -38,11 +41,15 @@ def tag_id(catalogue: Catalogue, name: str) -> int:
 
 
 def snapshot_tags(catalogue: Catalogue, tag_ids: Sequence[int]) -> TagSnapshot:
-    tags, rows = [], []
+    tags, rows, synonyms, children = [], [], [], []
     for tid in tag_ids:
         tags += catalogue.conn.execute(f"SELECT {_TAG_COLUMNS} FROM tags WHERE id = ?", (tid,)).fetchall()
         rows += catalogue.conn.execute(f"SELECT {_ROW_COLUMNS} FROM photo_tags WHERE tag_id = ?", (tid,)).fetchall()
-    return TagSnapshot(tuple(tags), tuple(rows))
+        synonyms += catalogue.conn.execute("SELECT name, tag_id FROM tag_synonyms WHERE tag_id = ?", (tid,)).fetchall()
+        children += catalogue.conn.execute(
+            "SELECT c.id, c.parent FROM tags c JOIN tags t ON c.parent = t.name WHERE t.id = ?", (tid,)
+        ).fetchall()
+    return TagSnapshot(tuple(tags), tuple(rows), tuple(synonyms), tuple(children))
 
 
 def restore_snapshot(catalogue: Catalogue, snapshot: TagSnapshot) -> None:
@@ -50,8 +57,10 @@ def restore_snapshot(catalogue: Catalogue, snapshot: TagSnapshot) -> None:
     exactly the photo rows they had."""
     with catalogue.transaction() as conn:
         for tag in snapshot.tags:
-            # Free the name first in case another tag took it meanwhile (a later merge).
+            # Free the name first in case another tag took it meanwhile (a later merge),
+            # also as a synonym (a merge makes the merged tag's name a synonym).
             conn.execute("DELETE FROM photo_tags WHERE tag_id = ?", (tag[0],))
+            conn.execute("DELETE FROM tag_synonyms WHERE name = ?", (tag[1],))
             conn.execute(
                 f"INSERT INTO tags({_TAG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
                 " name = excluded.name, parent = excluded.parent, model_threshold = excluded.model_threshold,"
@@ -59,6 +68,8 @@ def restore_snapshot(catalogue: Catalogue, snapshot: TagSnapshot) -> None:
                 tag,
             )
         conn.executemany(f"INSERT INTO photo_tags({_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", snapshot.rows)
+        conn.executemany("INSERT OR REPLACE INTO tag_synonyms(name, tag_id) VALUES (?, ?)", snapshot.synonyms)
+        conn.executemany("UPDATE tags SET parent = ? WHERE id = ?", [(p, c) for c, p in snapshot.children])
 
 
 def rename_tag(catalogue: Catalogue, old: str, new: str) -> TagSnapshot:
@@ -92,10 +103,17 @@ def merge_tags(catalogue: Catalogue, sources: Sequence[str], target: str) -> Tag
         if current is None or (_RANK[row[2]], row[3] or 0.0) > (_RANK[current[2]], current[3] or 0.0):
             best[row[0]] = row
     now = time.time()
+    target_name = catalogue.scalar("SELECT name FROM tags WHERE id = ?", (target_id,))
     with catalogue.transaction() as conn:
         conn.execute("DELETE FROM photo_tags WHERE tag_id = ?", (target_id,))
         for tid in source_ids:
+            # The merged tag's words keep meaning the target (import, keywords), and its
+            # children move under the target instead of pointing at a tag that is gone.
+            source_name = conn.execute("SELECT name FROM tags WHERE id = ?", (tid,)).fetchone()[0]
+            conn.execute("UPDATE tag_synonyms SET tag_id = ? WHERE tag_id = ?", (target_id, tid))
+            conn.execute("UPDATE tags SET parent = ? WHERE parent = ?", (target_name, source_name))
             conn.execute("DELETE FROM tags WHERE id = ?", (tid,))
+            conn.execute("INSERT OR IGNORE INTO tag_synonyms(name, tag_id) VALUES (?, ?)", (source_name, target_id))
         conn.executemany(
             f"INSERT INTO photo_tags({_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
             [(photo_id, target_id, row[2], row[3], row[4], now) for photo_id, row in best.items()],

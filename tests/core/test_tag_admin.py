@@ -78,3 +78,25 @@ def test_threshold_is_checked_set_and_undone(cat: Catalogue) -> None:
     restore_snapshot(cat, snapshot)
     assert cat.scalar("SELECT threshold FROM tags WHERE name = 'cat'") is None
     assert len(dump(cat)) == 3
+
+
+def synonyms_and_parents(cat: Catalogue) -> tuple[list, list]:
+    synonyms = cat.query("SELECT s.name, t.name FROM tag_synonyms s JOIN tags t ON t.id = s.tag_id ORDER BY s.name")
+    parents = cat.query("SELECT name, parent FROM tags WHERE parent IS NOT NULL ORDER BY name")
+    return [tuple(r) for r in synonyms], [tuple(r) for r in parents]
+
+
+def test_merge_moves_synonyms_and_children_to_the_target_and_undo_puts_them_back(cat: Catalogue) -> None:
+    kitty = cat.scalar("SELECT id FROM tags WHERE name = 'kitty'")
+    with cat.transaction() as conn:
+        conn.execute("INSERT INTO tag_synonyms(name, tag_id) VALUES ('kitten', ?)", (kitty,))
+    add_tag(cat, "tabby kitty")
+    with cat.transaction() as conn:
+        conn.execute("UPDATE tags SET parent = 'kitty' WHERE name = 'tabby kitty'")
+    before = synonyms_and_parents(cat)
+    snapshot = merge_tags(cat, ["kitty"], "cat")
+    synonyms, parents = synonyms_and_parents(cat)
+    assert ("kitten", "cat") in synonyms and ("kitty", "cat") in synonyms  # both words still find the tag
+    assert ("tabby kitty", "cat") in parents
+    restore_snapshot(cat, snapshot)
+    assert synonyms_and_parents(cat) == before
