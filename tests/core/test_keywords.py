@@ -172,3 +172,16 @@ def test_cli_no_keywords_is_remembered(tagged_library: Library, embedder) -> Non
         assert cat.get_meta("keywords.read") == "off"
         assert cat.scalar("SELECT count(*) FROM photo_tags WHERE source = 'keywords'") == 0
     assert isinstance(Image.open(tagged_library.root / "embedded.jpg").info.get("xmp"), bytes)  # file untouched
+
+
+def test_keywords_embedded_in_a_heic_photo_are_read(tmp_path: Path) -> None:
+    pytest.importorskip("pillow_heif")
+    packet = (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        b'<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:subject><rdf:Bag>'
+        b"<rdf:li>Mittens</rdf:li><rdf:li>garden</rdf:li></rdf:Bag></dc:subject></rdf:Description>"
+        b"</rdf:RDF></x:xmpmeta>"
+    )
+    path = tmp_path / "IMG_0001.heic"
+    Image.new("RGB", (64, 48), "red").save(path, xmp=packet)
+    assert embedded_paths(path) == [("Mittens",), ("garden",)]
