@@ -19,7 +19,6 @@ APPLICATION = "photo-tagger"
 
 
 def dark_palette() -> QPalette:
-    palette = QPalette()
     roles = {
         QPalette.ColorRole.Window: "#26282b",
         QPalette.ColorRole.WindowText: "#e6e6e6",
@@ -36,15 +35,13 @@ def dark_palette() -> QPalette:
         QPalette.ColorRole.Mid: "#44484d",
         QPalette.ColorRole.Link: "#6ea8f0",
     }
-    for role, color in roles.items():
-        palette.setColor(role, QColor(color))
+    palette = _palette(roles)
     palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor("#6b6f74"))
     palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor("#6b6f74"))
     return palette
 
 
 def light_palette() -> QPalette:
-    palette = QPalette()
     roles = {
         QPalette.ColorRole.Window: "#f3f3f4",
         QPalette.ColorRole.WindowText: "#1f2328",
@@ -58,6 +55,11 @@ def light_palette() -> QPalette:
         QPalette.ColorRole.HighlightedText: "#ffffff",
         QPalette.ColorRole.Mid: "#d5d8dc",
     }
+    return _palette(roles)
+
+
+def _palette(roles: dict[QPalette.ColorRole, str]) -> QPalette:
+    palette = QPalette()
     for role, color in roles.items():
         palette.setColor(role, QColor(color))
     return palette

@@ -98,7 +98,8 @@ def test_retrain_without_the_training_module_says_so(window, qtbot, monkeypatch)
     box.close()
 
 
-def test_retrain_runs_the_core_job_with_progress(window, qtbot, monkeypatch) -> None:
+def fake_training(window, monkeypatch) -> list:
+    """Replace the training use case with a one-step job; returns the roots it was called on."""
     calls = []
 
     def fake_train(library):
@@ -108,6 +109,11 @@ def test_retrain_runs_the_core_job_with_progress(window, qtbot, monkeypatch) -> 
 
     monkeypatch.setattr(service, "train", fake_train, raising=False)
     window.train_in_child_process = False  # a closure cannot cross into a child process
+    return calls
+
+
+def test_retrain_runs_the_core_job_with_progress(window, qtbot, monkeypatch) -> None:
+    calls = fake_training(window, monkeypatch)
     with qtbot.waitSignal(window.jobs.finished, timeout=10_000) as finished:
         window.retrain()
     assert finished.args == ["Retraining", "report"] and calls == [window.session.library.root]
@@ -242,15 +248,7 @@ def test_sidecar_errors_are_listed_by_file(window, qtbot, library_path: Path) ->
 
 
 def test_auto_retrain_after_n_corrections(window, qtbot, monkeypatch, settings) -> None:
-    calls = []
-
-    def fake_train(library):
-        calls.append(library.root)
-        yield "step"
-        return "report"
-
-    monkeypatch.setattr(service, "train", fake_train, raising=False)
-    window.train_in_child_process = False  # a closure cannot cross into a child process
+    calls = fake_training(window, monkeypatch)
     library = window.session.library
     assert service.corrections_since_last_training(library) == 0
     assert not window.auto_retrain_action.isChecked()
