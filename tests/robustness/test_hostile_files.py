@@ -141,6 +141,10 @@ def test_a_photo_that_vanishes_between_walk_and_hash_gets_an_error_row(tmp_path:
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root to switch to nobody")
 def test_an_unreadable_photo_gets_a_permission_error_row() -> None:
     """As root every file is readable, so the scan runs as `nobody` here."""
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable]
+    probe = subprocess.run([*as_nobody, "-c", "import photo_tagger.core.scan"], capture_output=True, cwd="/")
+    if probe.returncode != 0:  # e.g. the checkout (and its venv) sits in a 0700 folder
+        pytest.skip("nobody cannot read this Python environment")
     folder = Path(tempfile.mkdtemp(prefix="photo-tagger-unreadable-"))
     try:
         root = folder / "lib"
@@ -165,7 +169,7 @@ def test_an_unreadable_photo_gets_a_permission_error_row() -> None:
             "    print('decode', exc, sep='|')\n"
         )
         result = subprocess.run(
-            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", script, str(root)],
+            [*as_nobody, "-c", script, str(root)],
             capture_output=True, text=True, timeout=60, cwd=folder,
         )
         assert result.returncode == 0, result.stderr
