@@ -232,6 +232,12 @@ def _empty_outputs(spec: BackboneSpec) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+# ONNX Runtime on one CPU thread runs Lite0 fastest per image in small batches (measured on
+# the 2-core AVX2 machines: batch 1-4 about 55 images/s, batch 16 about 40): the activations
+# of a small batch stay in cache. Callers may pass any batch; it is run in chunks of this.
+ORT_CHUNK = 4
+
+
 class OrtEmbedder:
     """Runs the exported model in ONNX Runtime; this process need never import torch."""
 
@@ -244,7 +250,11 @@ class OrtEmbedder:
         array = _as_batch(batch, self.spec)
         if len(array) == 0:
             return _empty_outputs(self.spec)
-        return onnx_cache.run_session(self.session, array)
+        if len(array) <= ORT_CHUNK:
+            return onnx_cache.run_session(self.session, array)
+        chunks = [onnx_cache.run_session(self.session, array[i : i + ORT_CHUNK])
+                  for i in range(0, len(array), ORT_CHUNK)]
+        return np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks])
 
 
 class TorchEmbedder:
