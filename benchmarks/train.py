@@ -82,7 +82,8 @@ def our_fit(x, prior, y, names):  # type: ignore[no-untyped-def]
 
 def our_training(x, prior, y, names) -> float:  # type: ignore[no-untyped-def]
     """Fit + 5-fold CV thresholds, as `photo-tagger train` runs them (without the catalogue)."""
-    from photo_tagger.core.training import TrainingData, choose_thresholds, out_of_fold_scores
+    from photo_tagger.core.training import choose_thresholds, out_of_fold_scores
+    from photo_tagger.core.training_data import TrainingData
 
     data = TrainingData(np.arange(len(x)), x, prior, y, np.ones_like(y), names, ~np.isnan(prior).all(axis=0))
     start = time.perf_counter()

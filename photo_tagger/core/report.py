@@ -24,7 +24,7 @@ from photo_tagger.core.metrics import (
 )
 
 if TYPE_CHECKING:
-    from photo_tagger.core.training import TrainingData
+    from photo_tagger.core.training_data import TrainingData
 
 
 @dataclass

@@ -25,7 +25,7 @@ from photo_tagger.core.report import TrainReport
 from photo_tagger.core.sidecars import SidecarSummary, export_sidecars
 from photo_tagger.core.suggest import SuggestionModel, decode_vectors, load_suggestion_model
 from photo_tagger.core.tagging import TagCount, tag_counts
-from photo_tagger.core.training import TrainProgress
+from photo_tagger.core.train_progress import TrainProgress
 
 __all__ = [
     "ExportOptions",
@@ -185,7 +185,7 @@ def train(library: Library, *, backbone_id: str | None = None) -> Generator[Trai
 
 def rollback(library: Library, *, backbone_id: str | None = None) -> Generator[TrainProgress, None, int | None]:
     """Re-activate the previous head (None when back to the zero-shot prior); refresh."""
-    from photo_tagger.core.training import rollback_catalogue
+    from photo_tagger.core.head_versions import rollback_catalogue
 
     spec = get_backbone_spec(backbone_id)
     with library.connect() as catalogue:
@@ -194,7 +194,7 @@ def rollback(library: Library, *, backbone_id: str | None = None) -> Generator[T
 
 def training_report(library: Library, *, backbone_id: str | None = None) -> TrainReport | None:
     """The report stored with the active head (None while the prior is in use)."""
-    from photo_tagger.core.training import active_report
+    from photo_tagger.core.head_versions import active_report
 
     with library.connect() as catalogue:
         return active_report(catalogue, current_backbone_key(backbone_id))
@@ -202,10 +202,10 @@ def training_report(library: Library, *, backbone_id: str | None = None) -> Trai
 
 def corrections_since_last_training(library: Library, *, backbone_id: str | None = None) -> int:
     """Corrections made since the active head was trained: auto-retrain past a setting."""
-    from photo_tagger.core import training
+    from photo_tagger.core import head_versions
 
     with library.connect() as catalogue:
-        return training.corrections_since_last_training(catalogue, current_backbone_key(backbone_id))
+        return head_versions.corrections_since_last_training(catalogue, current_backbone_key(backbone_id))
 
 
 def review_queue(library: Library, limit: int = 50) -> list[int]:

@@ -18,7 +18,7 @@ from photos import sample_photo
 from PIL import Image, ImageOps
 
 from photo_tagger import cli
-from photo_tagger.core import service, training
+from photo_tagger.core import head_versions, service, training_data
 from photo_tagger.core.backbone import classifier_weights, get_backbone_spec, to_model_input
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.head import TagHead
@@ -136,8 +136,8 @@ def stored_prior_head(library: Library) -> int:
     key = service.current_backbone_key()
     with library.connect() as catalogue:
         model = prior_suggestion_model(catalogue, key, classifier_weights(get_backbone_spec()))
-        head_id = training.store_head(catalogue, model.head)
-        training.activate(catalogue, head_id, key)
+        head_id = head_versions.store_head(catalogue, model.head)
+        head_versions.activate(catalogue, head_id, key)
     return head_id
 
 
@@ -233,7 +233,7 @@ def test_cli_train_prints_the_report_and_rolls_back(corrected, capsys) -> None:
 def test_cross_validation_runs_on_a_fixed_sample_of_a_large_label_set() -> None:
     n, tags = 50, 3
     rng = np.random.default_rng(0)
-    data = training.TrainingData(
+    data = training_data.TrainingData(
         photo_ids=np.arange(n, dtype=np.int64),
         embeddings=rng.standard_normal((n, 8)).astype(np.float32),
         prior=np.full((n, tags), np.nan, np.float32),
@@ -242,9 +242,9 @@ def test_cross_validation_runs_on_a_fixed_sample_of_a_large_label_set() -> None:
         tag_names=["a", "b", "c"],
         has_prior=np.zeros(tags, bool),
     )
-    assert training.cross_validation_sample(data, limit=50) is data
-    sample = training.cross_validation_sample(data, limit=20)
-    again = training.cross_validation_sample(data, limit=20)
+    assert training_data.cross_validation_sample(data, limit=50) is data
+    sample = training_data.cross_validation_sample(data, limit=20)
+    again = training_data.cross_validation_sample(data, limit=20)
     assert len(sample.photo_ids) == 20 and np.array_equal(sample.photo_ids, again.photo_ids)
     rows = sample.photo_ids
     assert np.array_equal(sample.embeddings, data.embeddings[rows])

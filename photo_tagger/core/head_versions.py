@@ -1,0 +1,156 @@
+"""Kept heads: store, activate, roll back, and re-score suggestions with the active one.
+
+Each training adds a row to `heads`; activation flips the `active` flag in one transaction
+with the tag thresholds, then every photo's suggestions are re-scored in batches.
+`rollback_catalogue` re-activates the previous head (or the prior).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Generator, Iterator
+
+import numpy as np
+
+from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.errors import UserError
+from photo_tagger.core.head import FORMAT_VERSION, TagHead
+from photo_tagger.core.report import TrainReport
+from photo_tagger.core.suggest import (
+    SuggestionModel,
+    apply_model_thresholds,
+    decode_vectors,
+    load_suggestion_model,
+    write_suggestions,
+)
+from photo_tagger.core.taxonomy import Taxonomy
+from photo_tagger.core.train_progress import TrainProgress
+
+REFRESH_BATCH = 2000
+
+
+def store_head(catalogue: Catalogue, head: TagHead, report: TrainReport | None = None) -> int:
+    """Add `head` to the kept heads (inactive); returns its id."""
+    with catalogue.transaction() as conn:
+        cur = conn.execute(
+            "INSERT INTO heads(backbone, created_at, format_version, tag_names, weights, report, active)"
+            " VALUES (?, ?, ?, ?, ?, ?, 0)",
+            (head.backbone, time.time(), FORMAT_VERSION, json.dumps(head.tag_names, ensure_ascii=False),
+             head.to_bytes(), None if report is None else report.to_json()),
+        )
+        return int(cur.lastrowid or 0)
+
+
+def update_report(catalogue: Catalogue, head_id: int, report: TrainReport) -> None:
+    with catalogue.transaction() as conn:
+        conn.execute("UPDATE heads SET report = ? WHERE id = ?", (report.to_json(), head_id))
+
+
+def activate(catalogue: Catalogue, head_id: int | None, backbone_key: str, *, rollback: bool = False) -> None:
+    """Make `head_id` the only active head of the backbone (None: back to the prior).
+    The order of activations is kept in `meta`, so a rollback returns to the head that
+    was active before, not merely to an older id."""
+    key = f"head_history:{backbone_key}"
+    with catalogue.transaction() as conn:
+        conn.execute("UPDATE heads SET active = (id IS ?) WHERE backbone = ?", (head_id, backbone_key))
+        history = json.loads(catalogue.get_meta(key) or "[]")
+        if rollback:
+            while history and history[-1] != head_id:
+                history.pop()
+        elif head_id is not None:
+            history.append(head_id)
+        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, json.dumps(history)))
+
+
+def previous_head(catalogue: Catalogue, backbone_key: str, active: int) -> int | None:
+    history = [h for h in json.loads(catalogue.get_meta(f"head_history:{backbone_key}") or "[]")
+               if h != active]
+    exists = {row[0] for row in catalogue.query("SELECT id FROM heads WHERE backbone = ?", (backbone_key,))}
+    while history and history[-1] not in exists:
+        history.pop()
+    if history:
+        return int(history[-1])
+    older = catalogue.scalar("SELECT max(id) FROM heads WHERE backbone = ? AND id < ?", (backbone_key, active))
+    return None if older is None or catalogue.get_meta(f"head_history:{backbone_key}") else int(older)
+
+
+def activate_and_refresh(
+    catalogue: Catalogue,
+    head_id: int | None,
+    backbone_key: str,
+    classifier: tuple[np.ndarray, np.ndarray],
+    taxonomy: Taxonomy | None,
+    start: float,
+    rollback: bool = False,
+) -> Iterator[TrainProgress]:
+    activate(catalogue, head_id, backbone_key, rollback=rollback)
+    model = load_suggestion_model(catalogue, backbone_key, classifier, taxonomy)
+    yield from refresh_suggestions(catalogue, model, start)
+
+
+def refresh_suggestions(catalogue: Catalogue, model: SuggestionModel, start: float) -> Iterator[TrainProgress]:
+    """Re-score every embedded photo with `model`, a batch per transaction. Closing the
+    generator finishes the refresh first (without yielding), so suggestions never stay
+    half from the old head and half from the new one."""
+    with catalogue.transaction() as conn:
+        apply_model_thresholds(conn, model)
+    ids = [row[0] for row in catalogue.query(
+        "SELECT photo_id FROM embeddings WHERE backbone = ? ORDER BY photo_id", (model.backbone_key,))]
+    cancelled = False
+    for begin in range(0, len(ids), REFRESH_BATCH):
+        _refresh_batch(catalogue, model, ids[begin : begin + REFRESH_BATCH])
+        if not cancelled:
+            try:
+                yield TrainProgress("refreshing", min(begin + REFRESH_BATCH, len(ids)), len(ids),
+                                    time.perf_counter() - start, "Updating suggestions")
+            except GeneratorExit:
+                cancelled = True
+    if cancelled:
+        raise GeneratorExit
+
+
+def _refresh_batch(catalogue: Catalogue, model: SuggestionModel, photo_ids: list[int]) -> None:
+    placeholders = ",".join("?" * len(photo_ids))
+    rows = catalogue.query(
+        f"SELECT photo_id, vector FROM embeddings WHERE photo_id IN ({placeholders}) ORDER BY photo_id",
+        tuple(photo_ids),
+    )
+    scores = model.score(decode_vectors([row["vector"] for row in rows], model.head.embedding_dim))
+    with catalogue.transaction() as conn:
+        write_suggestions(conn, [row["photo_id"] for row in rows], scores, model.tag_ids)
+
+
+def rollback_catalogue(
+    catalogue: Catalogue,
+    backbone_key: str,
+    classifier: tuple[np.ndarray, np.ndarray],
+    taxonomy: Taxonomy | None = None,
+) -> Generator[TrainProgress, None, int | None]:
+    """Re-activate the head trained before the active one (or the prior if there is none)
+    and refresh suggestions. Returns the now active head id (None = the prior)."""
+    start = time.perf_counter()
+    active = catalogue.scalar("SELECT id FROM heads WHERE active = 1 AND backbone = ?", (backbone_key,))
+    if active is None:
+        raise UserError(f"{catalogue.path}: no trained head to roll back; the taxonomy prior is in use")
+    previous = previous_head(catalogue, backbone_key, int(active))
+    yield from activate_and_refresh(catalogue, previous, backbone_key, classifier, taxonomy, start, rollback=True)
+    return None if previous is None else int(previous)
+
+
+def active_report(catalogue: Catalogue, backbone_key: str) -> TrainReport | None:
+    text = catalogue.scalar("SELECT report FROM heads WHERE active = 1 AND backbone = ?", (backbone_key,))
+    return None if text is None else TrainReport.from_json(text)
+
+
+def corrections_since_last_training(catalogue: Catalogue, backbone_key: str) -> int:
+    """User-set tag rows changed, plus photos reviewed, since the active head was trained
+    (since ever when none was): the GUI retrains by itself past a configured number."""
+    since = catalogue.scalar(
+        "SELECT created_at FROM heads WHERE active = 1 AND backbone = ?", (backbone_key,)
+    ) or 0.0
+    tags = catalogue.scalar(
+        "SELECT count(*) FROM photo_tags WHERE state != 'suggested' AND updated_at > ?", (since,)
+    )
+    photos = catalogue.scalar("SELECT count(*) FROM photos WHERE reviewed_at > ?", (since,))
+    return int(tags or 0) + int(photos or 0)
