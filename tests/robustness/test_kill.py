@@ -12,20 +12,19 @@ import os
 import random
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from photos import noise_photo, save_photo
-from robustness.common import EXE, add_synthetic_photos
+from robustness.common import EXE, AppBulkEdit, add_synthetic_photos
 
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.library import Library
 from photo_tagger.core.tagging import ensure_tag, set_state
 
-BULK_EDIT = Path(__file__).with_name("bulk_edit.py")
+APP_TRIALS = 24
 SEED = int(os.environ.get("PHOTO_TAGGER_KILL_SEED", "20261125"))
 pytestmark = pytest.mark.slow
 
@@ -82,44 +81,100 @@ def check_intact(cat: Catalogue) -> None:
     ) == 0
 
 
-def test_killing_bulk_edits_keeps_every_committed_step_whole(tmp_path: Path) -> None:
-    catalogue = synthetic_library(tmp_path / "lib", 150)
-    rng = random.Random(SEED)
-    committed_by_trial: list[tuple[str, list[int]]] = []
-    for trial in range(20):
+def seed_suggestions(cat: Catalogue, names: list[str]) -> None:
+    """The model suggests `names` on every photo (high scores, so the panel offers them);
+    earlier suggestions nobody answered are dropped, as a retrain would rescore them."""
+    with cat.transaction() as conn:
+        conn.execute("DELETE FROM photo_tags WHERE state = 'suggested'")
+        photo_ids = [pid for (pid,) in conn.execute("SELECT id FROM photos")]
+        for rank, name in enumerate(names):
+            tag_id = conn.execute("INSERT INTO tags(name, origin, created_at) VALUES (?, 'taxonomy', 0)"
+                                  " RETURNING id", (name,)).fetchone()[0]
+            conn.executemany("INSERT INTO photo_tags(photo_id, tag_id, state, score, source, updated_at)"
+                             " VALUES (?, ?, 'suggested', ?, 'model', 0)",
+                             [(pid, tag_id, 0.95 - rank / 100) for pid in photo_ids])
+
+
+def states_by_tag(cat: Catalogue, pattern: str) -> dict[str, dict[str, int]]:
+    """tag name -> state -> photos, for the tags whose names are LIKE `pattern`."""
+    result: dict[str, dict[str, int]] = {}
+    for name, state, count in cat.query(
+        "SELECT t.name, pt.state, count(*) FROM tags t JOIN photo_tags pt ON pt.tag_id = t.id"
+        " WHERE t.name LIKE ? GROUP BY t.name, pt.state", (pattern,)
+    ):
+        result.setdefault(name, {})[state] = count
+    return result
+
+
+def user_rows_with_times(cat: Catalogue) -> set[tuple]:
+    return {tuple(r) for r in cat.query(
+        "SELECT photo_id, tag_id, state, updated_at FROM photo_tags WHERE source != 'model'")}
+
+
+def test_killing_the_app_mid_bulk_edit_keeps_every_committed_step_whole(tmp_path: Path) -> None:
+    """The real app (offscreen, `app_bulk_edit.py`) selects all 150 photos and adds a tag
+    (T, type, Return) or rejects the first suggestion (R) on all of them, step after step;
+    it is killed in start-up or a random moment after a random number of reported steps.
+    Every reported step is on every photo, no step is on some photos only, and what one
+    run did is neither lost nor redone by the next."""
+    photos = 150
+    root = tmp_path / "lib"
+    catalogue = synthetic_library(root, photos)
+    rng = random.Random(SEED + 4)
+    promised: list[tuple[str, str]] = []  # (state, tag name) of every step reported committed
+    startup = 0.0  # seconds from start to `ready` on this machine, measured by the first trial
+    step_time = 0.05  # seconds per step, re-measured by every run that reports steps
+    for trial in range(APP_TRIALS):
         prefix = f"t{trial}"
-        proc = subprocess.Popen([sys.executable, str(BULK_EDIT), str(catalogue), "1000", prefix],
-                                stdout=subprocess.PIPE, text=True)
-        assert proc.stdout is not None
-        stop_after = rng.randint(0, 10)
-        printed: list[str] = []
-        if stop_after == 0:  # somewhere in start-up or the first steps
-            time.sleep(rng.uniform(0.0, 0.8))
+        with Catalogue(catalogue) as cat:
+            seed_suggestions(cat, [f"sug-{prefix}-{k}" for k in range(8)])
+            rows_before = user_rows_with_times(cat)
+        started = time.monotonic()
+        app = AppBulkEdit(root, 1000, prefix, tmp_path / prefix)
+        if trial and rng.random() < 0.2:  # somewhere in start-up, opening or selecting
+            time.sleep(rng.uniform(0.0, 1.1) * startup)
         else:
-            for line in proc.stdout:
-                printed.append(line)
-                if sum(p.startswith("committed") for p in printed) >= stop_after:
-                    break
-            time.sleep(rng.uniform(0.0, 0.03))
-        proc.kill()
-        printed += proc.communicate()[0].splitlines()
-        steps = [int(line.split()[1]) for line in printed if line.startswith("committed")]
-        committed_by_trial.append((prefix, steps))
+            stop_after = rng.randint(0, 12)
+            ready_at = started
+            while len(app.committed()) < stop_after or not app.lines:
+                line = app.next_line()
+                assert line is not None and not line.startswith("error"), (line, app.stderr())
+                if line.startswith("ready"):
+                    ready_at = time.monotonic()
+                    startup = startup or ready_at - started
+            if stop_after >= 2:
+                step_time = (time.monotonic() - ready_at) / stop_after
+            time.sleep(rng.uniform(0.0, 1.5) * step_time)  # in the next step, or between two
+        app.kill()
+        assert not any(line.startswith("error") for line in app.lines), app.lines
+        steps = app.committed()
+        assert [step for step, _, _ in steps] == list(range(len(steps)))
+        promised += [(state, name) for _, state, name in steps]
 
         with Catalogue(catalogue) as cat:
             check_intact(cat)
-            counts = dict(cat.query(
-                "SELECT t.name, count(pt.photo_id) FROM tags t LEFT JOIN photo_tags pt ON pt.tag_id = t.id"
-                " AND pt.state = 'confirmed' WHERE t.name LIKE 'bulk-%' GROUP BY t.name"
-            ))
-        for earlier_prefix, earlier_steps in committed_by_trial:
-            for step in earlier_steps:
-                assert counts.get(f"bulk-{earlier_prefix}-{step}") == 150, (earlier_prefix, step)
-        last = max(steps, default=-1)
-        # The step in flight at the kill may have committed without being printed; it is
-        # whole or absent, and nothing after it exists.
-        assert counts.get(f"bulk-{prefix}-{last + 1}", 0) in (0, 150)
-        assert all(counts.get(f"bulk-{prefix}-{s}", 0) == 0 for s in range(last + 2, last + 50))
+            rows_after = user_rows_with_times(cat)
+            added = states_by_tag(cat, "bulk-%")
+            suggested = states_by_tag(cat, "sug-%")
+        assert rows_before <= rows_after, "a finished step was lost or redone"
+        for state, name in promised:
+            states = added.get(name) if state == "confirmed" else suggested.get(name)
+            assert states == {state: photos}, (name, states)
+        # Nothing half-written: every bulk tag is on all photos or none, every suggestion
+        # rejected on all or none; at most the step in flight at the kill went unreported.
+        assert all(states in ({}, {"confirmed": photos}) for states in added.values()), added
+        assert all(states in ({"suggested": photos}, {"rejected": photos}) for states in suggested.values())
+        mine = {name for name in added if name.startswith(f"bulk-{prefix}-")}
+        mine |= {name for name, states in suggested.items() if "rejected" in states and f"-{prefix}-" in name}
+        reported = {name for _, _, name in steps}
+        assert reported <= mine and len(mine - reported) <= 1, (mine, reported)
+
+    # After all those kills, a run left alone does all its steps and exits cleanly.
+    app = AppBulkEdit(root, 4, "last", tmp_path / "last")
+    assert app.wait() == 0, app.stderr()
+    assert [step for step, _, _ in app.committed()] == [0, 1, 2, 3]
+    with Catalogue(catalogue) as cat:
+        check_intact(cat)
 
 
 def test_killing_import_applies_the_whole_file_or_none_of_it(tmp_path: Path) -> None:

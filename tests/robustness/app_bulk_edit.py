@@ -1,0 +1,123 @@
+"""The real app applying bulk edits, for the kill and one-writer harnesses.
+
+    python app_bulk_edit.py LIBRARY STEPS PREFIX SETTINGS.ini
+
+Starts the app offscreen on LIBRARY (no indexing), selects every photo in the grid with
+Ctrl+A and then, as a user would, step by step:
+
+- even steps: T opens the add-tag field, type `bulk-PREFIX-<i>`, Return;
+- odd steps, while the panel offers a suggestion: R rejects the first one on every
+  selected photo (else the step adds a tag like an even one).
+
+The app writes on its GUI thread, one transaction per change (`LibrarySession`), so the
+change is committed when the key press returns. Only after a separate read connection
+sees it on every selected photo (see `reviewed`) does this print `committed <i>
+<confirmed|rejected> <tag>`; the parent may kill this process at any moment and knows
+exactly which steps were committed. Prints `ready <photo ids>` once the selection is
+made. Anything unexpected (a step not whole on the selection, a refused change) is
+printed as `error ...` and ends the process with status 1.
+
+Drives the window only through objectNames, public widgets, QActions and key presses.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
+from PySide6.QtGui import QAction  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication, QLineEdit, QListView  # noqa: E402
+
+from photo_tagger.core.library import Library  # noqa: E402
+from photo_tagger.gui.app import make_app  # noqa: E402
+from photo_tagger.gui.main_window import MainWindow  # noqa: E402
+
+WAIT_MS = 120_000  # for the window to show up; generous: the machine may be busy
+
+
+def fail(message: str) -> None:
+    print(f"error {message}", flush=True)
+    sys.exit(1)
+
+
+def start(root: Path, settings: Path) -> MainWindow:
+    make_app()
+    window = MainWindow(QSettings(str(settings), QSettings.Format.IniFormat))
+    window.resize(1200, 800)
+    window.show()
+    window.activateWindow()
+    if not QTest.qWaitForWindowExposed(window, WAIT_MS):
+        fail("the window was never shown")
+    if not window.open_library(root, index=False):
+        fail(f"cannot open {root}")
+    return window
+
+
+def select_all(window: MainWindow) -> list[int]:
+    grid = window.findChild(QListView, "grid")
+    grid.setFocus()
+    QTest.keyClick(grid, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QApplication.processEvents()  # the panel follows the selection once per event-loop pass
+    return sorted(window.selected_ids())
+
+
+def add_tag(window: MainWindow, name: str) -> None:
+    window.findChild(QAction, "addTag").trigger()  # what T does
+    field = window.findChild(QLineEdit, "addTag")
+    if not field.hasFocus():
+        fail("T did not focus the add-tag field")
+    QTest.keyClicks(field, name)
+    QTest.keyClick(field, Qt.Key.Key_Return)
+
+
+def reject_first(window: MainWindow) -> str | None:
+    """R on the grid; the name of the suggestion it rejects, None when there is none."""
+    tags = window.panel.tags
+    if tags is None or not tags.candidates:
+        return None
+    name = tags.candidates[0].name
+    grid = window.findChild(QListView, "grid")
+    grid.setFocus()
+    QTest.keyClick(grid, Qt.Key.Key_R)
+    return name
+
+
+def reviewed(reader: sqlite3.Connection, name: str) -> set[int]:
+    """Photos the user has an opinion on tag `name` for. Either state: a concurrent import
+    (the one-writer test) may turn a confirmed tag into a rejected one; the parent checks
+    the exact states when nothing else writes."""
+    return {pid for (pid,) in reader.execute(
+        "SELECT pt.photo_id FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id"
+        " WHERE t.name = ? AND pt.state IN ('confirmed', 'rejected')", (name,))}
+
+
+def main(root: Path, steps: int, prefix: str, settings: Path) -> None:
+    window = start(root, settings)
+    selected = select_all(window)
+    if not selected:
+        fail("nothing selected")
+    reader = sqlite3.connect(f"file:{Library.open(root).catalogue_path}?mode=ro", uri=True, timeout=60)
+    print("ready " + " ".join(map(str, selected)), flush=True)
+    for step in range(steps):
+        name = reject_first(window) if step % 2 else None
+        state = "rejected"
+        if name is None:
+            name, state = f"bulk-{prefix}-{step}", "confirmed"
+            add_tag(window, name)
+        have = reviewed(reader, name)
+        if not set(selected) <= have:
+            fail(f"step {step} ({state} {name}) reached {len(have & set(selected))} of {len(selected)} photos;"
+                 f" the app says: {window.statusBar().currentMessage()!r}")
+        print(f"committed {step} {state} {name}", flush=True)
+    reader.close()
+    window.close()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3], Path(sys.argv[4]))
