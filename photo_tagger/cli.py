@@ -87,7 +87,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", type=Path, help="the photo folder (library)")
     p.add_argument("--rollback", action="store_true",
                    help="re-activate the previously trained head (or the zero-shot prior) instead")
+    p.add_argument("--target-precision", type=_target_precision, metavar="P|f1", default=_UNCHANGED,
+                   help="choose each tag's threshold to keep at least precision P (0 < P < 1; fewer but"
+                        " surer suggestions), or 'f1' to maximise F1 (the default); remembered for the library")
     return parser
+
+
+_UNCHANGED = object()
+
+
+def _target_precision(text: str) -> float | None:
+    if text.strip().lower() == "f1":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a precision between 0 and 1 or 'f1', not {text!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"precision must be between 0 and 1 (exclusive), not {text}")
+    return value
 
 
 def _probability(text: str) -> float:
@@ -235,9 +253,11 @@ def _tags(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from photo_tagger.core.report import format_report
-    from photo_tagger.core.service import Library, rollback, train
+    from photo_tagger.core.service import Library, rollback, set_training_target_precision, train
 
     library = Library.open(args.path)
+    if args.target_precision is not _UNCHANGED:
+        set_training_target_precision(library, args.target_precision)
     job = rollback(library) if args.rollback else train(library)
     try:
         while True:

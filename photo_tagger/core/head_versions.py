@@ -3,6 +3,10 @@
 Each training adds a row to `heads`; activation flips the `active` flag in one transaction
 with the tag thresholds, then every photo's suggestions are re-scored in batches.
 `rollback_catalogue` re-activates the previous head (or the prior).
+
+The activation also marks the suggestions stale, and the last refresh batch clears the mark
+in its own transaction: a refresh cut short by a kill or a crash is finished by the next
+index run (`finish_stale_refresh`), so suggestions never stay half old, half new.
 """
 
 from __future__ import annotations
@@ -61,6 +65,28 @@ def activate(catalogue: Catalogue, head_id: int | None, backbone_key: str, *, ro
         elif head_id is not None:
             history.append(head_id)
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, json.dumps(history)))
+        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, '1')", (_stale_key(backbone_key),))
+
+
+def _stale_key(backbone_key: str) -> str:
+    return f"suggestions_stale:{backbone_key}"
+
+
+def suggestions_stale(catalogue: Catalogue, backbone_key: str) -> bool:
+    """True when a head was activated but re-scoring every photo has not finished."""
+    return catalogue.get_meta(_stale_key(backbone_key)) is not None
+
+
+def finish_stale_refresh(
+    catalogue: Catalogue,
+    backbone_key: str,
+    classifier: tuple[np.ndarray, np.ndarray],
+    taxonomy: Taxonomy | None = None,
+) -> Iterator[TrainProgress]:
+    """Re-score every photo with the active head if an earlier refresh was cut short."""
+    if suggestions_stale(catalogue, backbone_key):
+        model = load_suggestion_model(catalogue, backbone_key, classifier, taxonomy)
+        yield from refresh_suggestions(catalogue, model, time.perf_counter())
 
 
 def previous_head(catalogue: Catalogue, backbone_key: str, active: int) -> int | None:
@@ -99,18 +125,21 @@ def refresh_suggestions(catalogue: Catalogue, model: SuggestionModel, start: flo
         "SELECT photo_id FROM embeddings WHERE backbone = ? ORDER BY photo_id", (model.backbone_key,))]
     cancelled = False
     for begin in range(0, len(ids), REFRESH_BATCH):
-        _refresh_batch(catalogue, model, ids[begin : begin + REFRESH_BATCH])
+        last = begin + REFRESH_BATCH >= len(ids)
+        _refresh_batch(catalogue, model, ids[begin : begin + REFRESH_BATCH], last)
         if not cancelled:
             try:
                 yield TrainProgress("refreshing", min(begin + REFRESH_BATCH, len(ids)), len(ids),
                                     time.perf_counter() - start, "Updating suggestions")
             except GeneratorExit:
                 cancelled = True
+    if not ids:
+        _refresh_batch(catalogue, model, [], True)
     if cancelled:
         raise GeneratorExit
 
 
-def _refresh_batch(catalogue: Catalogue, model: SuggestionModel, photo_ids: list[int]) -> None:
+def _refresh_batch(catalogue: Catalogue, model: SuggestionModel, photo_ids: list[int], last: bool) -> None:
     placeholders = ",".join("?" * len(photo_ids))
     rows = catalogue.query(
         f"SELECT photo_id, vector FROM embeddings WHERE photo_id IN ({placeholders}) ORDER BY photo_id",
@@ -119,6 +148,8 @@ def _refresh_batch(catalogue: Catalogue, model: SuggestionModel, photo_ids: list
     scores = model.score(decode_vectors([row["vector"] for row in rows], model.head.embedding_dim))
     with catalogue.transaction() as conn:
         write_suggestions(conn, [row["photo_id"] for row in rows], scores, model.tag_ids)
+        if last:
+            conn.execute("DELETE FROM meta WHERE key = ?", (_stale_key(model.backbone_key),))
 
 
 def rollback_catalogue(

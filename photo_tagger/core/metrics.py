@@ -142,6 +142,30 @@ def best_f1_threshold(y_true: np.ndarray, y_score: np.ndarray, default: float = 
     return float((s[cut] + below) / 2), float(f1[best])
 
 
+def precision_threshold(
+    y_true: np.ndarray, y_score: np.ndarray, target: float
+) -> tuple[float, float, float] | None:
+    """(threshold, precision, recall) of the lowest threshold whose `score >= threshold`
+    keeps precision at or above `target` (the most recall at that precision); None when
+    no threshold reaches it. Cut halfway to the next score down, as in best_f1_threshold."""
+    t, s = _as_1d(y_true, y_score)
+    n_pos = int(t.sum())
+    if n_pos == 0 or s.size == 0:
+        return None
+    order = np.argsort(-s, kind="mergesort")
+    s, t = s[order], t[order]
+    last_of_run = np.r_[np.flatnonzero(np.diff(s)), s.size - 1]
+    tp = np.cumsum(t)[last_of_run]
+    precision = tp / (last_of_run + 1)
+    reaching = np.flatnonzero(precision >= target)
+    if reaching.size == 0:
+        return None
+    best = int(reaching[-1])
+    cut = last_of_run[best]
+    below = s[cut + 1] if cut + 1 < s.size else s[cut] - 1e-3
+    return float((s[cut] + below) / 2), float(precision[best]), float(tp[best] / n_pos)
+
+
 def _check_2d(
     y_true: np.ndarray, y_other: np.ndarray, mask: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

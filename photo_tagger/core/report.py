@@ -1,9 +1,10 @@
 """The training report: per tag and overall, before (zero-shot prior) vs after (new head).
 
 "After" figures come from k-fold cross-validation on the user's own labelled photos (each
-photo scored by a head that never saw it). The thresholds are chosen on those same
-out-of-fold scores, so the "after" F1 is slightly optimistic; AP does not depend on
-thresholds. "Before" is the prior at its threshold (0.5); a tag without a prior scores 0
+photo scored by a head that never saw it, and cut at thresholds chosen on the other folds'
+photos, so neither the head nor its thresholds saw it: the "after" F1 is not flattered by
+choosing thresholds on the photos it is measured on). AP does not depend on thresholds.
+"Before" is the prior at its threshold (0.5); a tag without a prior scores 0
 everywhere before (never suggested: AP = its base rate, F1 = 0).
 Stored as JSON beside the head; `format_report` prints it as a table.
 """
@@ -66,6 +67,7 @@ class TrainReport:
     seconds: float = 0.0
     fit_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    target_precision: float | None = None  # None: thresholds maximise F1
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, allow_nan=False)
@@ -89,17 +91,31 @@ def _num(value: float) -> float | None:
     return None if value != value else round(float(value), 4)
 
 
-def build_report(data: TrainingData, head: TagHead, oof: np.ndarray, cv_folds: int) -> TrainReport:
+def build_report(
+    data: TrainingData,
+    head: TagHead,
+    oof: np.ndarray,
+    cv_folds: int,
+    *,
+    after_pred: np.ndarray | None = None,
+    target_precision: float | None = None,
+    precision_unreached: list[int] | tuple[int, ...] = (),
+) -> TrainReport:
+    """`after_pred`: the out-of-fold yes/no per photo and tag (default: `oof` cut at the
+    head's thresholds); `precision_unreached`: tags that cannot reach `target_precision`."""
     y, mask = data.labels, data.mask
     before_scores = np.where(data.has_prior, data.prior, 0.0)
     before_scores = np.nan_to_num(before_scores, nan=0.0)
     before_pred = before_scores >= DEFAULT_THRESHOLD
     after_scores = np.where(np.isnan(oof), before_scores, oof)  # untrained: the prior, as served
-    after_pred = np.where(np.isnan(oof), before_pred, oof >= head.thresholds_)
+    with np.errstate(invalid="ignore"):
+        cut = oof >= head.thresholds_ if after_pred is None else after_pred
+    after_pred = np.where(np.isnan(oof), before_pred, cut)
     n_pos = (y & mask).sum(axis=0)
     n_neg = (~y & mask).sum(axis=0)
     evaluated = (n_pos > 0) & (cv_folds >= 2)
     tags: list[TagReport] = []
+    unreached = set(precision_unreached)
     ap_before = per_tag_average_precision(y, before_scores, mask)
     ap_after = per_tag_average_precision(y, after_scores, mask)
     before_tag = _per_tag(y, before_pred, mask, ap_before)
@@ -111,7 +127,8 @@ def build_report(data: TrainingData, head: TagHead, oof: np.ndarray, cv_folds: i
             name=name, n_pos=int(n_pos[j]), n_neg=int(n_neg[j]), trained=bool(head.trained_[j]),
             threshold=round(float(head.thresholds_[j]), 4),
             note=_note(int(n_pos[j]), int(n_neg[j]), head, bool(data.has_prior[j]),
-                       bool(np.any(~np.isnan(oof[:, j]) & mask[:, j]))),
+                       bool(np.any(~np.isnan(oof[:, j]) & mask[:, j])),
+                       target_precision if j in unreached else None),
             before=before_tag[j] if evaluated[j] else None,
             after=after_tag[j] if evaluated[j] else None,
         ))
@@ -120,7 +137,10 @@ def build_report(data: TrainingData, head: TagHead, oof: np.ndarray, cv_folds: i
         photos=len(data.photo_ids), labels=int(mask.sum()), cv_folds=cv_folds, tags=tags,
         before=_overall(y[:, cols], before_scores[:, cols], before_pred[:, cols], mask[:, cols]),
         after=_overall(y[:, cols], after_scores[:, cols], after_pred[:, cols], mask[:, cols]),
-        notes=[] if cv_folds >= 2 else ["too few labelled photos to cross-validate"],
+        notes=([] if cv_folds >= 2 else ["too few labelled photos to cross-validate"])
+        + ([] if target_precision is None else [f"thresholds aim at precision {target_precision:.2f}"
+                                                 " (tags that cannot reach it maximise F1)"]),
+        target_precision=target_precision,
     )
 
 
@@ -150,9 +170,16 @@ def _overall(y: np.ndarray, scores: np.ndarray, pred: np.ndarray, mask: np.ndarr
     )
 
 
-def _note(n_pos: int, n_neg: int, head: TagHead, has_prior: bool, cross_validated: bool) -> str:
+def _note(
+    n_pos: int, n_neg: int, head: TagHead, has_prior: bool, cross_validated: bool,
+    unreached_precision: float | None = None,
+) -> str:
     if n_pos >= head.min_positives and n_neg >= head.min_negatives:
-        return "" if cross_validated else "trained, but too few examples to cross-validate: 'after' is the prior"
+        if not cross_validated:
+            return "trained, but too few examples to cross-validate: 'after' is the prior"
+        if unreached_precision is not None:
+            return f"cannot reach precision {unreached_precision:.2f} yet: threshold maximises F1"
+        return ""
     outcome = "keeps the zero-shot prior" if has_prior else "not suggested yet"
     return (f"too few examples ({n_pos} confirmed, {n_neg} negative; needs {head.min_positives}"
             f" and {head.min_negatives}): {outcome}")

@@ -55,8 +55,16 @@ __all__ = [
 def index(
     library: Library, *, batch_size: int = 16, workers: int = 2, keywords: bool | None = None
 ) -> Generator[IndexProgress, None, IndexSummary]:
-    """`keywords`: read keywords already in photos/sidecars; None = the library setting."""
-    return index_library(library, batch_size=batch_size, workers=workers, keywords=keywords)
+    """`keywords`: read keywords already in photos/sidecars; None = the library setting.
+    First finishes re-scoring suggestions if a training's refresh was cut short."""
+    from photo_tagger.core.head_versions import finish_stale_refresh
+
+    with library.connect() as catalogue:
+        key = current_backbone_key()
+        spec = get_backbone_spec()
+        for progress in finish_stale_refresh(catalogue, key, classifier_weights(spec)):
+            yield IndexProgress("scanning", progress.done, progress.total, 0, progress.elapsed_s, progress.message)
+    return (yield from index_library(library, batch_size=batch_size, workers=workers, keywords=keywords))
 
 
 def library_keywords_enabled(library: Library) -> bool:
@@ -176,11 +184,28 @@ def library_tag_counts(library: Library) -> list[TagCount]:
 def train(library: Library, *, backbone_id: str | None = None) -> Generator[TrainProgress, None, TrainReport]:
     """Retrain the head on the user's corrections, make it active, refresh suggestions.
     Yields progress; closing the generator before the "refreshing" phase leaves no trace."""
-    from photo_tagger.core.training import train_catalogue
+    from photo_tagger.core.training import target_precision, train_catalogue
 
     spec = get_backbone_spec(backbone_id)
     with library.connect() as catalogue:
-        return (yield from train_catalogue(catalogue, current_backbone_key(backbone_id), classifier_weights(spec)))
+        return (yield from train_catalogue(catalogue, current_backbone_key(backbone_id), classifier_weights(spec),
+                                           target_precision=target_precision(catalogue)))
+
+
+def training_target_precision(library: Library) -> float | None:
+    """The library's threshold policy for training: a precision to keep, None = max F1."""
+    from photo_tagger.core.training import target_precision
+
+    with library.connect() as catalogue:
+        return target_precision(catalogue)
+
+
+def set_training_target_precision(library: Library, value: float | None) -> None:
+    """Remembered per library, so the app's retraining and `photo-tagger train` agree."""
+    from photo_tagger.core.training import set_target_precision
+
+    with library.connect() as catalogue:
+        set_target_precision(catalogue, value)
 
 
 def rollback(library: Library, *, backbone_id: str | None = None) -> Generator[TrainProgress, None, int | None]:

@@ -14,6 +14,7 @@ from photo_tagger.core.metrics import (
     mean_average_precision_score,
     per_tag_average_precision,
     precision_score,
+    precision_threshold,
     recall_score,
 )
 
@@ -85,3 +86,18 @@ def test_best_f1_threshold_separates_a_separable_column() -> None:
     assert f1 == 1.0
     assert 0.3 < threshold < 0.6
     assert best_f1_threshold(np.zeros(3, bool), score[:3]) == (0.5, 0.0)
+
+
+def test_precision_threshold_keeps_the_most_recall_at_the_target_precision() -> None:
+    y = np.array([1, 1, 0, 1, 0, 1, 0, 0])
+    s = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2])
+    threshold, precision, recall = precision_threshold(y, s, 0.75)
+    kept = s >= threshold
+    assert precision >= 0.75 and (y[kept].mean()) == precision
+    assert recall == y[kept].sum() / y.sum() == 0.75  # top 4: 3 of 4 right; top 6 would be 4/6
+    assert 0.5 < threshold < 0.6
+
+
+def test_precision_threshold_is_none_when_no_cut_reaches_the_target() -> None:
+    assert precision_threshold(np.array([0, 1]), np.array([0.9, 0.1]), 0.9) is None
+    assert precision_threshold(np.array([0, 0]), np.array([0.9, 0.1]), 0.5) is None

@@ -18,7 +18,7 @@ from photos import sample_photo
 from PIL import Image, ImageOps
 
 from photo_tagger import cli
-from photo_tagger.core import head_versions, service, training_data
+from photo_tagger.core import head_versions, service, training, training_data
 from photo_tagger.core.backbone import classifier_weights, get_backbone_spec, to_model_input
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.head import TagHead
@@ -230,6 +230,18 @@ def test_cli_train_prints_the_report_and_rolls_back(corrected, capsys) -> None:
     assert cli.main(["train", str(library.root), "--rollback"]) == cli.EXIT_USER_ERROR
 
 
+def test_cli_train_takes_a_target_precision_and_refuses_a_bad_one(corrected, capsys) -> None:
+    library, _ = corrected
+    with pytest.raises(SystemExit) as usage:
+        cli.main(["train", str(library.root), "--target-precision", "1.5"])
+    assert usage.value.code == cli.EXIT_USAGE and "between 0 and 1" in capsys.readouterr().err
+    assert cli.main(["train", str(library.root), "--target-precision", "0.9"]) == cli.EXIT_OK
+    assert "precision 0.90" in capsys.readouterr().out
+    assert service.training_target_precision(library) == 0.9
+    assert cli.main(["train", str(library.root), "--target-precision", "f1"]) == cli.EXIT_OK
+    assert service.training_target_precision(library) is None
+
+
 def test_cross_validation_runs_on_a_fixed_sample_of_a_large_label_set() -> None:
     n, tags = 50, 3
     rng = np.random.default_rng(0)
@@ -249,3 +261,51 @@ def test_cross_validation_runs_on_a_fixed_sample_of_a_large_label_set() -> None:
     rows = sample.photo_ids
     assert np.array_equal(sample.embeddings, data.embeddings[rows])
     assert np.array_equal(sample.labels, data.labels[rows]) and np.array_equal(sample.mask, data.mask[rows])
+
+
+def test_a_refresh_cut_short_by_a_crash_is_finished_by_the_next_index(corrected) -> None:
+    library, ids = corrected
+    run(service.train(library))
+    key = service.current_backbone_key()
+    with library.connect() as catalogue:  # a crash right after activating: no photo re-scored
+        head_versions.activate(catalogue, None, key, rollback=True)
+        assert head_versions.suggestions_stale(catalogue, key)
+    assert suggestion(library, ids["astronaut"][4], "Eileen") is not None  # still the old head's
+    run(service.index(library))
+    assert suggestion(library, ids["astronaut"][4], "Eileen") is None  # the prior has no Eileen
+    with library.connect() as catalogue:
+        assert not head_versions.suggestions_stale(catalogue, key)
+
+
+def test_a_target_precision_is_remembered_and_reported(corrected) -> None:
+    library, _ = corrected
+    service.set_training_target_precision(library, 0.95)
+    report = run(service.train(Library.open(library.root)))
+    assert report.target_precision == 0.95
+    assert any("precision 0.95" in note for note in report.notes)
+    assert service.training_target_precision(Library.open(library.root)) == 0.95
+    service.set_training_target_precision(library, None)
+    assert run(service.train(library)).target_precision is None
+
+
+def test_thresholds_for_a_target_precision_keep_it_on_the_out_of_fold_scores() -> None:
+    rng = np.random.default_rng(0)
+    n = 400
+    labels = rng.random((n, 1)) < 0.3
+    oof = np.clip(labels * 0.3 + rng.random((n, 1)) * 0.7, 0, 1).astype(np.float32)  # overlapping scores
+    data = training_data.TrainingData(
+        photo_ids=np.arange(n), embeddings=np.zeros((n, 4), np.float32), prior=np.full((n, 1), np.nan),
+        labels=labels, mask=np.ones((n, 1), bool), tag_names=["t"], has_prior=np.array([False]),
+    )
+    head = TagHead(["t"], 4, "b")
+    head.thresholds_, head.trained_ = np.array([0.5]), np.array([True])
+    f1_threshold = training.choose_thresholds(head, data, oof)[0]
+    for target in (0.6, 0.8, 0.9):
+        threshold = training.choose_thresholds(head, data, oof, target_precision=target)[0]
+        kept = oof[:, 0] >= threshold
+        assert labels[kept, 0].mean() >= target
+        assert not labels[oof[:, 0] >= threshold - 0.02, 0].mean() >= target or threshold - 0.02 < oof.min()
+    oof[np.flatnonzero(~labels[:, 0])[0], 0] = 1.0  # the surest photo is wrong: 0.999 is out of reach
+    f1_threshold = training.choose_thresholds(head, data, oof)[0]
+    assert training.precision_unreached(head, data, oof, 0.999) == [0]  # F1 decides
+    assert training.choose_thresholds(head, data, oof, target_precision=0.999)[0] == f1_threshold
