@@ -1,13 +1,14 @@
 """The real app applying bulk edits, for the kill and one-writer harnesses.
 
-    python app_bulk_edit.py LIBRARY STEPS PREFIX SETTINGS.ini
+    python app_bulk_edit.py LIBRARY STEPS PREFIX SETTINGS.ini [add|mixed]
 
 Starts the app offscreen on LIBRARY (no indexing), selects every photo in the grid with
 Ctrl+A and then, as a user would, step by step:
 
-- even steps: T opens the add-tag field, type `bulk-PREFIX-<i>`, Return;
-- odd steps, while the panel offers a suggestion: R rejects the first one on every
-  selected photo (else the step adds a tag like an even one).
+- add steps: T opens the add-tag field, type `bulk-PREFIX-<i>`, Return;
+- with `mixed`, odd steps, while the panel offers a suggestion: R rejects the first one
+  (else the step adds a tag). R rejects it where it is suggested, so the parent must
+  suggest it on every photo for the step to be checked as "on every selected photo".
 
 The app writes on its GUI thread, one transaction per change (`LibrarySession`), so the
 change is committed when the key press returns. Only after a separate read connection
@@ -97,7 +98,7 @@ def reviewed(reader: sqlite3.Connection, name: str) -> set[int]:
         " WHERE t.name = ? AND pt.state IN ('confirmed', 'rejected')", (name,))}
 
 
-def main(root: Path, steps: int, prefix: str, settings: Path) -> None:
+def main(root: Path, steps: int, prefix: str, settings: Path, mode: str = "add") -> None:
     window = start(root, settings)
     selected = select_all(window)
     if not selected:
@@ -105,7 +106,7 @@ def main(root: Path, steps: int, prefix: str, settings: Path) -> None:
     reader = sqlite3.connect(f"file:{Library.open(root).catalogue_path}?mode=ro", uri=True, timeout=60)
     print("ready " + " ".join(map(str, selected)), flush=True)
     for step in range(steps):
-        name = reject_first(window) if step % 2 else None
+        name = reject_first(window) if mode == "mixed" and step % 2 else None
         state = "rejected"
         if name is None:
             name, state = f"bulk-{prefix}-{step}", "confirmed"
@@ -120,4 +121,4 @@ def main(root: Path, steps: int, prefix: str, settings: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3], Path(sys.argv[4]))
+    main(Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3], Path(sys.argv[4]), *sys.argv[5:6])

@@ -45,13 +45,14 @@ class AppBulkEdit:
     """`app_bulk_edit.py` (the real app, offscreen) in a child process, its stdout read
     line by line in a thread so a wait can time out instead of hanging the suite."""
 
-    def __init__(self, root: Path, steps: int, prefix: str, workdir: Path) -> None:
+    def __init__(self, root: Path, steps: int, prefix: str, workdir: Path, mode: str = "add") -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         self.stderr_path = workdir / f"app-{prefix}.stderr"
         env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+        args = [str(root), str(steps), prefix, str(workdir / "settings.ini"), mode]
         with self.stderr_path.open("w") as err:  # a file: Qt's chatter never fills a pipe
             self.proc = subprocess.Popen(
-                [sys.executable, str(APP_BULK_EDIT), str(root), str(steps), prefix, str(workdir / "settings.ini")],
+                [sys.executable, str(APP_BULK_EDIT), *args],
                 stdout=subprocess.PIPE, stderr=err, text=True, cwd=workdir, env=env,
             )
         self.lines: list[str] = []

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from photos import noise_photo, save_photo
-from robustness.common import EXE, add_synthetic_photos, confirmed_by_path
+from robustness.common import EXE, AppBulkEdit, add_synthetic_photos, confirmed_by_path
 
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.library import Library
-
-BULK_EDIT = Path(__file__).with_name("bulk_edit.py")
 
 
 def start(*args: str) -> subprocess.Popen[str]:
@@ -31,7 +28,9 @@ def finish(proc: subprocess.Popen[str]) -> str:
 
 
 @pytest.mark.slow
-def test_index_import_and_bulk_edits_at_once_all_succeed(tmp_path: Path, embedder) -> None:
+def test_index_import_and_bulk_edits_in_the_app_at_once_all_succeed(tmp_path: Path, embedder) -> None:
+    """The CLI indexes and imports while the real app (offscreen, `app_bulk_edit.py`)
+    adds 40 tags, each to every photo it shows."""
     root = tmp_path / "lib"
     for i in range(12):
         save_photo(noise_photo(i, (200, 150)), root / f"p{i:03d}.jpg", quality=80)
@@ -43,11 +42,13 @@ def test_index_import_and_bulk_edits_at_once_all_succeed(tmp_path: Path, embedde
     catalogue = Library.open(root).catalogue_path
 
     index = start(EXE, "index", str(root), "--batch-size", "4")
-    edits = start(sys.executable, str(BULK_EDIT), str(catalogue), "40", "app")
+    edits = AppBulkEdit(root, 40, "app", tmp_path / "app")
     imports = start(EXE, "import", str(root), str(source))
     assert "60 photos, 48 indexed" in finish(index)
     assert "imported 12 of 12 rows" in finish(imports)
-    assert finish(edits).count("committed") == 40
+    assert edits.wait() == 0, edits.lines[-1:] + [edits.stderr()]
+    assert "locked" not in edits.stderr()
+    assert [step for step, _, _ in edits.committed()] == list(range(40))
 
     with Catalogue(catalogue) as cat:
         assert cat.integrity_ok()
