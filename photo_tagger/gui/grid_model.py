@@ -78,6 +78,32 @@ class PhotoGridModel(QAbstractListModel):
             self._infos.pop(photo_id, None)
             self.photo_changed(photo_id)
 
+    def cached_ids(self, rows: range) -> list[int]:
+        """The ids in `rows` (clamped to the model): what a background re-read should cover."""
+        return self._ids[max(0, rows.start) : max(0, min(rows.stop, len(self._ids)))]
+
+    def update_infos(self, infos: dict[int, PhotoInfo], read: Sequence[int]) -> int:
+        """Apply infos re-read in the background for the ids `read`: only cells whose info
+        really changed are repainted (a full `invalidate` repaints and re-queries every
+        visible cell). Other cached infos are dropped and re-read when next painted.
+        Returns how many cells changed."""
+        read_set = set(read)
+        for photo_id in [i for i in self._infos if i not in read_set]:
+            del self._infos[photo_id]
+        changed = []
+        for photo_id in read:
+            info = infos.get(photo_id)
+            if info is None:  # deleted meanwhile: the id list changes with it
+                self._infos.pop(photo_id, None)
+            elif self._infos.get(photo_id) != info:
+                self._infos[photo_id] = info
+                row = self._rows.get(photo_id)
+                if row is not None:
+                    changed.append(row)
+        for first, last in _runs(sorted(changed)):
+            self.dataChanged.emit(self.index(first), self.index(last))
+        return len(changed)
+
     def photo_changed(self, photo_id: int) -> None:
         row = self._rows.get(photo_id)
         if row is not None:
@@ -108,6 +134,17 @@ class PhotoGridModel(QAbstractListModel):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Sorted rows as (first, last) runs of consecutive rows: one dataChanged per run."""
+    runs: list[tuple[int, int]] = []
+    for row in rows:
+        if runs and row == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs
 
 
 def tooltip(info: PhotoInfo) -> str:

@@ -38,6 +38,18 @@ class PhotoGridView(QListView):
         self.setGridSize(QSize(hint.width() + 4, hint.height() + 4))
         self.scheduleDelayedItemsLayout()
 
+    def visible_rows(self, margin: int = 0) -> range:
+        """The rows on screen (plus `margin` rows either side), from the scroll position and
+        the uniform cell size: no item geometry is asked for."""
+        cell = self.gridSize()
+        if not cell.isValid() or cell.width() <= 0 or cell.height() <= 0:
+            return range(0, 0)
+        columns = max(1, self.viewport().width() // cell.width())
+        top = max(0, self.verticalScrollBar().value())
+        first = top // cell.height() * columns
+        last = ((top + self.viewport().height()) // cell.height() + 1) * columns
+        return range(max(0, first - margin), last + margin)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():
             self.accept_pressed.emit()

@@ -49,7 +49,7 @@ class LibraryJobs:
                 return
             out = Path(name)
         library = w.session.library
-        w._run_call(lambda: service.export_library_csv(library, out),
+        w.run_call(lambda: service.export_library_csv(library, out),
                     lambda result: w.statusBar().showMessage(f"Wrote {result.photos:,} photos to {result.path}",
                                                              8000))
 

@@ -1,7 +1,9 @@
 """The main window: grid, preview and tag panel; opening a library; the selection and
 refreshing. It presents and dispatches: queries are `core.browse`, changes go through
 `LibrarySession` (undoable), long jobs through `JobRunner`. Menus are built in `menus`,
-library-wide jobs live in `library_jobs`, what is kept between runs in `window_settings`."""
+library-wide jobs live in `library_jobs`, what is kept between runs in `window_settings`,
+the review queue's order in `review_order`, re-reading the catalogue while a job writes to
+it in `catalogue_poll`."""
 
 from __future__ import annotations
 
@@ -22,10 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photo_tagger.core import browse, service, tag_names
+from photo_tagger.core import browse, tag_names
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.library import Library
 from photo_tagger.gui import window_settings
+from photo_tagger.gui.catalogue_poll import CataloguePoll
 from photo_tagger.gui.filter_bar import FilterBar
 from photo_tagger.gui.grid_model import PhotoGridModel
 from photo_tagger.gui.grid_view import PhotoGridView
@@ -34,6 +37,7 @@ from photo_tagger.gui.library_jobs import SIDECAR_JOB as SIDECAR_JOB  # re-expor
 from photo_tagger.gui.library_jobs import LibraryJobs
 from photo_tagger.gui.menus import build_menus
 from photo_tagger.gui.preview import PreviewPane
+from photo_tagger.gui.review_order import ReviewOrder
 from photo_tagger.gui.session import LibrarySession
 from photo_tagger.gui.shortcuts import ShortcutSheet
 from photo_tagger.gui.tag_manager import TagManager
@@ -42,7 +46,6 @@ from photo_tagger.gui.thumb_delegate import ThumbDelegate
 from photo_tagger.gui.thumbnails import ThumbnailCache
 from photo_tagger.gui.workers import CallWorker, job_pool
 
-REVIEW_RANK_LIMIT = 1_000_000  # photos ranked for the review queue's order: all of them
 POLL_MS = 400  # at most this often, re-read the catalogue while a job writes to it
 
 
@@ -58,10 +61,9 @@ class MainWindow(QMainWindow):
         self._workers: set[CallWorker] = set()
         self.train_in_child_process = True  # tests run a stand-in trainer in a thread
         self.export_in_child_process = True  # sidecar export: XML work off the GUI process's GIL
-        self._review_rank: dict[int, int] | None = None  # photo id -> place in service.review_queue
-        self._review_generation = 0  # bumped to drop a ranking computed for an older state
-        self._review_ranking = False  # a ranking is being computed in the background
-        self._data_version = -1
+        self.review_order = ReviewOrder(self)
+        self.catalogue_poll = CataloguePoll(self)
+        self.data_version = -1  # the catalogue's PRAGMA data_version when last read
         self.setWindowTitle("photo-tagger")
         self.setAcceptDrops(True)
         self.undo_group = QUndoGroup(self)
@@ -84,7 +86,7 @@ class MainWindow(QMainWindow):
         self._selection_timer = QTimer(self, singleShot=True, interval=0)
         self._selection_timer.timeout.connect(self._show_selection)
         self._poll = QTimer(self, singleShot=True, interval=POLL_MS)
-        self._poll.timeout.connect(self.poll_catalogue)
+        self._poll.timeout.connect(self.catalogue_poll.poll)
         self._folder_check = QTimer(self, interval=3000)
         self._folder_check.timeout.connect(self.check_folder)
         window_settings.restore_settings(self)
@@ -192,6 +194,7 @@ class MainWindow(QMainWindow):
             self.session.deleteLater()
             self.session = None
         self.model.set_catalogue(None)
+        self.catalogue_poll.forget()
         self.forget_review_order()
         self.delegate.cache = _NullCache()  # type: ignore[assignment]
         self.thumbs = None
@@ -220,59 +223,31 @@ class MainWindow(QMainWindow):
         """Re-run the filter; keep the current photo and the selection where they still show."""
         if self.session is None:
             return
-        selected = self.selected_ids()
-        current = self.current_id()
+        self.catalogue_poll.forget()  # a snapshot read before now would undo this
         flt = self.filter_bar.current()
         ids = browse.photo_ids(self.session.catalogue, flt)
-        if flt.show == "review" and flt.sort == "name":
-            ids = self._review_order(ids)
-        elif self._review_rank is not None:
-            self.forget_review_order()  # left the queue: rank afresh when it is shown again
-        self._data_version = browse.data_version(self.session.catalogue)
-        if self.model.set_ids(ids):
-            self._restore_selection(selected, current)
-        else:
+        self.data_version = browse.data_version(self.session.catalogue)
+        if not self.show_ids(ids, flt):
             self.model.invalidate()
         self._update_panel()
-        self._update_counts(len(ids))
+        self.update_counts(len(ids), browse.library_counts(self.session.catalogue))
 
-    def _review_order(self, ids: list[int]) -> list[int]:
-        """The review queue, most informative first (`service.review_queue`), the rest after
-        in name order. The ranking (~0.5 s at 10k photos) runs in the background once per
-        visit to the queue and after indexing or retraining, not at every refresh, so photos
-        do not jump around while you answer them."""
-        if self._review_rank is None:
-            self._rank_review_queue()
-            return ids
-        last = len(self._review_rank)
-        return sorted(ids, key=lambda photo_id: self._review_rank.get(photo_id, last))  # type: ignore[union-attr]
-
-    def _rank_review_queue(self) -> None:
-        """Ranks every unreviewed photo: the queue's ranking also covers photos outside
-        the review band, so a limit of the grid's length could cut band photos off."""
-        if self.session is None or self._review_ranking:
-            return
-        self._review_ranking = True
-        generation, library = self._review_generation, self.session.library
-
-        def done(ranked: list[int]) -> None:
-            self._review_ranking = False
-            if generation == self._review_generation and self.session is not None:
-                self._review_rank = {photo_id: place for place, photo_id in enumerate(ranked)}
-            if self.session is not None:
-                self.refresh()  # the new order, or (stale result) ask again
-
-        worker = self._run_call(lambda: service.review_queue(library, REVIEW_RANK_LIMIT), done)
-        worker.signals.failed.connect(lambda _message: setattr(self, "_review_ranking", False))
+    def show_ids(self, ids: list[int], flt: browse.BrowseFilter) -> bool:
+        """Show `ids` (the review queue in its order); returns whether the list changed."""
+        if flt.show == "review" and flt.sort == "name":
+            ids = self.review_order.order(ids)
+        elif self.review_order.rank is not None:
+            self.forget_review_order()  # left the queue: rank afresh when it is shown again
+        selected, current = self.selected_ids(), self.current_id()
+        if not self.model.set_ids(ids):
+            return False
+        self._restore_selection(selected, current)
+        return True
 
     def forget_review_order(self) -> None:
-        self._review_rank = None
-        self._review_generation += 1
+        self.review_order.forget()
 
-    def _update_counts(self, shown: int) -> None:
-        if self.session is None:
-            return
-        by_status = browse.library_counts(self.session.catalogue)
+    def update_counts(self, shown: int, by_status: dict[str, int]) -> None:
         parts = [f"{shown:,} shown", f"{by_status.get('ok', 0):,} indexed"]
         for status, label in (("pending", "waiting"), ("error", "unreadable"), ("missing", "missing")):
             if by_status.get(status):
@@ -280,10 +255,11 @@ class MainWindow(QMainWindow):
         self.counts.setText("  \u00b7  ".join(parts))
 
     def poll_catalogue(self) -> None:
-        """Called (throttled) while a job writes: refresh only if something was committed."""
+        """Refresh now if another connection committed (a job's end; while it runs the
+        catalogue is re-read in the background, see `catalogue_poll`)."""
         if self.session is None:
             return
-        if browse.data_version(self.session.catalogue) != self._data_version:
+        if browse.data_version(self.session.catalogue) != self.data_version:
             if self.thumbs is not None:
                 self.thumbs.forget_absent()
             self.refresh()
@@ -303,6 +279,7 @@ class MainWindow(QMainWindow):
             self._update_preview()
 
     def _photos_changed(self, ids: list[int]) -> None:
+        self.catalogue_poll.forget()
         self.model.invalidate(ids)
         self._update_panel()
         self._update_tag_names()
@@ -356,13 +333,14 @@ class MainWindow(QMainWindow):
         if self.session is None or not ids:
             self.panel.show_tags("No photo selected", None)
             return
-        tags = browse.selection_tags(self.session.catalogue, ids)
-        if len(ids) == 1:
-            info = self.model.info(self.model.row_of(ids[0]) or 0)
-            title = info.name if info is not None else "1 photo"
-        else:
-            title = f"{len(ids):,} photos selected"
-        self.panel.show_tags(title, tags)
+        self.panel.show_tags(self.panel_title(ids), browse.selection_tags(self.session.catalogue, ids))
+
+    def panel_title(self, ids: list[int]) -> str:
+        if len(ids) != 1:
+            return f"{len(ids):,} photos selected"
+        row = self.model.row_of(ids[0])
+        info = self.model.info(row) if row is not None else None
+        return info.name if info is not None else "1 photo"
 
     # -- tag actions -------------------------------------------------------------------
     def _with_session(self, method: str, argument: Any) -> None:
@@ -418,7 +396,7 @@ class MainWindow(QMainWindow):
     def maybe_auto_retrain(self) -> bool:
         return self.library_jobs.maybe_auto_retrain()
 
-    def _run_call(self, fn: Any, done: Any) -> CallWorker:
+    def run_call(self, fn: Any, done: Any) -> CallWorker:
         worker = CallWorker(fn)
         self._workers.add(worker)
         worker.signals.finished.connect(lambda result: (self._workers.discard(worker), done(result)))

@@ -309,11 +309,11 @@ def test_review_queue_is_ordered_most_informative_first(window, qtbot, monkeypat
     # The fixture has one photo near a threshold: widen the band so several are in the queue.
     monkeypatch.setattr(browse, "_IN_REVIEW_BAND", "(pt.state = 'suggested')")
     window.filter_bar.set_show("review")
-    qtbot.waitUntil(lambda: window._review_rank is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.review_order.rank is not None, timeout=10_000)
     in_grid = [window.model.photo_id(r) for r in range(window.model.rowCount())]
     queue = service.review_queue(window.session.library, 1000)
     ranked = [i for i in queue if i in in_grid]
     assert len(ranked) >= 2
     assert in_grid[:len(ranked)] == ranked  # most informative first, the rest after by name
     window.filter_bar.set_show("all")
-    assert window._review_rank is None  # left the queue: ranked afresh next time
+    assert window.review_order.rank is None  # left the queue: ranked afresh next time
