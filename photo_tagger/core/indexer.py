@@ -2,6 +2,8 @@
 
 Decoding (Pillow releases the GIL) runs in `workers` threads while this thread runs the
 backbone on the previous batch (ONNX Runtime releases the GIL too), so the two overlap.
+A photo whose decode runs past `decode_timeout_s` becomes an error row and its stuck thread
+is replaced (decode_pool), so one hanging file costs one photo, never the whole run.
 Progress is yielded, never printed; closing the generator cancels the job, and every
 finished batch is already committed, so the next run resumes where this one stopped.
 """
@@ -10,9 +12,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Generator, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +30,7 @@ from photo_tagger.core.backbone import (
     to_model_input,
 )
 from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.decode_pool import CallTimedOut, DecodePool, PoolStalled, Task
 from photo_tagger.core.imaging import PhotoDecodeError, decode_photo
 from photo_tagger.core.keywords import (
     KeywordResult,
@@ -47,6 +51,10 @@ from photo_tagger.core.suggest import (
 )
 
 log = logging.getLogger(__name__)
+
+# A 12 MP JPEG decodes in ~30 ms and the largest PNG we accept in ~12 s on a slow laptop, so
+# a minute means the read or the decoder is stuck, not slow.
+DECODE_TIMEOUT_S = 60.0
 
 
 @dataclass
@@ -83,6 +91,13 @@ class IndexSummary:
         return self.indexed / self.seconds if self.seconds > 0 else 0.0
 
 
+@dataclass(frozen=True)
+class _Decoding:
+    workers: int
+    timeout_s: float
+    read_keywords: bool
+
+
 @dataclass
 class _Prepared:
     photo_id: int
@@ -109,11 +124,15 @@ def index_library(
     workers: int = 2,
     embedder: Embedder | None = None,
     keywords: bool | None = None,
+    decode_timeout_s: float = DECODE_TIMEOUT_S,
 ) -> Generator[IndexProgress, None, IndexSummary]:
     """Bring the catalogue up to date with the folder. Yields progress; returns a summary.
-    `keywords`: read keywords already in the photos and sidecars (None: the library setting)."""
+    `keywords`: read keywords already in the photos and sidecars (None: the library setting).
+    `decode_timeout_s`: a photo whose read + decode takes longer is skipped with an error row."""
     if batch_size < 1 or workers < 1:
         raise ValueError("batch_size and workers must be at least 1")
+    if not decode_timeout_s > 0:
+        raise ValueError(f"decode_timeout_s must be positive, not {decode_timeout_s!r}")
     start = time.perf_counter()
     with library.connect() as catalogue:
         read_keywords = keywords_enabled(catalogue) if keywords is None else keywords
@@ -131,8 +150,9 @@ def index_library(
         summary = IndexSummary(0, 0, scan.errors, 0.0, scan)
         total = len(todo)
         if todo:  # an unchanged library never pays for loading the model
+            decoding = _Decoding(workers, decode_timeout_s, read_keywords)
             yield from _embed_all(catalogue, library.root, todo, embedder or load_embedder(spec.id),
-                                  key, summary, batch_size, workers, start, read_keywords)
+                                  key, summary, batch_size, decoding, start)
         if read_keywords:  # sidecars edited since, photos indexed while reading was off
             yield IndexProgress("scanning", 0, 0, summary.errors, time.perf_counter() - start, "Reading keywords")
             summary.keywords = _merge_keywords(summary.keywords, sync_keywords(catalogue, library.root))
@@ -151,9 +171,8 @@ def _embed_all(
     key: str,
     summary: IndexSummary,
     batch_size: int,
-    workers: int,
+    decoding: _Decoding,
     start: float,
-    read_keywords: bool = False,
 ) -> Iterator[IndexProgress]:
     model = load_suggestion_model(catalogue, key, classifier_weights(embedder.spec))
     with catalogue.transaction() as conn:
@@ -161,7 +180,7 @@ def _embed_all(
     total = len(todo)
     yield IndexProgress("indexing", 0, total, summary.errors, time.perf_counter() - start)
     batch: list[_Prepared] = []
-    for prepared in _prepare_in_pool(root, todo, embedder.spec, workers, batch_size, read_keywords):
+    for prepared in _prepare_in_pool(root, todo, embedder.spec, decoding, batch_size):
         batch.append(prepared)
         if len(batch) >= batch_size:
             _store_batch(catalogue, batch, embedder, model, key, summary)
@@ -177,14 +196,14 @@ def _progress(summary: IndexSummary, total: int, start: float) -> IndexProgress:
 
 
 def _prepare_in_pool(
-    root: Path, todo: list, spec: BackboneSpec, workers: int, batch_size: int, read_keywords: bool = False
+    root: Path, todo: list, spec: BackboneSpec, decoding: _Decoding, batch_size: int
 ) -> Iterator[_Prepared]:
     """Decode photos in a thread pool, at most a few batches ahead of the consumer."""
     preprocessing = spec.preprocessing
     short_side = preprocessing.resize_size
-    window = max(2 * batch_size, 4 * workers)
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode")
-    pending: list[Future[_Prepared]] = []
+    window = max(2 * batch_size, 4 * decoding.workers)
+    pool = DecodePool(decoding.workers, decoding.timeout_s)
+    pending: deque[tuple[int, str, Task[_Prepared]]] = deque()
     rows = iter(todo)
     try:
         while True:
@@ -192,14 +211,25 @@ def _prepare_in_pool(
                 row = next(rows, None)
                 if row is None:
                     break
-                pending.append(pool.submit(_prepare_one, root, row["id"], row["path"],
-                                           short_side, preprocessing, read_keywords))
+                photo_id, path = row["id"], row["path"]
+                pending.append((photo_id, path, pool.submit(partial(
+                    _prepare_one, root, photo_id, path, short_side, preprocessing, decoding.read_keywords))))
             if not pending:
                 return
-            yield pending.pop(0).result()
+            yield _collect(pool, *pending.popleft())
     finally:
-        # Closing the generator (cancel) drops queued decodes instead of finishing them.
-        pool.shutdown(wait=True, cancel_futures=True)
+        # Closing the generator (cancel) drops queued decodes; running ones end on their own.
+        pool.close()
+
+
+def _collect(pool: DecodePool, photo_id: int, path: str, task: Task[_Prepared]) -> _Prepared:
+    try:
+        return pool.result(task)
+    except CallTimedOut:
+        return _Prepared(photo_id, path, error=f"decoding took longer than {pool.timeout_s:g} s; skipped")
+    except PoolStalled:
+        return _Prepared(photo_id, path, error=(
+            f"not decoded: {pool.stuck} other photos are stuck decoding (is the drive stalled?); skipped"))
 
 
 def _prepare_one(

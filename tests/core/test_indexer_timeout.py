@@ -1,0 +1,109 @@
+"""A photo whose decode takes too long costs that photo, not the run: it gets an error row,
+the others are indexed, and cancelling never waits for it. The slow decode is real: a
+legal 90 MP PNG that takes seconds to inflate, among small JPEGs that take milliseconds."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from photos import noise_photo, save_photo
+from robustness.corpus import png_bytes
+
+from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.imaging import _large_decode_lock
+from photo_tagger.core.indexer import index_library
+from photo_tagger.core.library import Library
+
+SIDE = 9500  # 90 MP: a few seconds to decode, 1.2 MB on disk
+
+
+@pytest.fixture(scope="module")
+def png_90mp() -> bytes:
+    return png_bytes(SIDE, SIDE, 8, 2, (b"\x00" + b"\x40" * (SIDE * 3)) * SIDE, level=1)
+
+
+@pytest.fixture
+def slow_png(png_90mp: bytes) -> bytes:
+    with _large_decode_lock:  # a slow decode left running by an earlier test has finished
+        return png_90mp
+
+
+def _library(root: Path, slow_png: bytes, slow_name: str, jpegs: int) -> Library:
+    for i in range(jpegs):
+        save_photo(noise_photo(i, (160, 120)), root / f"p{i}.jpg")
+    (root / slow_name).write_bytes(slow_png)
+    return Library.open(root)
+
+
+def _run(job):
+    try:
+        while True:
+            next(job)
+    except StopIteration as done:
+        return done.value
+
+
+def _rows(root: Path) -> dict[str, sqlite3.Row]:
+    with Catalogue(root / ".photo-tagger" / "catalogue.sqlite") as cat:
+        return {row["path"]: row for row in cat.query("SELECT * FROM photos")}
+
+
+def _slow_decode_still_running() -> bool:
+    # Large full decodes hold this lock (imaging._decode_slot) for as long as they run.
+    return _large_decode_lock.locked()
+
+
+def test_a_photo_that_decodes_too_long_gets_an_error_row_and_the_rest_are_indexed(
+    tmp_path: Path, slow_png: bytes, embedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = tmp_path / "lib"
+    library = _library(root, slow_png, "a slow.png", jpegs=6)  # sorted first: decoded first
+    start = time.monotonic()
+    summary = _run(index_library(library, embedder=embedder, batch_size=2, decode_timeout_s=1))
+    elapsed = time.monotonic() - start
+
+    assert _slow_decode_still_running(), "the index waited for the slow decode to finish"
+    assert elapsed < 30
+    rows = _rows(root)
+    assert rows["a slow.png"]["status"] == "error"
+    assert rows["a slow.png"]["error"] == "decoding took longer than 1 s; skipped"
+    assert all(rows[f"p{i}.jpg"]["status"] == "ok" for i in range(6))
+    assert summary.indexed == 6 and summary.errors == 1
+    assert "a slow.png: decoding took longer than 1 s; skipped" in caplog.text
+
+
+def test_the_next_run_retries_a_photo_that_timed_out_like_any_error_row(
+    tmp_path: Path, slow_png: bytes, embedder
+) -> None:
+    """Error rows are retried on every run (scan.reconcile re-queues them), so a photo that
+    hit a stalled drive once is indexed once the drive answers again."""
+    root = tmp_path / "lib"
+    library = _library(root, slow_png, "slow.png", jpegs=1)
+    _run(index_library(library, embedder=embedder, decode_timeout_s=1))
+    assert _rows(root)["slow.png"]["status"] == "error"
+
+    again = _run(index_library(library, embedder=embedder))  # the default: a minute
+
+    assert again.errors == 0
+    assert _rows(root)["slow.png"]["status"] == "ok"
+
+
+def test_cancelling_does_not_wait_for_a_slow_decode(tmp_path: Path, slow_png: bytes, embedder) -> None:
+    root = tmp_path / "lib"
+    library = _library(root, slow_png, "z slow.png", jpegs=2)  # sorted last: still decoding
+    job = index_library(library, embedder=embedder, batch_size=2)
+    while next(job).done < 2:  # the two JPEGs are stored; the PNG is being decoded
+        pass
+    start = time.monotonic()
+    job.close()
+    assert time.monotonic() - start < 1.0
+    assert _slow_decode_still_running()
+    assert _rows(root)["z slow.png"]["status"] == "pending"  # the next run does it
+
+
+def test_a_timeout_that_is_not_positive_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="decode_timeout_s"):
+        next(index_library(Library.open(tmp_path), decode_timeout_s=0))
