@@ -327,7 +327,9 @@ def load_embedder(
 
     directory = backbone_cache_dir(spec, cache_dir)
     if onnx_cache.read_meta(directory, _cache_identity(spec)) is None:
-        return _export_and_verify(spec, directory, intra_op_threads, warn)
+        with onnx_cache.export_lock(directory):
+            if onnx_cache.read_meta(directory, _cache_identity(spec)) is None:  # nobody exported meanwhile
+                return _export_and_verify(spec, directory, intra_op_threads, warn)
     model_path = directory / onnx_cache.MODEL_FILE
     try:
         session = onnx_cache.open_session(model_path, intra_op_threads)

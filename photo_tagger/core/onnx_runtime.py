@@ -18,7 +18,8 @@ import os
 import tempfile
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,7 @@ OPSET = 17
 MODEL_FILE = "model.onnx"
 CLASSIFIER_FILE = "classifier.npz"
 META_FILE = "meta.json"
+LOCK_FILE = ".export.lock"
 INPUT_NAME = "image"
 OUTPUT_NAMES = ("embedding", "logits")
 CACHE_ENV = "PHOTO_TAGGER_CACHE_DIR"
@@ -78,6 +80,25 @@ def clear(directory: Path) -> None:
                 tmp.unlink()
         except OSError:
             pass  # another process finished or removed it
+
+
+@contextmanager
+def export_lock(directory: Path) -> Iterator[None]:
+    """Hold the folder's export lock: one process exports while the others (the app and a
+    CLI started together on a first run) wait, then find the sealed cache instead of
+    clearing the files the first one is writing. No lock where fcntl is missing (Windows)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(directory / LOCK_FILE, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def read_meta(directory: Path, expected: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -185,6 +185,38 @@ def test_second_load_reuses_the_export_without_importing_torch(ort_embedder: Emb
     assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == mtimes
 
 
+def test_a_process_waits_for_another_ones_export_and_then_uses_it(ort_embedder: Embedder, tmp_path: Path) -> None:
+    """The app and a CLI started together on a first run: while one holds the export lock,
+    the other waits, then loads the sealed cache (no export of its own, no torch) instead of
+    clearing the files being written."""
+    script = textwrap.dedent(
+        """
+        import sys
+        import numpy as np
+        from photo_tagger.core.backbone import load_embedder
+        embedder = load_embedder(warn=lambda message: sys.exit(message))
+        embedder.embed(np.zeros((1, 3, 224, 224), np.float32))
+        print(embedder.runtime, "torch" in sys.modules)
+        """
+    )
+    folder = backbone_cache_dir(ort_embedder.spec, tmp_path)
+    env = {**os.environ, "PHOTO_TAGGER_CACHE_DIR": str(tmp_path)}
+    with onnx_cache.export_lock(folder):  # "another process" is exporting
+        child = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=tmp_path, text=True,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            child.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        assert child.poll() is None and not (folder / "model.onnx").exists(), "the child must wait"
+        for path in backbone_cache_dir(ort_embedder.spec).iterdir():  # the export finishes
+            if path.name != onnx_cache.LOCK_FILE:
+                shutil.copy(path, folder / path.name)
+    out, err = child.communicate(timeout=300)
+    assert child.returncode == 0, err
+    assert out.split() == ["onnxruntime", "False"]  # loaded the cache; never exported
+
+
 def test_a_truncated_model_is_rebuilt_not_loaded(ort_embedder: Embedder, chelsea: np.ndarray, tmp_path: Path) -> None:
     good = backbone_cache_dir(ort_embedder.spec)
     copy = backbone_cache_dir(ort_embedder.spec, tmp_path)
