@@ -4,12 +4,12 @@ and the thumbnail cache."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from photo_tagger.core.browse import PhotoInfo
-from photo_tagger.gui.grid_model import InfoRole, PhotoIdRole
+from photo_tagger.gui.grid_model import InfoRole, PhotoGridModel, PhotoIdRole
 from photo_tagger.gui.thumbnails import ThumbnailCache
 
 PAD = 6
@@ -21,6 +21,8 @@ SUGGESTED = QColor("#3a76c4")
 SUGGESTED_ON_DARK = QColor("#7fb0ef")
 WHITE = QColor("white")
 MAX_CELLS = 400  # rendered cells kept (~60 MB at the default size): a few screenfuls
+SELECTED = QStyle.StateFlag.State_Selected
+RENDERS_PER_PASS = 6  # cells rendered per event-loop pass (~1.5 ms each); the rest next pass
 
 
 class ThumbDelegate(QStyledItemDelegate):
@@ -31,49 +33,95 @@ class ThumbDelegate(QStyledItemDelegate):
         self._chips: dict[tuple, QPixmap] = {}
         self._cells: dict[int, tuple[tuple, QPixmap]] = {}
         self._small: tuple[QFont, QFont] | None = None  # photo id -> (what it shows, rendering)
+        self._rendered = 0  # cells rendered in this event-loop pass
+        self._deferred: list[tuple[QAbstractItemView, QPersistentModelIndex]] = []
+        self._pass_end = QTimer(self, singleShot=True, interval=0)
+        self._pass_end.timeout.connect(self._end_pass)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         return QSize(self.thumb_size + 2 * PAD, self.thumb_size + 2 * PAD + NAME_H + CHIPS_H)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
-        """Copies a cached rendering of the cell's frame (selection, name, chips, placeholder),
-        then the thumbnail and the badge on top. The frame is rendered again only when what
-        it shows changes, and a thumbnail arriving costs one pixmap copy, so a repaint of a
-        screenful costs a few copies instead of ~1 ms of Python per cell."""
-        info: PhotoInfo | None = index.data(InfoRole)
-        photo_id: int | None = index.data(PhotoIdRole)
+        """Copies a cached rendering of the whole cell (selection, thumbnail or placeholder,
+        badge, name, chips). A cell is rendered again only when what it shows changes, so
+        repainting a screenful while scrolling costs one pixmap copy per cell."""
+        photo_id, info = self._cell_data(index)
         area: QRect = option.rect  # type: ignore[attr-defined]
         palette: QPalette = option.palette  # type: ignore[attr-defined]
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
+        selected = bool(option.state & SELECTED)  # type: ignore[attr-defined]
         thumbnail = self.cache.pixmap(photo_id) if photo_id is not None else None
         if thumbnail is not None and thumbnail.isNull():
             thumbnail = None
-        ratio = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
-        key = (info, thumbnail is None, area.width(), area.height(), self.thumb_size, selected,
-               palette.cacheKey(), ratio)
+        device = painter.device()
+        ratio = device.devicePixelRatioF() if device is not None else 1.0
+        key = (info, thumbnail.cacheKey() if thumbnail is not None else None, area.width(), area.height(),
+               self.thumb_size, selected, palette.cacheKey(), ratio)
         cached = self._cells.get(photo_id) if photo_id is not None else None
-        if cached is None or cached[0] != key:
-            cell = QPixmap(round(area.width() * ratio), round(area.height() * ratio))
-            cell.setDevicePixelRatio(ratio)
-            cell.fill(palette.color(QPalette.ColorRole.Base))  # opaque: copying it needs no blending
-            cell_painter = QPainter(cell)
-            cell_painter.setFont(option.font)  # type: ignore[attr-defined]
-            self._render_frame(cell_painter, QRect(0, 0, area.width(), area.height()), info, thumbnail is None,
-                               palette, selected)
-            cell_painter.end()
+        view = option.widget  # type: ignore[attr-defined]
+        if cached is not None and cached[0] != key and self._over_budget(cached[0], key, view, index):
+            pass  # the previous rendering for now (one pass), the new one next pass
+        elif cached is None or cached[0] != key:
+            self._count_render()
+            cached = (key, self._render_cell(area, ratio, option.font, info, thumbnail,  # type: ignore[attr-defined]
+                                             palette, selected))
             if len(self._cells) > MAX_CELLS:
                 self._cells.clear()
-            cached = (key, cell)
             if photo_id is not None:
                 self._cells[photo_id] = cached
         painter.drawPixmap(area.topLeft(), cached[1])
-        thumb = self._thumb_rect(area)
+
+    @staticmethod
+    def _cell_data(index: QModelIndex | QPersistentModelIndex) -> tuple[int | None, PhotoInfo | None]:
+        """(photo id, info); straight from our model when it is one (index.data() costs
+        a round trip through Qt and two enum conversions per role, per cell)."""
+        model = index.model()
+        if isinstance(model, PhotoGridModel) and 0 <= index.row() < model.rowCount():
+            return model.photo_id(index.row()), model.info(index.row())
+        return index.data(PhotoIdRole), index.data(InfoRole)
+
+    def _render_cell(self, area: QRect, ratio: float, font: QFont, info: PhotoInfo | None,
+                     thumbnail: QPixmap | None, palette: QPalette, selected: bool) -> QPixmap:
+        cell = QPixmap(round(area.width() * ratio), round(area.height() * ratio))
+        cell.setDevicePixelRatio(ratio)
+        cell.fill(palette.color(QPalette.ColorRole.Base))  # opaque: copying it needs no blending
+        painter = QPainter(cell)
+        painter.setFont(font)
+        local = QRect(0, 0, area.width(), area.height())
+        self._render_frame(painter, local, info, thumbnail is None, palette, selected)
+        thumb = self._thumb_rect(local)
         picture = thumb.adjusted(8, 8, -8, -8)
         if thumbnail is not None:
             picture = self._paint_thumbnail(painter, thumb, thumbnail, info, palette)
         if info is not None and info.unreviewed:
-            self._badge(painter, picture, info.unreviewed, self._small_font(option.font))  # type: ignore[attr-defined]
+            self._badge(painter, picture, info.unreviewed, self._small_font(font))
+        painter.end()
+        return cell
+
+    def _over_budget(self, old: tuple, new: tuple, view: object,
+                     index: QModelIndex | QPersistentModelIndex) -> bool:
+        """When indexing changes a screenful of cells at once, re-rendering all of them
+        in one paint would stall the event loop for ~50 ms: past RENDERS_PER_PASS in a
+        pass, a cell whose stale rendering has the same geometry keeps it for one more
+        pass and is repainted right after."""
+        if self._rendered < RENDERS_PER_PASS or old[2:5] != new[2:5] or old[7] != new[7]:
+            return False
+        if not isinstance(view, QAbstractItemView):
+            return False
+        self._deferred.append((view, QPersistentModelIndex(index)))
+        self._pass_end.start()
+        return True
+
+    def _count_render(self) -> None:
+        self._rendered += 1
+        self._pass_end.start()
+
+    def _end_pass(self) -> None:
+        self._rendered = 0
+        deferred, self._deferred = self._deferred, []
+        for view, index in deferred:
+            if index.isValid() and view.model() is index.model():
+                view.update(view.model().index(index.row(), index.column()))
 
     def _small_font(self, font: QFont) -> QFont:
         if self._small is None or self._small[0] != font:
