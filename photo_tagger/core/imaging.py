@@ -2,7 +2,8 @@
 
 JPEGs are decoded with DCT scaling (`Image.draft`) straight to roughly the size we need,
 so a 12 MP photo costs ~30 ms instead of ~160 ms. Every failure becomes a
-`PhotoDecodeError` whose message says what is wrong with the file.
+`PhotoDecodeError` whose message says what is wrong with the file; warnings about damage
+Pillow recovers from go to the log (decode_warnings), not to stderr.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import io
 import os
 import stat
 import threading
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +23,8 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 from PIL.JpegImagePlugin import JpegImageFile
+
+from photo_tagger.core.decode_warnings import warnings_logged
 
 try:  # HEIC/HEIF (iPhone photos) as a Pillow plugin
     import pillow_heif
@@ -84,7 +86,7 @@ def decode_photo(path: Path, model_short_side: int = 256) -> DecodedPhoto:
         raise PhotoDecodeError(f"cannot read file ({exc.strerror or exc})") from exc
     if not data:
         raise PhotoDecodeError("empty file (0 bytes)")
-    return decode_photo_bytes(data, model_short_side)
+    return decode_photo_bytes(data, model_short_side, label=str(path))
 
 
 def open_regular_file(path: Path) -> BinaryIO:
@@ -97,29 +99,34 @@ def open_regular_file(path: Path) -> BinaryIO:
     return os.fdopen(fd, "rb")
 
 
-def decode_photo_bytes(data: bytes, model_short_side: int = 256) -> DecodedPhoto:
+def decode_photo_bytes(data: bytes, model_short_side: int = 256, label: str = "photo in memory") -> DecodedPhoto:
+    """`label` names the photo in the log, where warnings about it go (its path)."""
+    with warnings_logged(label):
+        return _decode(data, model_short_side)
+
+
+def _decode(data: bytes, model_short_side: int) -> DecodedPhoto:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image: Image.Image = Image.open(io.BytesIO(data))
-            width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise PhotoDecodeError(
-                    f"image too large ({width} x {height} pixels; limit {MAX_PIXELS:,})"
-                )
-            needed = max(model_short_side, THUMBNAIL_SIZE)
-            scaled = _draft_to(image, needed)
-            if not scaled and width * height > MAX_FULL_DECODE_PIXELS:
-                raise PhotoDecodeError(
-                    f"image too large to decode ({width} x {height} pixels; limit "
-                    f"{MAX_FULL_DECODE_PIXELS:,} for {image.format or 'this format'})"
-                )
-            with _decode_slot(0 if scaled else width * height):
-                # EXIF is read after load: a PNG's getexif() decodes the whole image.
-                image.load()
-                taken_at = _taken_at(image)
-                orientation = _orientation(image)
-                image = _shrunk(image, model_short_side)
+        # Above MAX_PIXELS Pillow only warns (and that goes to the log): this check refuses.
+        image: Image.Image = Image.open(io.BytesIO(data))
+        width, height = image.size
+        if width * height > MAX_PIXELS:
+            raise PhotoDecodeError(
+                f"image too large ({width} x {height} pixels; limit {MAX_PIXELS:,})"
+            )
+        needed = max(model_short_side, THUMBNAIL_SIZE)
+        scaled = _draft_to(image, needed)
+        if not scaled and width * height > MAX_FULL_DECODE_PIXELS:
+            raise PhotoDecodeError(
+                f"image too large to decode ({width} x {height} pixels; limit "
+                f"{MAX_FULL_DECODE_PIXELS:,} for {image.format or 'this format'})"
+            )
+        with _decode_slot(0 if scaled else width * height):
+            # EXIF is read after load: a PNG's getexif() decodes the whole image.
+            image.load()
+            taken_at = _taken_at(image)
+            orientation = _orientation(image)
+            image = _shrunk(image, model_short_side)
     except PhotoDecodeError:
         raise
     except UnidentifiedImageError as exc:

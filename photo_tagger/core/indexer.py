@@ -31,6 +31,7 @@ from photo_tagger.core.backbone import (
 )
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.decode_pool import CallTimedOut, DecodePool, PoolStalled, Task
+from photo_tagger.core.decode_warnings import warnings_logged
 from photo_tagger.core.imaging import PhotoDecodeError, decode_photo
 from photo_tagger.core.keywords import (
     KeywordResult,
@@ -155,7 +156,9 @@ def index_library(
                                   key, summary, batch_size, decoding, start)
         if read_keywords:  # sidecars edited since, photos indexed while reading was off
             yield IndexProgress("scanning", 0, 0, summary.errors, time.perf_counter() - start, "Reading keywords")
-            summary.keywords = _merge_keywords(summary.keywords, sync_keywords(catalogue, library.root))
+            with warnings_logged(f"reading keywords under {library.root}"):
+                synced = sync_keywords(catalogue, library.root)
+            summary.keywords = _merge_keywords(summary.keywords, synced)
         summary.photos = int(catalogue.scalar("SELECT count(*) FROM photos WHERE status = 'ok'") or 0)
         summary.seconds = time.perf_counter() - start
         yield IndexProgress("done", summary.indexed + summary.errors - scan.errors, total,
@@ -244,10 +247,13 @@ def _prepare_one(
     except Exception as exc:  # a decoder bug must cost one photo, not the whole run
         log.exception("%s: unexpected error while decoding", path)
         return _Prepared(photo_id, path, error=f"unexpected decoder error ({type(exc).__name__}: {exc})")
+    keywords = None
+    if read_keywords:
+        with warnings_logged(path):
+            keywords = read_sources(root, path)  # headers only, no pixels
     return _Prepared(
         photo_id, path, model_input, decoded.thumbnail_jpeg, decoded.thumbnail_size,
-        decoded.width, decoded.height, decoded.taken_at,
-        keywords=read_sources(root, path) if read_keywords else None,  # headers only, no pixels
+        decoded.width, decoded.height, decoded.taken_at, keywords=keywords,
     )
 
 

@@ -10,19 +10,17 @@ from pathlib import Path
 
 import pytest
 from photos import noise_photo, save_photo
-from robustness.corpus import png_bytes
+from robustness.corpus import large_png
 
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.imaging import _large_decode_lock
 from photo_tagger.core.indexer import index_library
 from photo_tagger.core.library import Library
 
-SIDE = 9500  # 90 MP: a few seconds to decode, 1.2 MB on disk
-
 
 @pytest.fixture(scope="module")
 def png_90mp() -> bytes:
-    return png_bytes(SIDE, SIDE, 8, 2, (b"\x00" + b"\x40" * (SIDE * 3)) * SIDE, level=1)
+    return large_png()  # a few seconds to decode, 1.2 MB on disk
 
 
 @pytest.fixture

@@ -44,7 +44,13 @@ def png_bytes(width: int, height: int, bit_depth: int, colour_type: int, raw_row
     )
 
 
-def _broken_exif_jpeg(base: bytes) -> bytes:
+def large_png(side: int = 9500) -> bytes:
+    """A legal `side` x `side` RGB PNG: 1.2 MB on disk at the default 90 MP, but 270 MB and
+    a few seconds to decode, so also a real slow decode."""
+    return png_bytes(side, side, 8, 2, (b"\x00" + b"\x40" * (side * 3)) * side, level=1)
+
+
+def broken_exif_jpeg(base: bytes) -> bytes:
     """A valid JPEG with an APP1 Exif segment whose IFD offset points far past its end."""
     tiff = b"II*\x00" + struct.pack("<I", 0x7FFFFF00) + os.urandom(64)
     payload = b"Exif\x00\x00" + tiff
@@ -97,7 +103,7 @@ def build_corpus(root: Path) -> dict[str, str]:
         "palette.png": b"",
         "grey16.png": b"",
         "rgb48.png": png_bytes(64, 48, 16, 2, b"".join(b"\x00" + os.urandom(64 * 6) for _ in range(48))),
-        "broken exif.jpg": _broken_exif_jpeg(good_jpeg),
+        "broken exif.jpg": broken_exif_jpeg(good_jpeg),
         "odd orientation.jpg": _exif_jpeg(photo, 99, "not a date"),
         "rotated.jpg": _exif_jpeg(photo, 6, "2024:02:30 25:61:61"),
         "png named.jpg": good_png.getvalue(),

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from photos import noise_photo, save_photo
 from robustness.common import EXE
-from robustness.corpus import OK, build_corpus, png_bytes
+from robustness.corpus import OK, build_corpus, large_png
 
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.imaging import PhotoDecodeError, decode_photo
@@ -74,7 +74,7 @@ def test_hostile_corpus_is_indexed_with_a_precise_error_per_bad_file(tmp_path: P
     expected = build_corpus(root)
     # Two legal 90 MP PNGs (1.2 MB each on disk, 360 MB each decoded): memory must stay
     # bounded because such full decodes run one at a time.
-    big = png_bytes(9500, 9500, 8, 2, (b"\x00" + b"\x40" * (9500 * 3)) * 9500, level=1)
+    big = large_png()
     for name in ("large/a.png", "large/b.png"):
         (root / name).parent.mkdir(exist_ok=True)
         (root / name).write_bytes(big)
@@ -86,6 +86,7 @@ def test_hostile_corpus_is_indexed_with_a_precise_error_per_bad_file(tmp_path: P
         print(f"\nhostile corpus: {len(expected)} files, peak RSS {rss_mb:.0f} MB")
     assert code == 0, err
     assert "Traceback" not in err
+    assert "Warning" not in err  # Pillow's complaints about damaged files go to the log
     rows = rows_by_path(root)
     for name, want in expected.items():
         assert name in rows, f"{name!r} has no catalogue row"
@@ -108,6 +109,26 @@ def test_a_second_index_of_the_hostile_corpus_redoes_nothing_that_worked(tmp_pat
     assert first.indexed >= 10
     assert again.indexed == 0
     assert again.scan.new == 0
+
+
+def test_a_hostile_corpus_with_a_decode_that_times_out_still_ends_in_precise_rows(
+    tmp_path: Path, embedder
+) -> None:
+    root = tmp_path / "hostile"
+    expected = build_corpus(root)
+    (root / "slow.png").write_bytes(large_png())  # seconds to decode; the limit is 1 s
+    expected["slow.png"] = "decoding took longer than 1 s; skipped"
+    start = time.monotonic()
+    _run(index_library(Library.open(root), embedder=embedder, batch_size=4, decode_timeout_s=1))
+    assert time.monotonic() - start < INDEX_TIMEOUT_S
+    rows = rows_by_path(root)
+    for name, want in expected.items():
+        row = rows[name]
+        if want == OK:
+            assert row["status"] == "ok", f"{name!r}: {row['error']}"
+        else:
+            assert row["status"] == "error", f"{name!r} should be an error row"
+            assert want in row["error"], f"{name!r}: {row['error']!r} does not say {want!r}"
 
 
 def test_a_photo_that_vanishes_between_scan_and_decode_gets_an_error_row(tmp_path: Path, embedder) -> None:
