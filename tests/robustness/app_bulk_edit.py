@@ -6,8 +6,9 @@ Starts the app offscreen on LIBRARY (no indexing), selects every photo in the gr
 Ctrl+A and then, as a user would, step by step:
 
 - add steps: T opens the add-tag field, type `bulk-PREFIX-<i>`, Return;
-- with `mixed`, odd steps, while the panel offers a suggestion: R rejects the first one
-  (else the step adds a tag). R rejects it where it is suggested, so the parent must
+- with `mixed`, every third step from the second on, while the panel offers a
+  suggestion, R rejects the first one, and every third from the third, 1 accepts it
+  (else the step adds a tag). Both act where the tag is suggested, so the parent must
   suggest it on every photo for the step to be checked as "on every selected photo".
 
 The app writes on its GUI thread, one transaction per change (`LibrarySession`), so the
@@ -77,15 +78,16 @@ def add_tag(window: MainWindow, name: str) -> None:
     QTest.keyClick(field, Qt.Key.Key_Return)
 
 
-def reject_first(window: MainWindow) -> str | None:
-    """R on the grid; the name of the suggestion it rejects, None when there is none."""
+def answer_first(window: MainWindow, key: Qt.Key) -> str | None:
+    """`key` (R rejects, 1 accepts) on the grid; the name of the suggestion it answers,
+    None when there is none."""
     tags = window.panel.tags
     if tags is None or not tags.candidates:
         return None
     name = tags.candidates[0].name
     grid = window.findChild(QListView, "grid")
     grid.setFocus()
-    QTest.keyClick(grid, Qt.Key.Key_R)
+    QTest.keyClick(grid, key)
     return name
 
 
@@ -106,8 +108,10 @@ def main(root: Path, steps: int, prefix: str, settings: Path, mode: str = "add")
     reader = sqlite3.connect(f"file:{Library.open(root).catalogue_path}?mode=ro", uri=True, timeout=60)
     print("ready " + " ".join(map(str, selected)), flush=True)
     for step in range(steps):
-        name = reject_first(window) if mode == "mixed" and step % 2 else None
-        state = "rejected"
+        name, state = None, ""
+        if mode == "mixed" and step % 3:
+            state = "rejected" if step % 3 == 1 else "confirmed"
+            name = answer_first(window, Qt.Key.Key_R if state == "rejected" else Qt.Key.Key_1)
         if name is None:
             name, state = f"bulk-{prefix}-{step}", "confirmed"
             add_tag(window, name)

@@ -2,9 +2,9 @@
 applying bulk edits at random points, then check that the catalogue is intact, every
 committed change is there, nothing half-written is visible and the next run resumes.
 
-Trials (the issue asks for at least 50 overall): index 16, import 16, train 4, the app
-APP_TRIALS = 24 (each ~1-2 s: the app starts offscreen, opens the library, selects all
-photos), 60 in all. Trials are sequential and small; the random points come from a fixed
+Kill trials (the issue asks for at least 50 overall): index 16, import 16, train 4 and
+the app APP_TRIALS = 20 (each ~2 s: the app starts offscreen, opens the library, selects
+all photos), 56 in all. Trials are sequential and small; the random points come from a fixed
 seed so a failure replays. Set PHOTO_TAGGER_KILL_SEED to explore.
 """
 
@@ -26,7 +26,7 @@ from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.library import Library
 from photo_tagger.core.tagging import ensure_tag, set_state
 
-APP_TRIALS = 24
+APP_TRIALS = 20
 SEED = int(os.environ.get("PHOTO_TAGGER_KILL_SEED", "20261125"))
 pytestmark = pytest.mark.slow
 
@@ -115,7 +115,8 @@ def user_rows_with_times(cat: Catalogue) -> set[tuple]:
 
 def test_killing_the_app_mid_bulk_edit_keeps_every_committed_step_whole(tmp_path: Path) -> None:
     """The real app (offscreen, `app_bulk_edit.py`) selects all 150 photos and adds a tag
-    (T, type, Return) or rejects the first suggestion (R) on all of them, step after step;
+    (T, type, Return), rejects the first suggestion (R) or accepts it (1) on all of them,
+    step after step;
     it is killed in start-up or a random moment after a random number of reported steps.
     Every reported step is on every photo, no step is on some photos only, and what one
     run did is neither lost nor redone by the next."""
@@ -149,6 +150,7 @@ def test_killing_the_app_mid_bulk_edit_keeps_every_committed_step_whole(tmp_path
             time.sleep(rng.uniform(0.0, 1.5) * step_time)  # in the next step, or between two
         app.kill()
         assert not any(line.startswith("error") for line in app.lines), app.lines
+        assert all(len(line.split()) == photos + 1 for line in app.lines if line.startswith("ready"))
         steps = app.committed()
         assert [step for step, _, _ in steps] == list(range(len(steps)))
         promised += [(state, name) for _, state, name in steps]
@@ -160,14 +162,15 @@ def test_killing_the_app_mid_bulk_edit_keeps_every_committed_step_whole(tmp_path
             suggested = states_by_tag(cat, "sug-%")
         assert rows_before <= rows_after, "a finished step was lost or redone"
         for state, name in promised:
-            states = added.get(name) if state == "confirmed" else suggested.get(name)
+            states = added.get(name) if name.startswith("bulk-") else suggested.get(name)
             assert states == {state: photos}, (name, states)
         # Nothing half-written: every bulk tag is on all photos or none, every suggestion
-        # rejected on all or none; at most the step in flight at the kill went unreported.
+        # answered on all or none; at most the step in flight at the kill went unreported.
         assert all(states in ({}, {"confirmed": photos}) for states in added.values()), added
-        assert all(states in ({"suggested": photos}, {"rejected": photos}) for states in suggested.values())
+        assert all(states in ({"suggested": photos}, {"rejected": photos}, {"confirmed": photos})
+                   for states in suggested.values()), suggested
         mine = {name for name in added if name.startswith(f"bulk-{prefix}-")}
-        mine |= {name for name, states in suggested.items() if "rejected" in states and f"-{prefix}-" in name}
+        mine |= {name for name, states in suggested.items() if "suggested" not in states and f"-{prefix}-" in name}
         reported = {name for _, _, name in steps}
         assert reported <= mine and len(mine - reported) <= 1, (mine, reported)
 
@@ -177,6 +180,9 @@ def test_killing_the_app_mid_bulk_edit_keeps_every_committed_step_whole(tmp_path
     assert [step for step, _, _ in app.committed()] == [0, 1, 2, 3]
     with Catalogue(catalogue) as cat:
         check_intact(cat)
+        everything = states_by_tag(cat, "%")
+    for state, name in promised + [(state, name) for _, state, name in app.committed()]:
+        assert everything[name] == {state: photos}, (name, everything[name])
 
 
 def test_killing_import_applies_the_whole_file_or_none_of_it(tmp_path: Path) -> None:
