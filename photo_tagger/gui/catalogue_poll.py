@@ -18,6 +18,7 @@ from photo_tagger.core import browse
 from photo_tagger.core.browse import BrowseFilter, PhotoInfo, SelectionTags
 from photo_tagger.core.library import Library
 from photo_tagger.gui.grid_model import BLOCK
+from photo_tagger.gui.selection_display import panel_title
 from photo_tagger.gui.thumbnails import thread_catalogue
 from photo_tagger.gui.workers import CallWorker, io_pool
 
@@ -102,5 +103,5 @@ class CataloguePoll:
                 w.model.update_infos(snapshot.infos, snapshot.read)
             w.update_counts(w.model.rowCount(), snapshot.counts)
             if snapshot.tags is not None and w.target_ids() == snapshot.selection:
-                w.panel.show_tags(w.panel_title(snapshot.selection), snapshot.tags)
+                w.panel.show_tags(panel_title(w, snapshot.selection), snapshot.tags)
         self._done()

@@ -1,9 +1,10 @@
 """The main window: grid, preview and tag panel; opening a library; the selection and
 refreshing. It presents and dispatches: queries are `core.browse`, changes go through
 `LibrarySession` (undoable), long jobs through `JobRunner`. Menus are built in `menus`,
-library-wide jobs live in `library_jobs`, what is kept between runs in `window_settings`,
-the review queue's order in `review_order`, re-reading the catalogue while a job writes to
-it in `catalogue_poll`."""
+the widgets' arrangement in `window_layout`, library-wide jobs in `library_jobs`, what is
+kept between runs in `window_settings`, the review queue's order in `review_order`,
+re-reading the catalogue while a job writes to it in `catalogue_poll`, what the preview and
+tag panel show for the selection in `selection_display`."""
 
 from __future__ import annotations
 
@@ -12,22 +13,12 @@ from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QUndoGroup
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QLabel,
-    QMainWindow,
-    QMenu,
-    QMessageBox,
-    QSplitter,
-    QStackedWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSplitter, QStackedWidget
 
 from photo_tagger.core import browse, tag_names
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.library import Library
-from photo_tagger.gui import window_settings
+from photo_tagger.gui import selection_display, window_settings
 from photo_tagger.gui.catalogue_poll import CataloguePoll
 from photo_tagger.gui.filter_bar import FilterBar
 from photo_tagger.gui.grid_model import PhotoGridModel
@@ -44,6 +35,7 @@ from photo_tagger.gui.tag_manager import TagManager
 from photo_tagger.gui.tag_panel import TagPanel
 from photo_tagger.gui.thumb_delegate import ThumbDelegate
 from photo_tagger.gui.thumbnails import ThumbnailCache
+from photo_tagger.gui.window_layout import build_layout
 from photo_tagger.gui.workers import CallWorker, job_pool
 
 POLL_MS = 400  # at most this often, re-read the catalogue while a job writes to it
@@ -52,6 +44,11 @@ POLL_MS = 400  # at most this often, re-read the catalogue while a job writes to
 class MainWindow(QMainWindow):
     recent_menu: QMenu  # set by menus.build_menus
     auto_retrain_action: QAction  # set by menus.build_menus
+    welcome: QLabel  # these five are set by window_layout.build_layout
+    banner: QLabel
+    stack: QStackedWidget
+    side: QSplitter
+    splitter: QSplitter
 
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
@@ -79,7 +76,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.counts)
         self.jobs = JobRunner(self.statusBar())
         self.library_jobs = LibraryJobs(self)
-        self._build_layout()
+        build_layout(self)
         build_menus(self)
         window_settings.update_recent_menu(self)
         self._connect()
@@ -92,38 +89,6 @@ class MainWindow(QMainWindow):
         window_settings.restore_settings(self)
 
     # -- building ---------------------------------------------------------------------
-    def _build_layout(self) -> None:
-        self.welcome = QLabel("Open a folder of photos to start:\n"
-                              "File \u203a Open Folder (Ctrl+O), or drop a folder here.")
-        self.welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.welcome.setObjectName("welcome")
-        self.banner = QLabel()
-        self.banner.setObjectName("banner")
-        self.banner.setWordWrap(True)
-        self.banner.hide()
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.welcome)
-        self.stack.addWidget(self.grid)
-        left = QWidget()
-        column = QVBoxLayout(left)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(0)
-        column.addWidget(self.filter_bar)
-        column.addWidget(self.banner)
-        column.addWidget(self.stack, 1)
-        self.side = QSplitter(Qt.Orientation.Vertical)
-        self.side.addWidget(self.preview)
-        self.side.addWidget(self.panel)
-        self.side.setSizes([320, 420])
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(self.side)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([900, 380])
-        self.setCentralWidget(self.splitter)
-        self.grid.set_thumb_size(self.filter_bar.zoom.value())
-
     def _connect(self) -> None:
         self.grid.selectionModel().selectionChanged.connect(self._selection_changed)
         self.grid.selectionModel().currentChanged.connect(self._selection_changed)
@@ -229,7 +194,7 @@ class MainWindow(QMainWindow):
         self.data_version = browse.data_version(self.session.catalogue)
         if not self.show_ids(ids, flt):
             self.model.invalidate()
-        self._update_panel()
+        selection_display.show_tags(self)
         self.update_counts(len(ids), browse.library_counts(self.session.catalogue))
 
     def show_ids(self, ids: list[int], flt: browse.BrowseFilter) -> bool:
@@ -276,12 +241,12 @@ class MainWindow(QMainWindow):
     def _thumbnail_ready(self, photo_id: int) -> None:
         self.model.photo_changed(photo_id)
         if photo_id == self.current_id() and self.preview.picture.pixmap is None:
-            self._update_preview()
+            selection_display.show_preview(self)
 
     def _photos_changed(self, ids: list[int]) -> None:
         self.catalogue_poll.forget()
         self.model.invalidate(ids)
-        self._update_panel()
+        selection_display.show_tags(self)
         self._update_tag_names()
 
     def _tags_changed(self) -> None:
@@ -316,31 +281,8 @@ class MainWindow(QMainWindow):
         self._selection_timer.start()
 
     def _show_selection(self) -> None:
-        self._update_preview()
-        self._update_panel()
-
-    def _update_preview(self) -> None:
-        index = self.grid.currentIndex()
-        if self.session is None or not index.isValid():
-            self.preview.show_photo(None, None, None)
-            return
-        info = self.model.info(index.row())
-        pixmap = self.thumbs.pixmap(info.id) if self.thumbs is not None and info is not None else None
-        self.preview.show_photo(self.session.library.root, info, pixmap)
-
-    def _update_panel(self) -> None:
-        ids = self.target_ids()
-        if self.session is None or not ids:
-            self.panel.show_tags("No photo selected", None)
-            return
-        self.panel.show_tags(self.panel_title(ids), browse.selection_tags(self.session.catalogue, ids))
-
-    def panel_title(self, ids: list[int]) -> str:
-        if len(ids) != 1:
-            return f"{len(ids):,} photos selected"
-        row = self.model.row_of(ids[0])
-        info = self.model.info(row) if row is not None else None
-        return info.name if info is not None else "1 photo"
+        selection_display.show_preview(self)
+        selection_display.show_tags(self)
 
     # -- tag actions -------------------------------------------------------------------
     def _with_session(self, method: str, argument: Any) -> None:
