@@ -30,6 +30,10 @@ class PhotoGridView(QListView):
         self.setAcceptDrops(False)  # a dropped folder goes to the main window
         self.setItemDelegate(delegate)
         self.delegate = delegate
+        # Qt leaves an item view's viewport transparent, and a transparent widget cannot
+        # scroll by moving its pixels: every scroll step repainted every visible cell (seen
+        # on xcb and offscreen alike). Opaque, a step paints only the strip coming into view.
+        self.viewport().setAutoFillBackground(True)
 
     def set_thumb_size(self, size: int) -> None:
         self.delegate.thumb_size = size
