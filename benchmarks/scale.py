@@ -138,7 +138,8 @@ def measure_train(root: Path) -> dict[str, float]:
             next(job)
     except StopIteration as done:
         report = done.value
-    return {"train_s": time.perf_counter() - t, "train_fit_s": float(getattr(report, "fit_seconds", 0.0) or 0.0)}
+    return {"train_s": time.perf_counter() - t, "train_fit_s": float(getattr(report, "fit_seconds", 0.0) or 0.0),
+            "torch_imported": float("torch" in sys.modules)}
 
 
 def run_child(phase: str, root: Path) -> tuple[dict[str, float], float]:
@@ -151,7 +152,10 @@ def run_child(phase: str, root: Path) -> tuple[dict[str, float], float]:
     out = proc.stdout.read() if proc.stdout else ""
     if proc.returncode != 0:
         raise SystemExit(f"{phase} phase failed ({proc.returncode})")
-    return json.loads(out.strip().splitlines()[-1]), peak_kb / 1024
+    result = json.loads(out.strip().splitlines()[-1])
+    # The child's own VmHWM as it ends (the polling above can miss its last 20 ms).
+    peak_kb = max(peak_kb, int(result.pop("vm_hwm_kb", 0)))
+    return result, peak_kb / 1024
 
 
 def _vm_hwm_kb(pid: int) -> int:
@@ -171,7 +175,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         phase, root = args.child
-        print(json.dumps((measure_browse if phase == "browse" else measure_train)(Path(root))))
+        figures = (measure_browse if phase == "browse" else measure_train)(Path(root))
+        print(json.dumps(figures | {"vm_hwm_kb": _vm_hwm_kb(os.getpid())}))
         return
 
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="photo-tagger-scale-"))

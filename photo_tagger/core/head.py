@@ -31,6 +31,7 @@ FORMAT_VERSION = 1
 DEFAULT_THRESHOLD = 0.5
 SOLVERS = ("auto", "lbfgs", "adam")
 PRIOR_EPS = 1e-4
+LOGIT_BLOCK_ROWS = 8192
 
 
 class NotFittedError(ValueError):
@@ -42,9 +43,15 @@ class HeadFormatError(ValueError):
 
 
 def prior_logits(prior_probabilities: np.ndarray) -> np.ndarray:
-    """Probabilities (NaN = no prior) -> logits, clipped so 0 and 1 stay finite."""
-    p = np.clip(np.nan_to_num(prior_probabilities, nan=0.5), PRIOR_EPS, 1 - PRIOR_EPS)
-    return np.log(p / (1 - p)).astype(np.float32)
+    """Probabilities (NaN = no prior) -> float32 logits, clipped so 0 and 1 stay finite.
+    In blocks of rows: at 100k photos x 150 tags each whole-array temporary is 60 MB."""
+    prior = np.asarray(prior_probabilities)
+    out = np.empty(prior.shape, np.float32)
+    for begin in range(0, len(prior), LOGIT_BLOCK_ROWS):
+        p = np.clip(np.nan_to_num(prior[begin : begin + LOGIT_BLOCK_ROWS].astype(np.float32), nan=0.5),
+                    PRIOR_EPS, 1 - PRIOR_EPS)
+        out[begin : begin + LOGIT_BLOCK_ROWS] = np.log(p / (1 - p))
+    return out
 
 
 class TagHead:
@@ -112,7 +119,9 @@ class TagHead:
         the caller sets them (training.py chooses them by cross-validation)."""
         from photo_tagger.core.head_fit import fit_linear_head
 
-        x = np.asarray(embeddings, np.float32)
+        x = np.asarray(embeddings)
+        if x.dtype not in (np.float16, np.float32):
+            x = x.astype(np.float32)  # float16 (as stored) is kept: the fit converts per batch
         n_tags = len(self.tag_names)
         if x.ndim != 2 or x.shape[1] != self.embedding_dim:
             raise ValueError(f"embeddings must be (n, {self.embedding_dim}), got {x.shape}")
@@ -124,10 +133,10 @@ class TagHead:
             raise ValueError(f"solver must be one of {SOLVERS}, not {self.solver!r}")
         if not self.alpha > 0:
             raise ValueError(f"alpha (L2 strength toward the prior) must be > 0, not {self.alpha}")
-        prior = np.asarray(prior_probabilities, np.float32)
+        prior = np.asarray(prior_probabilities)
         if has_prior is None:
             has_prior = ~np.all(np.isnan(prior), axis=0) if len(prior) else np.zeros(n_tags, bool)
-        y = np.asarray(labels).astype(bool)
+        y = np.asarray(labels, bool)
         known = np.asarray(mask, bool)
         n_pos = (y & known).sum(axis=0)
         n_neg = (~y & known).sum(axis=0)

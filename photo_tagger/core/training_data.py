@@ -20,13 +20,12 @@ CV_MAX_PHOTOS = 20_000  # cross-validate on at most this many labelled photos
 @dataclass
 class TrainingData:
     photo_ids: np.ndarray  # (n,) photos with at least one known label
-    embeddings: np.ndarray  # (n, dim) float32
+    embeddings: np.ndarray  # (n, dim) float16 as stored: TagHead.fit converts per batch
     prior: np.ndarray  # (n, n_tags) zero-shot prior probabilities, NaN = none
     labels: np.ndarray  # (n, n_tags) bool
     mask: np.ndarray  # (n, n_tags) bool: label known
     tag_names: list[str]
     has_prior: np.ndarray  # (n_tags,) bool
-
 
     def rows(self, index: np.ndarray) -> TrainingData:
         return TrainingData(self.photo_ids[index], self.embeddings[index], self.prior[index], self.labels[index],
@@ -43,32 +42,40 @@ def cross_validation_sample(data: TrainingData, limit: int = CV_MAX_PHOTOS, seed
     return data.rows(index)
 
 
+_LABELLED = (
+    " FROM photos p JOIN embeddings e ON e.photo_id = p.id"
+    " WHERE e.backbone = ? AND (p.reviewed_at IS NOT NULL OR EXISTS (SELECT 1 FROM photo_tags pt"
+    " WHERE pt.photo_id = p.id AND pt.state != 'suggested'))"
+)
+
+
 def load_training_data(catalogue: Catalogue, model: SuggestionModel) -> TrainingData:
-    """Every photo with an embedding for the model's backbone and at least one known label."""
+    """Every photo with an embedding for the model's backbone and at least one known label.
+
+    Embeddings stay float16, read straight into one preallocated array: at 100k photos a
+    float32 copy is 0.5 GB, and growing a buffer (or joining blobs) holds two copies."""
     names = model.head.tag_names
+    dim = model.head.embedding_dim
     column = {tag_id: j for j, tag_id in enumerate(model.tag_ids)}
+    expected = int(catalogue.scalar("SELECT count(*)" + _LABELLED, (model.backbone_key,)) or 0)
+    embeddings = np.empty((expected, dim), np.float16)
     ids: list[int] = []
     reviewed: list[bool] = []
-    # One pass over the cursor, vectors appended to one buffer: holding 100k blobs in a
-    # list and joining them cost ~0.5 GB more at peak.
-    vectors = bytearray()
     for photo_id, is_reviewed, vector in catalogue.conn.execute(
-        "SELECT p.id, p.reviewed_at IS NOT NULL, e.vector FROM photos p JOIN embeddings e ON e.photo_id = p.id"
-        " WHERE e.backbone = ? AND (p.reviewed_at IS NOT NULL OR EXISTS (SELECT 1 FROM photo_tags pt"
-        " WHERE pt.photo_id = p.id AND pt.state != 'suggested')) ORDER BY p.id",
-        (model.backbone_key,),
+        "SELECT p.id, p.reviewed_at IS NOT NULL, e.vector" + _LABELLED + " ORDER BY p.id", (model.backbone_key,)
     ):
+        if len(ids) == len(embeddings):  # labelled between the count and now: grow (rare)
+            embeddings = np.concatenate([embeddings, np.empty((max(1024, len(ids) // 8), dim), np.float16)])
+        embeddings[len(ids)] = np.frombuffer(vector, np.float16)
         ids.append(photo_id)
         reviewed.append(bool(is_reviewed))
-        vectors += vector
     n, n_tags = len(ids), len(names)
+    embeddings = embeddings[:n]
     index = {photo_id: i for i, photo_id in enumerate(ids)}
     labels = np.zeros((n, n_tags), bool)
     mask = np.zeros((n, n_tags), bool)
     mask[np.array(reviewed, bool)] = True
-    embeddings = np.frombuffer(vectors, np.float16).reshape(n, model.head.embedding_dim).astype(np.float32)
-    del vectors
-    for photo_id, tag_id, state in catalogue.query(
+    for photo_id, tag_id, state in catalogue.conn.execute(
         "SELECT photo_id, tag_id, state FROM photo_tags WHERE state != 'suggested'"
     ):
         row_index, col_index = index.get(photo_id), column.get(tag_id)

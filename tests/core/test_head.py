@@ -143,3 +143,13 @@ def test_a_head_with_a_wrong_shape_is_refused() -> None:
     metadata = {"format_version": "1", "tag_names": '["a", "b"]', "embedding_dim": str(DIM), "backbone": ""}
     with pytest.raises(HeadFormatError, match="'coef' has shape"):
         TagHead.from_bytes(save(tensors, metadata=metadata))
+
+
+@pytest.mark.parametrize("solver, n", [("lbfgs", 200), ("adam", 2000)])
+def test_float16_embeddings_as_stored_fit_like_their_float32_values(solver: str, n: int) -> None:
+    x, y = separable(n)
+    half = x.astype(np.float16)
+    a = head(solver=solver).fit(half, no_prior(n), y, np.ones_like(y))
+    b = head(solver=solver).fit(half.astype(np.float32), no_prior(n), y, np.ones_like(y))
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    np.testing.assert_array_equal(a.intercept_, b.intercept_)
