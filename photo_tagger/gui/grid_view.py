@@ -4,7 +4,7 @@ painted), uniform cell sizes so 20,000 rows lay out instantly."""
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyleOptionViewItem, QWidget
 
 from photo_tagger.gui.thumb_delegate import ThumbDelegate
@@ -30,9 +30,13 @@ class PhotoGridView(QListView):
         self.setAcceptDrops(False)  # a dropped folder goes to the main window
         self.setItemDelegate(delegate)
         self.delegate = delegate
-        # Qt leaves an item view's viewport transparent, and a transparent widget cannot
-        # scroll by moving its pixels: every scroll step repainted every visible cell (seen
-        # on xcb and offscreen alike). Opaque, a step paints only the strip coming into view.
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Polishing the view (when first shown) leaves its viewport transparent, and a
+        transparent widget cannot scroll by moving its pixels: every scroll step repainted
+        every visible cell (seen on xcb and offscreen alike). Opaque, a step paints only
+        the strip coming into view."""
+        super().showEvent(event)
         self.viewport().setAutoFillBackground(True)
 
     def set_thumb_size(self, size: int) -> None:

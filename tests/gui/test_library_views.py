@@ -317,3 +317,9 @@ def test_review_queue_is_ordered_most_informative_first(window, qtbot, monkeypat
     assert in_grid[:len(ranked)] == ranked  # most informative first, the rest after by name
     window.filter_bar.set_show("all")
     assert window.review_order.rank is None  # left the queue: ranked afresh next time
+
+
+def test_the_grid_viewport_is_opaque_once_shown_so_scrolling_paints_only_the_new_strip(window) -> None:
+    """Polishing leaves an item view's viewport transparent; transparent, every scroll step
+    repaints every visible cell."""
+    assert window.grid.viewport().autoFillBackground()
