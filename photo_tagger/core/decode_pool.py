@@ -94,7 +94,7 @@ class DecodePool:
                 self._finish(self._queue.popleft(), error=RuntimeError("pool closed"))
             self._changed.notify_all()
 
-    # Everything below runs with self._changed held, except _work's call itself.
+    # _spawn, _abandon_overdue, _seconds_to_next_deadline and _finish expect self._changed held.
 
     def _spawn(self) -> None:
         self._serving += 1

@@ -1,11 +1,15 @@
 """A photo whose decode takes too long costs that photo, not the run: it gets an error row,
 the others are indexed, and cancelling never waits for it. The slow decode is real: a
-legal 90 MP PNG that takes seconds to inflate, among small JPEGs that take milliseconds."""
+legal 90 MP PNG that takes seconds to inflate, among small JPEGs that take milliseconds.
+A decode that never ends is real too: the PNG waiting for the one-large-decode-at-a-time
+slot while the test holds it, as a huge decode stuck elsewhere would."""
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,7 +17,7 @@ from photos import noise_photo, save_photo
 from robustness.corpus import large_png
 
 from photo_tagger.core.catalogue import Catalogue
-from photo_tagger.core.imaging import _large_decode_lock
+from photo_tagger.core.imaging import _large_decode_lock as large_decode_slot
 from photo_tagger.core.indexer import index_library
 from photo_tagger.core.library import Library
 
@@ -25,7 +29,7 @@ def png_90mp() -> bytes:
 
 @pytest.fixture
 def slow_png(png_90mp: bytes) -> bytes:
-    with _large_decode_lock:  # a slow decode left running by an earlier test has finished
+    with large_decode_slot:  # a slow decode left running by an earlier test has finished
         return png_90mp
 
 
@@ -44,14 +48,19 @@ def _run(job):
         return done.value
 
 
+def _within(seconds: float, call: Callable[[], object]) -> object:
+    """`call()`, in a daemon thread so that a regression fails the test instead of hanging it."""
+    outcome: list[object] = []
+    worker = threading.Thread(target=lambda: outcome.append(call()), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert outcome, f"still running after {seconds} s: it waited for a decode that never ends"
+    return outcome[0]
+
+
 def _rows(root: Path) -> dict[str, sqlite3.Row]:
     with Catalogue(root / ".photo-tagger" / "catalogue.sqlite") as cat:
         return {row["path"]: row for row in cat.query("SELECT * FROM photos")}
-
-
-def _slow_decode_still_running() -> bool:
-    # Large full decodes hold this lock (imaging._decode_slot) for as long as they run.
-    return _large_decode_lock.locked()
 
 
 def test_a_photo_that_decodes_too_long_gets_an_error_row_and_the_rest_are_indexed(
@@ -63,7 +72,6 @@ def test_a_photo_that_decodes_too_long_gets_an_error_row_and_the_rest_are_indexe
     summary = _run(index_library(library, embedder=embedder, batch_size=2, decode_timeout_s=1))
     elapsed = time.monotonic() - start
 
-    assert _slow_decode_still_running(), "the index waited for the slow decode to finish"
     assert elapsed < 30
     rows = _rows(root)
     assert rows["a slow.png"]["status"] == "error"
@@ -89,17 +97,25 @@ def test_the_next_run_retries_a_photo_that_timed_out_like_any_error_row(
     assert _rows(root)["slow.png"]["status"] == "ok"
 
 
-def test_cancelling_does_not_wait_for_a_slow_decode(tmp_path: Path, slow_png: bytes, embedder) -> None:
+def test_a_decode_that_never_ends_does_not_hold_up_the_run(tmp_path: Path, slow_png: bytes, embedder) -> None:
     root = tmp_path / "lib"
-    library = _library(root, slow_png, "z slow.png", jpegs=2)  # sorted last: still decoding
-    job = index_library(library, embedder=embedder, batch_size=2)
-    while next(job).done < 2:  # the two JPEGs are stored; the PNG is being decoded
-        pass
-    start = time.monotonic()
-    job.close()
-    assert time.monotonic() - start < 1.0
-    assert _slow_decode_still_running()
-    assert _rows(root)["z slow.png"]["status"] == "pending"  # the next run does it
+    library = _library(root, slow_png, "a stuck.png", jpegs=6)
+    with large_decode_slot:  # the PNG cannot finish until the run is over
+        summary = _within(60, lambda: _run(
+            index_library(library, embedder=embedder, batch_size=2, decode_timeout_s=1)))
+    assert _rows(root)["a stuck.png"]["error"] == "decoding took longer than 1 s; skipped"
+    assert summary.indexed == 6
+
+
+def test_cancelling_does_not_wait_for_a_decode_that_never_ends(tmp_path: Path, slow_png: bytes, embedder) -> None:
+    root = tmp_path / "lib"
+    library = _library(root, slow_png, "z stuck.png", jpegs=2)  # sorted last
+    with large_decode_slot:
+        job = index_library(library, embedder=embedder, batch_size=2)
+        while next(job).done < 2:  # the two JPEGs are stored; the PNG is still "decoding"
+            pass
+        _within(5, job.close)
+    assert _rows(root)["z stuck.png"]["status"] == "pending"  # the next run does it
 
 
 def test_a_timeout_that_is_not_positive_is_refused(tmp_path: Path) -> None:
