@@ -1,14 +1,14 @@
 """A photo whose decode takes too long costs that photo, not the run: it gets an error row,
 the others are indexed, and cancelling never waits for it. The slow decode is real: a
-legal 90 MP PNG that takes seconds to inflate, among small JPEGs that take milliseconds.
-A decode that never ends is real too: the PNG waiting for the one-large-decode-at-a-time
-slot while the test holds it, as a huge decode stuck elsewhere would."""
+legal 90 MP PNG among small JPEGs, whose decode reads the file, checks its header and then
+waits for the one-large-decode-at-a-time slot, which the test holds as a huge decode stuck
+elsewhere would. (Timing alone proved flaky: on this shared machine the same PNG decodes in
+under a second or in several, so a fixed timeout sometimes did not fire.)"""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -63,22 +63,20 @@ def _rows(root: Path) -> dict[str, sqlite3.Row]:
         return {row["path"]: row for row in cat.query("SELECT * FROM photos")}
 
 
-def test_a_photo_that_decodes_too_long_gets_an_error_row_and_the_rest_are_indexed(
+def test_a_decode_that_never_ends_costs_that_photo_not_the_run(
     tmp_path: Path, slow_png: bytes, embedder, caplog: pytest.LogCaptureFixture
 ) -> None:
     root = tmp_path / "lib"
-    library = _library(root, slow_png, "a slow.png", jpegs=6)  # sorted first: decoded first
-    start = time.monotonic()
-    summary = _run(index_library(library, embedder=embedder, batch_size=2, decode_timeout_s=1))
-    elapsed = time.monotonic() - start
-
-    assert elapsed < 30
+    library = _library(root, slow_png, "a stuck.png", jpegs=6)  # sorted first: decoded first
+    with large_decode_slot:  # the PNG cannot finish until the run is over
+        summary = _within(60, lambda: _run(
+            index_library(library, embedder=embedder, batch_size=2, decode_timeout_s=1)))
     rows = _rows(root)
-    assert rows["a slow.png"]["status"] == "error"
-    assert rows["a slow.png"]["error"] == "decoding took longer than 1 s; skipped"
+    assert rows["a stuck.png"]["status"] == "error"
+    assert rows["a stuck.png"]["error"] == "decoding took longer than 1 s; skipped"
     assert all(rows[f"p{i}.jpg"]["status"] == "ok" for i in range(6))
     assert summary.indexed == 6 and summary.errors == 1
-    assert "a slow.png: decoding took longer than 1 s; skipped" in caplog.text
+    assert "a stuck.png: decoding took longer than 1 s; skipped" in caplog.text
 
 
 def test_the_next_run_retries_a_photo_that_timed_out_like_any_error_row(
@@ -88,23 +86,14 @@ def test_the_next_run_retries_a_photo_that_timed_out_like_any_error_row(
     hit a stalled drive once is indexed once the drive answers again."""
     root = tmp_path / "lib"
     library = _library(root, slow_png, "slow.png", jpegs=1)
-    _run(index_library(library, embedder=embedder, decode_timeout_s=1))
+    with large_decode_slot:
+        _within(60, lambda: _run(index_library(library, embedder=embedder, decode_timeout_s=1)))
     assert _rows(root)["slow.png"]["status"] == "error"
 
     again = _run(index_library(library, embedder=embedder))  # the default: a minute
 
     assert again.errors == 0
     assert _rows(root)["slow.png"]["status"] == "ok"
-
-
-def test_a_decode_that_never_ends_does_not_hold_up_the_run(tmp_path: Path, slow_png: bytes, embedder) -> None:
-    root = tmp_path / "lib"
-    library = _library(root, slow_png, "a stuck.png", jpegs=6)
-    with large_decode_slot:  # the PNG cannot finish until the run is over
-        summary = _within(60, lambda: _run(
-            index_library(library, embedder=embedder, batch_size=2, decode_timeout_s=1)))
-    assert _rows(root)["a stuck.png"]["error"] == "decoding took longer than 1 s; skipped"
-    assert summary.indexed == 6
 
 
 def test_cancelling_does_not_wait_for_a_decode_that_never_ends(tmp_path: Path, slow_png: bytes, embedder) -> None:
