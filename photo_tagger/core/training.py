@@ -149,8 +149,10 @@ def train_catalogue(
         )
     dim = base.head.embedding_dim
 
+    tag_names = data.tag_names
+
     def new_head() -> TagHead:
-        return make_head(data.tag_names, dim, backbone_key) if make_head else TagHead(data.tag_names, dim, backbone_key)
+        return make_head(tag_names, dim, backbone_key) if make_head else TagHead(tag_names, dim, backbone_key)
 
     cv_data = cross_validation_sample(data)
     k = min(folds, len(cv_data.photo_ids))
@@ -175,6 +177,7 @@ def train_catalogue(
     # Nothing was written before this point: closing the generator above leaves no trace.
     head_id = store_head(catalogue, head, report)
     report.head_id = head_id
+    del data, cv_data, oof, after_pred  # the refresh below reads embeddings afresh; 100k photos: ~350 MB back
     yield from activate_and_refresh(catalogue, head_id, backbone_key, classifier, taxonomy, start)
     report.seconds = time.perf_counter() - start
     update_report(catalogue, head_id, report)
