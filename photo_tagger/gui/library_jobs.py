@@ -19,6 +19,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 SIDECAR_JOB = "Exporting XMP sidecars"
 AUTO_RETRAIN_DEFAULT = 50  # corrections
+# Threshold policies offered in Tags > Suggestion thresholds: (label, target precision or None = max F1).
+THRESHOLD_POLICIES = (
+    ("Balanced: fewest missed and wrong suggestions together (best F1)", None),
+    ("Surer: at least 80% of suggestions right", 0.8),
+    ("Surer still: at least 90% right", 0.9),
+    ("Almost always right: at least 95%", 0.95),
+)
 
 
 class LibraryJobs:
@@ -91,6 +98,27 @@ class LibraryJobs:
             w.show_error(f"{w.jobs.name} is running; retrain when it has finished.")
         else:
             w.jobs.start("Retraining", train, w.session.library, child_process=w.train_in_child_process)
+
+    def ask_threshold_policy(self) -> None:
+        """How retraining sets each tag's threshold: best F1 or a precision to keep. Stored in
+        the library (the CLI's `train --target-precision` reads and writes the same setting)."""
+        w = self.window
+        if w.session is None:
+            w.show_error("Open a folder first.", modal_box=True)
+            return
+        current = service.training_target_precision(w.session.library)
+        labels = [label for label, _ in THRESHOLD_POLICIES]
+        values = [value for _, value in THRESHOLD_POLICIES]
+        if current not in values:  # set from the CLI to another value
+            labels.append(f"At least {current:.0%} right (set from the command line)")
+            values.append(current)
+        label, ok = QInputDialog.getItem(
+            w, "Suggestion thresholds", "When retraining, choose each tag's threshold for:",
+            labels, values.index(current), False,
+        )
+        if ok:
+            service.set_training_target_precision(w.session.library, values[labels.index(label)])
+            w.statusBar().showMessage("Suggestion thresholds: used from the next retraining.", 8000)
 
     def auto_retrain_enabled(self) -> bool:
         return bool(self.window.settings.value("autoRetrain/enabled", False, type=bool))

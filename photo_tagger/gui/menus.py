@@ -59,6 +59,7 @@ def build_menus(window: MainWindow) -> None:
     w.auto_retrain_action = add_action(w, tags, "", w.library_jobs.auto_retrain_toggled, None, "autoRetrain")
     w.auto_retrain_action.setCheckable(True)
     add_action(w, tags, "Auto-retrain &after\u2026", w.ask_auto_retrain_after, None, "autoRetrainAfter")
+    add_action(w, tags, "Suggestion &thresholds\u2026", w.library_jobs.ask_threshold_policy, None, "thresholdPolicy")
     help_menu = bar.addMenu("&Help")
     add_action(w, help_menu, "&Keyboard shortcuts", w.show_shortcuts, QKeySequence.StandardKey.HelpContents,
                "shortcuts")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from gui.helpers import select, tags_of
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from photo_tagger.core import service
 from photo_tagger.core.errors import UserError
@@ -120,6 +120,21 @@ def test_retrain_runs_the_core_job_with_progress(window, qtbot, monkeypatch) -> 
     report = window.findChild(QMessageBox, "trainReport")
     assert report is not None and "retrained" in report.text()
     report.close()
+
+
+def test_the_threshold_policy_is_chosen_from_the_tags_menu_and_kept_in_the_library(window, monkeypatch) -> None:
+    offered = []
+
+    def choose(parent, title, label, items, current, editable):
+        offered.append((items, current))
+        return next(item for item in items if "90%" in item), True
+
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(choose))
+    window.findChild(QAction, "thresholdPolicy").trigger()
+    assert offered[0][1] == 0 and "F1" in offered[0][0][0]  # best F1 until the user picks
+    assert service.training_target_precision(window.session.library) == 0.9
+    window.findChild(QAction, "thresholdPolicy").trigger()
+    assert "90%" in offered[1][0][offered[1][1]]  # the dialog opens on the current choice
 
 
 def test_a_folder_that_does_not_exist_is_a_clear_message(window, tmp_path: Path) -> None:
