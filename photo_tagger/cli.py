@@ -195,6 +195,8 @@ def _index(args: argparse.Namespace) -> int:
         f"{summary.seconds:.1f} s, {summary.photos_per_s:.1f} photos/s "
         f"(new {scan.new}, changed {scan.changed}, moved {scan.moved}, missing {scan.missing}, "
         f"unchanged {scan.unchanged})"
+        + (f"; {scan.still_broken} broken files unchanged since they failed, not retried until they change"
+           if scan.still_broken else "")
     )
     keywords = summary.keywords
     for warning in keywords.warnings[:20]:

@@ -46,6 +46,7 @@ class ScanSummary:
     missing: int = 0
     unchanged: int = 0
     errors: int = 0
+    still_broken: int = 0  # unchanged files that failed before: not decoded again
 
 
 def relative_key(root: Path, path: Path) -> str:
@@ -134,6 +135,17 @@ def sampled_content_hash(path: Path, size: int) -> str:
     return digest.hexdigest()
 
 
+# Errors that may pass without the file changing (a drive that did not answer, a slow
+# mount): their photos are tried again on every run. Any other error (corrupt, truncated,
+# not an image, too large) stays until the file's size or mtime changes: a re-index of an
+# unchanged library decodes nothing, however many broken files it holds.
+TRANSIENT_ERRORS = ("cannot read file", "decoding took longer", "permission denied")
+
+
+def is_transient_error(error: str | None) -> bool:
+    return error is None or error.startswith(TRANSIENT_ERRORS)
+
+
 def reconcile(catalogue: Catalogue, root: Path, files: list[FoundFile]) -> ScanSummary:
     """Bring the photos table in line with `files` (one transaction).
 
@@ -143,7 +155,7 @@ def reconcile(catalogue: Catalogue, root: Path, files: list[FoundFile]) -> ScanS
     summary = ScanSummary(found=len(files))
     known: dict[str, sqlite3.Row] = {
         row["path"]: row
-        for row in catalogue.query("SELECT id, path, size, mtime_ns, content_hash, status FROM photos")
+        for row in catalogue.query("SELECT id, path, size, mtime_ns, content_hash, status, error FROM photos")
     }
     on_disk = {f.relative_path for f in files}
     vanished_by_hash: dict[str, int] = {}
@@ -163,14 +175,13 @@ def reconcile(catalogue: Catalogue, root: Path, files: list[FoundFile]) -> ScanS
                 summary.errors += 1
                 _record_error(conn, row, found, now)
                 continue
-            if (
-                row is not None
-                and row["size"] == found.size
-                and row["mtime_ns"] == found.mtime_ns
-                and row["status"] not in ("missing", "error")
-            ):
-                summary.unchanged += 1
-                continue
+            if row is not None and row["size"] == found.size and row["mtime_ns"] == found.mtime_ns:
+                if row["status"] not in ("missing", "error"):
+                    summary.unchanged += 1
+                    continue
+                if row["status"] == "error" and not is_transient_error(row["error"]):
+                    summary.still_broken += 1
+                    continue
             try:
                 content_hash = sampled_content_hash(root / found.relative_path, found.size)
             except OSError as exc:

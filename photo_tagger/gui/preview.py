@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QImage, QImageReader, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QImage, QImageIOHandler, QImageReader, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from photo_tagger.core.browse import PhotoInfo
@@ -17,13 +17,18 @@ from photo_tagger.gui.workers import CallWorker, io_pool
 MAX_SIDE = 1600
 
 
-def read_scaled(path: Path, max_side: int = MAX_SIDE) -> QImage:
-    """Decode `path` at most `max_side` px on its long side, EXIF orientation applied."""
+def read_scaled(path: Path, max_side: int = MAX_SIDE, fit: QSize | None = None) -> QImage:
+    """Decode `path` at most `max_side` px on its long side and, if `fit` is given, no larger
+    than needed to fill it, EXIF orientation applied. Runs in a worker: the GUI thread then
+    paints the picture at its own size, with no scaling of its own."""
     reader = QImageReader(str(path))
     reader.setAutoTransform(True)
-    size = reader.size()
-    if size.isValid() and max(size.width(), size.height()) > max_side:
-        reader.setScaledSize(size.scaled(QSize(max_side, max_side), Qt.AspectRatioMode.KeepAspectRatio))
+    stored = reader.size()
+    box = QSize(max_side, max_side) if fit is None else fit.boundedTo(QSize(max_side, max_side))
+    if reader.transformation() & QImageIOHandler.Transformation.TransformationRotate90:
+        box.transpose()  # the reader scales the stored pixels, before turning them upright
+    if stored.isValid() and (stored.width() > box.width() or stored.height() > box.height()):
+        reader.setScaledSize(stored.scaled(box, Qt.AspectRatioMode.KeepAspectRatio))
     image = reader.read()
     if image.isNull():
         raise UserError(f"{path.name}: {reader.errorString()}")
@@ -56,6 +61,8 @@ class _Picture(QWidget):
         super().__init__()
         self.pixmap: QPixmap | None = None
         self.message = ""
+        self._scaled: QPixmap | None = None  # `pixmap` at the size last painted
+        self._scaled_from: QPixmap | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(160, 120)
 
@@ -68,11 +75,24 @@ class _Picture(QWidget):
                 size = self.pixmap.size() * 2
             target = QRect(0, 0, size.width(), size.height())
             target.moveCenter(self.rect().center())
-            painter.drawPixmap(target, self.pixmap)
+            painter.drawPixmap(target, self._at_size(size))
         elif self.message:
             painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
             painter.drawText(self.rect().adjusted(12, 0, -12, 0),
                              Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.message)
+
+
+    def _at_size(self, size: QSize) -> QPixmap:
+        """The picture smoothly scaled to `size`, cached: a smooth scale of a large photo in
+        every paint event cost tens of milliseconds of the GUI thread."""
+        assert self.pixmap is not None
+        if self.pixmap.size() == size:
+            return self.pixmap
+        if self._scaled is None or self._scaled_from is not self.pixmap or self._scaled.size() != size:
+            self._scaled = self.pixmap.scaled(size, Qt.AspectRatioMode.IgnoreAspectRatio,
+                                              Qt.TransformationMode.SmoothTransformation)
+            self._scaled_from = self.pixmap
+        return self._scaled
 
 
 class PreviewPane(QWidget):
@@ -110,7 +130,8 @@ class PreviewPane(QWidget):
         self.picture.update()
 
     def _load(self, path: Path, token: int) -> None:
-        worker = CallWorker(lambda: read_scaled(path))
+        fit = self.picture.size() * self.picture.devicePixelRatio()
+        worker = CallWorker(lambda: read_scaled(path, fit=fit))
         self._workers.add(worker)
 
         def done(image: QImage) -> None:

@@ -106,3 +106,29 @@ def test_edited_photo_is_queued_for_reindexing(tmp_path: Path, catalogue: Catalo
     os.utime(path, ns=(1, 10**18))
     assert rescan(catalogue, root).changed == 1
     assert statuses(catalogue) == {"a.jpg": "pending"}
+
+
+@pytest.mark.parametrize(
+    ("error", "retried"),
+    [
+        ("corrupt or truncated image (image file is truncated)", False),
+        ("not an image file, or an unsupported format", False),
+        ("cannot read file (Input/output error)", True),
+        ("decoding took longer than 60 s; skipped", True),
+    ],
+)
+def test_a_broken_photo_is_retried_only_if_it_changed_or_its_error_may_pass(
+    tmp_path: Path, catalogue: Catalogue, error: str, retried: bool
+) -> None:
+    root = tmp_path / "lib"
+    path = save_photo(noise_photo(1), root / "a.jpg")
+    rescan(catalogue, root)
+    catalogue.conn.execute("UPDATE photos SET status = 'error', error = ?", (error,))  # as the indexer records it
+    summary = rescan(catalogue, root)
+    assert statuses(catalogue) == {"a.jpg": "pending" if retried else "error"}
+    assert (summary.unchanged, summary.still_broken) == (0, 0 if retried else 1)
+    catalogue.conn.execute("UPDATE photos SET status = 'error', error = ?", (error,))
+    save_photo(noise_photo(2), path)  # the user repaired or replaced the file
+    os.utime(path, ns=(1, 10**18))
+    rescan(catalogue, root)
+    assert statuses(catalogue) == {"a.jpg": "pending"}
