@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from jobs import run_job
 from photos import noise_photo, save_photo
 from robustness.corpus import large_png
 
@@ -40,12 +41,6 @@ def _library(root: Path, slow_png: bytes, slow_name: str, jpegs: int) -> Library
     return Library.open(root)
 
 
-def _run(job):
-    try:
-        while True:
-            next(job)
-    except StopIteration as done:
-        return done.value
 
 
 def _within(seconds: float, call: Callable[[], object]) -> object:
@@ -69,7 +64,7 @@ def test_a_decode_that_never_ends_costs_that_photo_not_the_run(
     root = tmp_path / "lib"
     library = _library(root, slow_png, "a stuck.png", jpegs=6)  # sorted first: decoded first
     with large_decode_slot:  # the PNG cannot finish until the run is over
-        summary = _within(60, lambda: _run(
+        summary = _within(60, lambda: run_job(
             index_library(library, embedder=embedder, batch_size=2, decode_timeout_s=1)))
     rows = _rows(root)
     assert rows["a stuck.png"]["status"] == "error"
@@ -87,10 +82,10 @@ def test_the_next_run_retries_a_photo_that_timed_out_like_any_error_row(
     root = tmp_path / "lib"
     library = _library(root, slow_png, "slow.png", jpegs=1)
     with large_decode_slot:
-        _within(60, lambda: _run(index_library(library, embedder=embedder, decode_timeout_s=1)))
+        _within(60, lambda: run_job(index_library(library, embedder=embedder, decode_timeout_s=1)))
     assert _rows(root)["slow.png"]["status"] == "error"
 
-    again = _run(index_library(library, embedder=embedder))  # the default: a minute
+    again = run_job(index_library(library, embedder=embedder))  # the default: a minute
 
     assert again.errors == 0
     assert _rows(root)["slow.png"]["status"] == "ok"

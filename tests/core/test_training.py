@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from jobs import run_job
 from photos import sample_photo
 from PIL import Image, ImageOps
 
@@ -88,12 +89,6 @@ def corrected(tmp_path: Path, real_embeddings) -> tuple[Library, dict[str, list[
     return library, ids
 
 
-def run(job):  # type: ignore[no-untyped-def]
-    try:
-        while True:
-            next(job)
-    except StopIteration as done:
-        return done.value
 
 
 def suggestion(library: Library, photo_id: int, tag: str) -> tuple[str, float, float] | None:
@@ -107,7 +102,7 @@ def suggestion(library: Library, photo_id: int, tag: str) -> tuple[str, float, f
 def test_a_new_tag_with_three_examples_is_suggested_on_a_near_duplicate(corrected) -> None:
     library, ids = corrected
     job = service.train(library)
-    report = run(job)
+    report = run_job(job)
     state, score, threshold = suggestion(library, ids["astronaut"][4], "Eileen")
     assert state == "suggested" and score >= threshold
     for name in ("chelsea", "coffee", "rocket"):
@@ -120,15 +115,15 @@ def test_a_new_tag_with_three_examples_is_suggested_on_a_near_duplicate(correcte
 
 def test_training_survives_restart_and_rollback_returns_to_the_prior(corrected) -> None:
     library, ids = corrected
-    report = run(service.train(library))
+    report = run_job(service.train(library))
     reopened = Library.open(library.root)
     assert service.load_model(reopened).head_id == report.head_id
     assert service.training_report(reopened).head_id == report.head_id
-    assert run(service.rollback(reopened)) is None
+    assert run_job(service.rollback(reopened)) is None
     assert service.load_model(reopened).head_id is None
     assert suggestion(reopened, ids["astronaut"][4], "Eileen") is None  # the prior has no Eileen
     with pytest.raises(UserError, match="no trained head"):
-        run(service.rollback(reopened))
+        run_job(service.rollback(reopened))
 
 
 def stored_prior_head(library: Library) -> int:
@@ -144,11 +139,11 @@ def stored_prior_head(library: Library) -> int:
 def test_rollback_returns_to_the_head_active_before(corrected) -> None:
     library, _ = corrected
     first, second = stored_prior_head(library), stored_prior_head(library)
-    assert run(service.rollback(library)) == first
+    assert run_job(service.rollback(library)) == first
     third = stored_prior_head(library)
     assert third not in (first, second)
-    assert run(service.rollback(library)) == first  # not the rolled-back second
-    assert run(service.rollback(library)) is None
+    assert run_job(service.rollback(library)) == first  # not the rolled-back second
+    assert run_job(service.rollback(library)) is None
 
 
 @pytest.mark.parametrize("damage", ["corrupt", "other_backbone", "other_size"])
@@ -185,14 +180,14 @@ def test_cancelling_before_the_refresh_writes_nothing(corrected) -> None:
 
 def test_unknown_labels_do_not_change_the_trained_head(corrected) -> None:
     library, ids = corrected
-    first = run(service.train(library))
+    first = run_job(service.train(library))
     with library.connect() as catalogue:
         weights_before = catalogue.scalar("SELECT weights FROM heads WHERE id = ?", (first.head_id,))
         # a model suggestion on an unreviewed photo is not a label
         conn: sqlite3.Connection = catalogue.conn
         conn.execute("UPDATE photo_tags SET score = 0.99 WHERE photo_id = ? AND state = 'suggested'",
                      (ids["coffee"][-1],))
-    second = run(service.train(library))
+    second = run_job(service.train(library))
     with library.connect() as catalogue:
         weights_after = catalogue.scalar("SELECT weights FROM heads WHERE id = ?", (second.head_id,))
     assert TagHead.from_bytes(weights_before).coef_.tobytes() == TagHead.from_bytes(weights_after).coef_.tobytes()
@@ -201,7 +196,7 @@ def test_unknown_labels_do_not_change_the_trained_head(corrected) -> None:
 def test_corrections_are_counted_since_the_last_training(corrected) -> None:
     library, ids = corrected
     assert service.corrections_since_last_training(library) > 15
-    run(service.train(library))
+    run_job(service.train(library))
     assert service.corrections_since_last_training(library) == 0
     time.sleep(0.01)
     with library.connect() as catalogue:
@@ -213,7 +208,7 @@ def test_training_without_corrections_is_a_user_error(tmp_path: Path, real_embed
     library = Library.open(tmp_path)
     add_photos(library, {"coffee": real_embeddings["coffee"]})
     with pytest.raises(UserError, match="nothing to learn from yet"):
-        run(service.train(library))
+        run_job(service.train(library))
 
 
 def test_cli_train_prints_the_report_and_rolls_back(corrected, capsys) -> None:
@@ -265,13 +260,13 @@ def test_cross_validation_runs_on_a_fixed_sample_of_a_large_label_set() -> None:
 
 def test_a_refresh_cut_short_by_a_crash_is_finished_by_the_next_index(corrected) -> None:
     library, ids = corrected
-    run(service.train(library))
+    run_job(service.train(library))
     key = service.current_backbone_key()
     with library.connect() as catalogue:  # a crash right after activating: no photo re-scored
         head_versions.activate(catalogue, None, key, rollback=True)
         assert head_versions.suggestions_stale(catalogue, key)
     assert suggestion(library, ids["astronaut"][4], "Eileen") is not None  # still the old head's
-    run(service.index(library))
+    run_job(service.index(library))
     assert suggestion(library, ids["astronaut"][4], "Eileen") is None  # the prior has no Eileen
     with library.connect() as catalogue:
         assert not head_versions.suggestions_stale(catalogue, key)
@@ -280,12 +275,12 @@ def test_a_refresh_cut_short_by_a_crash_is_finished_by_the_next_index(corrected)
 def test_a_target_precision_is_remembered_and_reported(corrected) -> None:
     library, _ = corrected
     service.set_training_target_precision(library, 0.95)
-    report = run(service.train(Library.open(library.root)))
+    report = run_job(service.train(Library.open(library.root)))
     assert report.target_precision == 0.95
     assert any("precision 0.95" in note for note in report.notes)
     assert service.training_target_precision(Library.open(library.root)) == 0.95
     service.set_training_target_precision(library, None)
-    assert run(service.train(library)).target_precision is None
+    assert run_job(service.train(library)).target_precision is None
 
 
 def test_thresholds_for_a_target_precision_keep_it_on_the_out_of_fold_scores() -> None:

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from jobs import run_job
 from photos import noise_photo, save_photo
 from robustness.common import EXE
 from robustness.corpus import OK, build_corpus, large_png
@@ -88,14 +89,7 @@ def test_hostile_corpus_is_indexed_with_a_precise_error_per_bad_file(tmp_path: P
     assert "Traceback" not in err
     assert "Warning" not in err  # Pillow's complaints about damaged files go to the log
     rows = rows_by_path(root)
-    for name, want in expected.items():
-        assert name in rows, f"{name!r} has no catalogue row"
-        row = rows[name]
-        if want == OK:
-            assert row["status"] == "ok", f"{name!r}: {row['error']}"
-        else:
-            assert row["status"] == "error", f"{name!r} should be an error row"
-            assert want in row["error"], f"{name!r}: {row['error']!r} does not say {want!r}"
+    assert_rows_say(rows, expected)
     assert set(rows) == set(expected)
     assert rss_mb < RSS_LIMIT_MB
 
@@ -104,8 +98,8 @@ def test_a_second_index_of_the_hostile_corpus_redoes_nothing_that_worked(tmp_pat
     root = tmp_path / "hostile"
     build_corpus(root)
     library = Library.open(root)
-    first = _run(index_library(library, embedder=embedder, batch_size=4))
-    again = _run(index_library(library, embedder=embedder, batch_size=4))
+    first = run_job(index_library(library, embedder=embedder, batch_size=4))
+    again = run_job(index_library(library, embedder=embedder, batch_size=4))
     assert first.indexed >= 10
     assert again.indexed == 0
     assert again.scan.new == 0
@@ -122,16 +116,10 @@ def test_a_hostile_corpus_with_a_decode_that_times_out_still_ends_in_precise_row
     # Holding the one-large-decode-at-a-time slot makes the PNG's decode wait for as long as
     # the run lasts, like a huge decode stuck elsewhere (its own decode time varies 1-5 s here).
     with _large_decode_lock:
-        _run(index_library(Library.open(root), embedder=embedder, batch_size=4, decode_timeout_s=1))
+        run_job(index_library(Library.open(root), embedder=embedder, batch_size=4, decode_timeout_s=1))
     assert time.monotonic() - start < INDEX_TIMEOUT_S
     rows = rows_by_path(root)
-    for name, want in expected.items():
-        row = rows[name]
-        if want == OK:
-            assert row["status"] == "ok", f"{name!r}: {row['error']}"
-        else:
-            assert row["status"] == "error", f"{name!r} should be an error row"
-            assert want in row["error"], f"{name!r}: {row['error']!r} does not say {want!r}"
+    assert_rows_say(rows, expected)
 
 
 def test_a_photo_that_vanishes_between_scan_and_decode_gets_an_error_row(tmp_path: Path, embedder) -> None:
@@ -142,7 +130,7 @@ def test_a_photo_that_vanishes_between_scan_and_decode_gets_an_error_row(tmp_pat
     while next(job).phase != "indexing":  # the list of photos to decode is now fixed
         pass
     (root / "p2.jpg").unlink()
-    summary = _run(job)
+    summary = run_job(job)
     rows = rows_by_path(root)
     assert rows["p2.jpg"]["status"] == "error"
     assert "No such file" in rows["p2.jpg"]["error"]
@@ -205,12 +193,6 @@ def test_an_unreadable_photo_gets_a_permission_error_row() -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run(job):
-    try:
-        while True:
-            next(job)
-    except StopIteration as done:
-        return done.value
 
 
 def test_a_fifo_swapped_in_after_the_scan_is_refused_not_read(tmp_path: Path) -> None:
@@ -234,3 +216,15 @@ def test_a_fifo_swapped_in_after_the_scan_is_refused_not_read(tmp_path: Path) ->
     worker.join(10)
     assert not worker.is_alive(), "reading a FIFO hung"
     assert outcomes == ["cannot read file (not a regular file)", "not a regular file"]
+
+
+def assert_rows_say(rows: dict, expected: dict[str, str]) -> None:
+    """Each expected file has a row: indexed (OK) or an error row whose message says `want`."""
+    for name, want in expected.items():
+        assert name in rows, f"{name!r} has no catalogue row"
+        row = rows[name]
+        if want == OK:
+            assert row["status"] == "ok", f"{name!r}: {row['error']}"
+        else:
+            assert row["status"] == "error", f"{name!r} should be an error row"
+            assert want in row["error"], f"{name!r}: {row['error']!r} does not say {want!r}"
