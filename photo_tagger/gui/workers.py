@@ -23,7 +23,9 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from photo_tagger.core.errors import UserError
 
 log = logging.getLogger(__name__)
-CHILD_NICENESS = 10
+# Background indexing and training yield to everything else, the GUI first (as desktop
+# indexers do): idle cores still go to them in full.
+CHILD_NICENESS = 19
 
 
 class WorkerSignals(QObject):
