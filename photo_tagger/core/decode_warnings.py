@@ -56,6 +56,6 @@ def _install() -> None:
             if label is None:
                 passed_on(message, category, filename, lineno, file, line)
             else:
-                log.debug("%s: %s: %s", label, category.__name__, message)
+                log.info("%s: %s: %s", label, category.__name__, message)
 
         warnings.showwarning = _hook = show
