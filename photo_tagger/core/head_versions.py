@@ -6,12 +6,13 @@ with the tag thresholds, then every photo's suggestions are re-scored in batches
 
 The activation also marks the suggestions stale, and the last refresh batch clears the mark
 in its own transaction: a refresh cut short by a kill or a crash is finished by the next
-index run (`finish_stale_refresh`), so suggestions never stay half old, half new.
+index run (`service.index`), so suggestions never stay half old, half new.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Generator, Iterator
 
@@ -77,16 +78,17 @@ def suggestions_stale(catalogue: Catalogue, backbone_key: str) -> bool:
     return catalogue.get_meta(_stale_key(backbone_key)) is not None
 
 
-def finish_stale_refresh(
+def refresh_with_active_head(
     catalogue: Catalogue,
     backbone_key: str,
     classifier: tuple[np.ndarray, np.ndarray],
     taxonomy: Taxonomy | None = None,
+    start: float | None = None,
 ) -> Iterator[TrainProgress]:
-    """Re-score every photo with the active head if an earlier refresh was cut short."""
-    if suggestions_stale(catalogue, backbone_key):
-        model = load_suggestion_model(catalogue, backbone_key, classifier, taxonomy)
-        yield from refresh_suggestions(catalogue, model, time.perf_counter())
+    """Re-score every photo with the active head (or the prior): after an activation, or to
+    finish a refresh a crash cut short (see `suggestions_stale`)."""
+    model = load_suggestion_model(catalogue, backbone_key, classifier, taxonomy)
+    yield from refresh_suggestions(catalogue, model, time.perf_counter() if start is None else start)
 
 
 def previous_head(catalogue: Catalogue, backbone_key: str, active: int) -> int | None:
@@ -111,18 +113,19 @@ def activate_and_refresh(
     rollback: bool = False,
 ) -> Iterator[TrainProgress]:
     activate(catalogue, head_id, backbone_key, rollback=rollback)
-    model = load_suggestion_model(catalogue, backbone_key, classifier, taxonomy)
-    yield from refresh_suggestions(catalogue, model, start)
+    yield from refresh_with_active_head(catalogue, backbone_key, classifier, taxonomy, start)
 
 
 def refresh_suggestions(catalogue: Catalogue, model: SuggestionModel, start: float) -> Iterator[TrainProgress]:
     """Re-score every embedded photo with `model`, a batch per transaction. Closing the
     generator finishes the refresh first (without yielding), so suggestions never stay
     half from the old head and half from the new one."""
-    with catalogue.transaction() as conn:
-        apply_model_thresholds(conn, model)
     ids = [row[0] for row in catalogue.query(
         "SELECT photo_id FROM embeddings WHERE backbone = ? ORDER BY photo_id", (model.backbone_key,))]
+    with catalogue.transaction() as conn:
+        apply_model_thresholds(conn, model)
+        if not ids:  # nothing to re-score: the refresh is done
+            _clear_stale(conn, model.backbone_key)
     cancelled = False
     for begin in range(0, len(ids), REFRESH_BATCH):
         last = begin + REFRESH_BATCH >= len(ids)
@@ -133,8 +136,6 @@ def refresh_suggestions(catalogue: Catalogue, model: SuggestionModel, start: flo
                                     time.perf_counter() - start, "Updating suggestions")
             except GeneratorExit:
                 cancelled = True
-    if not ids:
-        _refresh_batch(catalogue, model, [], True)
     if cancelled:
         raise GeneratorExit
 
@@ -149,7 +150,11 @@ def _refresh_batch(catalogue: Catalogue, model: SuggestionModel, photo_ids: list
     with catalogue.transaction() as conn:
         write_suggestions(conn, [row["photo_id"] for row in rows], scores, model.tag_ids)
         if last:
-            conn.execute("DELETE FROM meta WHERE key = ?", (_stale_key(model.backbone_key),))
+            _clear_stale(conn, model.backbone_key)
+
+
+def _clear_stale(conn: sqlite3.Connection, backbone_key: str) -> None:
+    conn.execute("DELETE FROM meta WHERE key = ?", (_stale_key(backbone_key),))
 
 
 def rollback_catalogue(

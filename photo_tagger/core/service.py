@@ -57,13 +57,15 @@ def index(
 ) -> Generator[IndexProgress, None, IndexSummary]:
     """`keywords`: read keywords already in photos/sidecars; None = the library setting.
     First finishes re-scoring suggestions if a training's refresh was cut short."""
-    from photo_tagger.core.head_versions import finish_stale_refresh
+    from photo_tagger.core.head_versions import refresh_with_active_head, suggestions_stale
 
     with library.connect() as catalogue:
         key = current_backbone_key()
-        spec = get_backbone_spec()
-        for progress in finish_stale_refresh(catalogue, key, classifier_weights(spec)):
-            yield IndexProgress("scanning", progress.done, progress.total, 0, progress.elapsed_s, progress.message)
+        if suggestions_stale(catalogue, key):  # the classifier is read only then: re-indexing stays cheap
+            classifier = classifier_weights(get_backbone_spec())
+            for progress in refresh_with_active_head(catalogue, key, classifier):
+                yield IndexProgress("scanning", progress.done, progress.total, 0, progress.elapsed_s,
+                                    progress.message)
     return (yield from index_library(library, batch_size=batch_size, workers=workers, keywords=keywords))
 
 
