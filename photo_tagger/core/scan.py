@@ -139,7 +139,7 @@ def sampled_content_hash(path: Path, size: int) -> str:
 # mount): their photos are tried again on every run. Any other error (corrupt, truncated,
 # not an image, too large) stays until the file's size or mtime changes: a re-index of an
 # unchanged library decodes nothing, however many broken files it holds.
-TRANSIENT_ERRORS = ("cannot read file", "decoding took longer", "permission denied")
+TRANSIENT_ERRORS = ("cannot read file", "decoding took longer", "not decoded", "permission denied")
 
 
 def is_transient_error(error: str | None) -> bool:

@@ -115,6 +115,7 @@ def test_edited_photo_is_queued_for_reindexing(tmp_path: Path, catalogue: Catalo
         ("not an image file, or an unsupported format", False),
         ("cannot read file (Input/output error)", True),
         ("decoding took longer than 60 s; skipped", True),
+        ("not decoded: 16 other photos are stuck decoding (is the drive stalled?); skipped", True),
     ],
 )
 def test_a_broken_photo_is_retried_only_if_it_changed_or_its_error_may_pass(
