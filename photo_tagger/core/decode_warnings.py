@@ -6,7 +6,7 @@ output once per odd photo. `warnings.catch_warnings` could silence them, but it 
 process-wide state on entry and exit, so two decode threads using it at once can restore
 each other's filters and leak them. Instead a single `showwarning` hook is installed once
 (the way `logging.captureWarnings` works): a warning raised in a thread that is inside
-`warnings_logged(label)` is logged at debug level with that label, and any other warning
+`warnings_logged(label)` is logged at info level with that label (`photo-tagger -v`), and any other warning
 is passed on unchanged. The label lives in a thread-local, so threads never see each other's.
 """
 

@@ -71,6 +71,19 @@ def out_of_fold_scores(
         yield fold, scores
 
 
+def _known_scores(
+    head: TagHead, data: TrainingData, oof: np.ndarray, rows: np.ndarray | None = None
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(tag column, labels, out-of-fold scores) of each trained tag, over the photos (of
+    `rows`, if given) where both the label and a score are known."""
+    for j in np.flatnonzero(head.trained_):
+        known = data.mask[:, j] & ~np.isnan(oof[:, j])
+        if rows is not None:
+            known &= rows
+        if known.any():
+            yield int(j), data.labels[known, j], oof[known, j]
+
+
 def choose_thresholds(
     head: TagHead,
     data: TrainingData,
@@ -84,13 +97,7 @@ def choose_thresholds(
     target is set or the tag cannot reach it; clamped to [SUGGESTION_FLOOR, MAX_THRESHOLD].
     Other tags keep theirs."""
     thresholds = head.thresholds_.copy()
-    for j in np.flatnonzero(head.trained_):
-        known = data.mask[:, j] & ~np.isnan(oof[:, j])
-        if rows is not None:
-            known &= rows
-        if not known.any():
-            continue
-        y, scores = data.labels[known, j], oof[known, j]
+    for j, y, scores in _known_scores(head, data, oof, rows):
         reached = None if target_precision is None else precision_threshold(y, scores, target_precision)
         threshold = reached[0] if reached is not None else best_f1_threshold(y, scores)[0]
         thresholds[j] = min(max(threshold, SUGGESTION_FLOOR), MAX_THRESHOLD)
@@ -99,13 +106,8 @@ def choose_thresholds(
 
 def precision_unreached(head: TagHead, data: TrainingData, oof: np.ndarray, target_precision: float) -> list[int]:
     """Trained tags whose out-of-fold scores reach `target_precision` at no threshold."""
-    missed = []
-    for j in np.flatnonzero(head.trained_):
-        known = data.mask[:, j] & ~np.isnan(oof[:, j])
-        if known.any() and data.labels[known, j].any() and \
-                precision_threshold(data.labels[known, j], oof[known, j], target_precision) is None:
-            missed.append(int(j))
-    return missed
+    return [j for j, y, scores in _known_scores(head, data, oof)
+            if y.any() and precision_threshold(y, scores, target_precision) is None]
 
 
 def cross_fitted_predictions(
