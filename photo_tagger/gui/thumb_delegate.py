@@ -22,7 +22,7 @@ SUGGESTED_ON_DARK = QColor("#7fb0ef")
 WHITE = QColor("white")
 MAX_CELLS = 400  # rendered cells kept (~60 MB at the default size): a few screenfuls
 SELECTED = QStyle.StateFlag.State_Selected
-RENDERS_PER_PASS = 6  # cells rendered per event-loop pass (~1.5 ms each); the rest next pass
+RENDERS_PER_PASS = 8  # cells rendered per event-loop pass (~0.5 ms each); the rest next pass
 
 
 class ThumbDelegate(QStyledItemDelegate):
@@ -59,17 +59,30 @@ class ThumbDelegate(QStyledItemDelegate):
                self.thumb_size, selected, palette.cacheKey(), ratio)
         cached = self._cells.get(photo_id) if photo_id is not None else None
         view = option.widget  # type: ignore[attr-defined]
+        if cached is None and photo_id is not None and (
+                (thumbnail is None and self.cache.loading(photo_id)) or self._over_budget(None, key, view, index)):
+            # A screenful never seen (a jump far down the grid): the picture now (or its frame,
+            # while the thumbnail loads), the whole cell in a following pass or when the
+            # thumbnail arrives, so the jump costs a few renders, not forty twice.
+            self._paint_draft(painter, area, thumbnail, palette)
+            return
         if cached is not None and cached[0] != key and self._over_budget(cached[0], key, view, index):
             pass  # the previous rendering for now (one pass), the new one next pass
         elif cached is None or cached[0] != key:
             self._count_render()
             cached = (key, self._render_cell(area, ratio, option.font, info, thumbnail,  # type: ignore[attr-defined]
                                              palette, selected))
-            if len(self._cells) > MAX_CELLS:
-                self._cells.clear()
-            if photo_id is not None:
-                self._cells[photo_id] = cached
+        if photo_id is not None:
+            self._remember(photo_id, cached)
         painter.drawPixmap(area.topLeft(), cached[1])
+
+    def _remember(self, photo_id: int, cell: tuple[tuple, QPixmap]) -> None:
+        """Least recently painted out first. (Clearing the whole cache when full made the
+        next paint re-render every cell on screen at once: 20-30 ms while scrolling.)"""
+        self._cells.pop(photo_id, None)
+        self._cells[photo_id] = cell
+        while len(self._cells) > MAX_CELLS:
+            del self._cells[next(iter(self._cells))]
 
     @staticmethod
     def _cell_data(index: QModelIndex | QPersistentModelIndex) -> tuple[int | None, PhotoInfo | None]:
@@ -98,13 +111,16 @@ class ThumbDelegate(QStyledItemDelegate):
         painter.end()
         return cell
 
-    def _over_budget(self, old: tuple, new: tuple, view: object,
+    def _over_budget(self, old: tuple | None, new: tuple, view: object,
                      index: QModelIndex | QPersistentModelIndex) -> bool:
-        """When indexing changes a screenful of cells at once, re-rendering all of them
-        in one paint would stall the event loop for ~50 ms: past RENDERS_PER_PASS in a
-        pass, a cell whose stale rendering has the same geometry keeps it for one more
-        pass and is repainted right after."""
-        if self._rendered < RENDERS_PER_PASS or old[2:5] != new[2:5] or old[7] != new[7]:
+        """When indexing changes a screenful of cells at once, or the view jumps to rows
+        never shown, rendering all of them in one paint would stall the event loop for
+        20-50 ms: past RENDERS_PER_PASS in a pass, a cell whose stale rendering has the same
+        geometry keeps it for one more pass (a cell without one gets a draft), and is
+        repainted right after."""
+        if self._rendered < RENDERS_PER_PASS:
+            return False
+        if old is not None and (old[2:5] != new[2:5] or old[7] != new[7]):
             return False
         if not isinstance(view, QAbstractItemView):
             return False
@@ -122,6 +138,15 @@ class ThumbDelegate(QStyledItemDelegate):
         for view, index in deferred:
             if index.isValid() and view.model() is index.model():
                 view.update(view.model().index(index.row(), index.column()))
+
+    def _paint_draft(self, painter: QPainter, area: QRect, thumbnail: QPixmap | None, palette: QPalette) -> None:
+        """The cell's background and picture only (a fill and at most one pixmap copy)."""
+        painter.fillRect(area, palette.color(QPalette.ColorRole.Base))
+        thumb = self._thumb_rect(area)
+        if thumbnail is None:
+            painter.fillRect(thumb.adjusted(8, 8, -8, -8), palette.color(QPalette.ColorRole.AlternateBase))
+            return
+        painter.drawPixmap(self._centred(thumbnail, thumb), thumbnail)
 
     def _small_font(self, font: QFont) -> QFont:
         if self._small is None or self._small[0] != font:
@@ -166,11 +191,7 @@ class ThumbDelegate(QStyledItemDelegate):
     def _paint_thumbnail(self, painter: QPainter, area: QRect, pixmap: QPixmap, info: PhotoInfo | None,
                          palette: QPalette) -> QRect:
         """The thumbnail centred in `area` (faded for a missing file); returns where it went."""
-        size = pixmap.deviceIndependentSize().toSize()
-        if size.width() > area.width() or size.height() > area.height():  # a pixmap of the old zoom
-            size = size.scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
-        target = QRect(0, 0, size.width(), size.height())
-        target.moveCenter(area.center())
+        target = self._centred(pixmap, area)
         missing = info is not None and info.status == "missing"
         if missing:
             painter.setOpacity(0.35)
@@ -178,6 +199,15 @@ class ThumbDelegate(QStyledItemDelegate):
         painter.setOpacity(1.0)
         if missing:
             self._label(painter, area, "File missing", palette.color(QPalette.ColorRole.Text))
+        return target
+
+    @staticmethod
+    def _centred(pixmap: QPixmap, area: QRect) -> QRect:
+        size = pixmap.deviceIndependentSize().toSize()
+        if size.width() > area.width() or size.height() > area.height():  # a pixmap of the old zoom
+            size = size.scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        target = QRect(0, 0, size.width(), size.height())
+        target.moveCenter(area.center())
         return target
 
     def _paint_placeholder(self, painter: QPainter, area: QRect, info: PhotoInfo | None, palette: QPalette) -> None:

@@ -89,6 +89,10 @@ class ThumbnailCache(QObject):
             self._timer.start()
         return None
 
+    def loading(self, photo_id: int) -> bool:
+        """Asked for and on its way: a cell painted now would be painted again shortly."""
+        return photo_id in self._in_flight
+
     def set_size(self, size: int) -> None:
         """Cells are now `size` px: pixmaps are re-made at that size as cells are painted."""
         if size != self.size:
