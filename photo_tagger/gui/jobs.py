@@ -72,6 +72,7 @@ class JobRunner(QObject):
             widget.hide()
         self.worker: GeneratorWorker | ProcessGeneratorWorker | None = None
         self.name = ""
+        self.before_start: Callable[[], object] | None = None  # e.g. let queued edits commit
 
     @property
     def busy(self) -> bool:
@@ -83,6 +84,8 @@ class JobRunner(QObject):
         `target` may be any callable, e.g. a closure in tests)."""
         if self.worker is not None:
             return False
+        if self.before_start is not None:
+            self.before_start()
         self.name = name
         worker: GeneratorWorker | ProcessGeneratorWorker
         if child_process:

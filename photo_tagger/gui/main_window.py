@@ -75,6 +75,8 @@ class MainWindow(QMainWindow):
         self.counts.setObjectName("counts")
         self.statusBar().addPermanentWidget(self.counts)
         self.jobs = JobRunner(self.statusBar())
+        # A job reads the catalogue from its own connection: the edits queued before it first.
+        self.jobs.before_start = lambda: self.session.settle() if self.session is not None else None
         self.library_jobs = LibraryJobs(self)
         build_layout(self)
         build_menus(self)
@@ -339,7 +341,16 @@ class MainWindow(QMainWindow):
         return self.library_jobs.maybe_auto_retrain()
 
     def run_call(self, fn: Any, done: Any) -> CallWorker:
-        worker = CallWorker(fn)
+        """Run `fn` in the job pool, after the tag edits queued so far are committed (an
+        export started right after an edit must contain it); the wait is in the pool."""
+        session = self.session
+
+        def after_queued_edits() -> Any:
+            if session is not None:
+                session.settle()
+            return fn()
+
+        worker = CallWorker(after_queued_edits)
         self._workers.add(worker)
         worker.signals.finished.connect(lambda result: (self._workers.discard(worker), done(result)))
         worker.signals.failed.connect(lambda message: (self._workers.discard(worker), self.show_error(message, True)))

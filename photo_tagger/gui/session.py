@@ -1,12 +1,16 @@
-"""An open library in the app: its GUI-thread catalogue connection, its undo stack, and
-every tag change the user can make, dispatched to the core as an undoable command.
+"""An open library in the app: its GUI-thread catalogue connection (for reads), the writer
+that commits the user's changes, its undo stack, and every tag change the user can make,
+dispatched to the core as an undoable command.
 
-Each change is one small transaction (a few ms) on this connection; the indexer writes in
-its own connection in a worker thread (WAL + busy_timeout keep both safe).
+Tag edits on photos are queued to the writer thread (catalogue_writer.py): a commit waits
+for the disk and for any other writer's lock, and the GUI thread must not. The tag
+manager's changes are rare, answer yes or no at once and touch every view, so they run
+here, after the writer has drained, in the same order as everything else.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,7 +21,11 @@ from photo_tagger.core import browse, tag_admin, tagging
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.library import Library
+from photo_tagger.core.taxonomy import validate_tag_name
+from photo_tagger.gui.catalogue_writer import CatalogueWriter
 from photo_tagger.gui.undo import admin_command, tag_command
+
+log = logging.getLogger(__name__)
 
 
 class LibrarySession(QObject):
@@ -30,37 +38,69 @@ class LibrarySession(QObject):
         super().__init__(parent)
         self.library = library
         self.catalogue: Catalogue = library.connect()
+        self.writer = CatalogueWriter(library, self)
         self.undo_stack = QUndoStack(self)
+        self._closed = False
 
     def close(self) -> None:
+        """Writes every queued change first: closing never drops an edit."""
+        self._closed = True
+        self.writer.close()
         self.undo_stack.clear()
         self.catalogue.close()
 
+    def settle(self, timeout: float | None = None) -> bool:
+        """Wait until the queued changes are committed (not for the views to catch up)."""
+        return self.writer.wait_idle(timeout)
+
     def _notify(self, photo_ids: Sequence[int] | None) -> None:
+        if self._closed:
+            return
         if photo_ids is None:
             self.tags_changed.emit()
         else:
             self.photos_changed.emit(list(photo_ids))
 
+    def _failed(self, exc: Exception) -> None:
+        if isinstance(exc, UserError):
+            self.error.emit(str(exc))
+            return
+        log.error("a change could not be written", exc_info=exc)
+        self.error.emit(f"The change could not be saved ({type(exc).__name__}: {exc})")
+
+    def _write_queued(self, job: Callable[[Catalogue], Any], done: Callable[[Any], None]) -> None:
+        self.writer.submit(job, lambda result: None if self._closed else done(result), self._failed)
+
+    def _write_now(self, job: Callable[[Catalogue], Any], done: Callable[[Any], None]) -> None:
+        self.writer.wait_idle()
+        try:
+            result = job(self.catalogue)
+        except Exception as exc:
+            self._failed(exc)
+            return
+        done(result)
+
     def _run(self, text: str, photo_ids: Sequence[int], apply: Callable[[Catalogue], Any]) -> bool:
+        """Queue `apply`; once written, its undo command is pushed. False: nothing to do."""
         if not photo_ids:
             return False
-        try:
-            before = apply(self.catalogue)
-        except UserError as exc:
-            self.error.emit(str(exc))
-            return False
-        self.undo_stack.push(tag_command(text, self.catalogue, apply, before, self._notify, photo_ids))
-        self.corrected.emit()
+        ids = list(photo_ids)
+
+        def written(before: Any) -> None:
+            self.undo_stack.push(tag_command(text, self._write_queued, apply, before, self._notify, ids))
+            self.corrected.emit()
+
+        self._write_queued(apply, written)
         return True
 
     def _admin(self, text: str, apply: Callable[[Catalogue], Any]) -> bool:
+        self.writer.wait_idle()  # in order after the queued tag edits
         try:
             before = apply(self.catalogue)
         except UserError as exc:
             self.error.emit(str(exc))
             return False
-        self.undo_stack.push(admin_command(text, self.catalogue, apply, before, self._notify))
+        self.undo_stack.push(admin_command(text, self._write_now, apply, before, self._notify))
         return True
 
     @staticmethod
@@ -100,13 +140,14 @@ class LibrarySession(QObject):
             self.error.emit("Select one or more photos first")
             return False
         try:
-            tag_id = tagging.ensure_tag(self.catalogue, name)
-        except UserError as exc:
+            clean = validate_tag_name(name)
+        except ValueError as exc:
             self.error.emit(str(exc))
             return False
-        clean = self.catalogue.scalar("SELECT name FROM tags WHERE id = ?", (tag_id,))
-        return self._run(f"Add '{clean}' to {self._photos(len(ids))}", ids,
-                         lambda c: tagging.set_state(c, ids, tag_id, "confirmed"))
+        shown = self.catalogue.scalar("SELECT name FROM tags WHERE name = ?", (clean,)) or clean
+        # Created (or found) on the writer, in order with the changes queued before it.
+        return self._run(f"Add '{shown}' to {self._photos(len(ids))}", ids,
+                         lambda c: tagging.set_state(c, ids, tagging.ensure_tag(c, clean), "confirmed"))
 
     # -- the tag manager --------------------------------------------------------------
     def rename_tag(self, old: str, new: str) -> bool:

@@ -88,7 +88,8 @@ class TagPanel(QWidget):
         self.show_tags("No photo selected", None)
 
     def set_tag_names(self, names: list[str]) -> None:
-        self._names.setStringList(names)
+        if names != self._names.stringList():  # unchanged: keep an open completion as it is
+            self._names.setStringList(names)
 
     def set_tag_paths(self, paths: dict[str, list[str]]) -> None:
         """Tags with a parent show their path (`Animals › Cat`) and it as a tooltip."""

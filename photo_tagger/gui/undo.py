@@ -1,14 +1,14 @@
 """Undoable commands over the core's tagging and tag-admin functions.
 
-The core functions write at once (one transaction each) and return exactly what they
-replaced; undo hands that back to `tagging.restore_states` / `tag_admin.restore_snapshot`.
-A command is pushed only after its first run succeeded, so a refused change (a bad tag
-name) never lands on the stack.
+The core functions write in one transaction each and return exactly what they replaced;
+undo hands that back to `tagging.restore_states` / `tag_admin.restore_snapshot`. A command
+is pushed only after its first run succeeded, so a refused change (a bad tag name) never
+lands on the stack. Undo and redo go through the session's `run`, which writes in order
+with every other change (tag edits on the writer thread, see catalogue_writer.py).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,7 +18,8 @@ from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.tag_admin import restore_snapshot
 from photo_tagger.core.tagging import restore_states
 
-log = logging.getLogger(__name__)
+# run(job, done): job(catalogue) is written in order with all other changes, then done(result)
+Run = Callable[[Callable[[Catalogue], Any], Callable[[Any], None]], None]
 
 
 class CatalogueCommand(QUndoCommand):
@@ -28,7 +29,7 @@ class CatalogueCommand(QUndoCommand):
     def __init__(
         self,
         text: str,
-        catalogue: Catalogue,
+        run: Run,
         apply: Callable[[Catalogue], Any],
         restore: Callable[[Catalogue, Any], None],
         undo_data: Any,
@@ -36,7 +37,7 @@ class CatalogueCommand(QUndoCommand):
         photo_ids: Sequence[int] | None,
     ) -> None:
         super().__init__(text)
-        self._catalogue = catalogue
+        self._run = run
         self._apply, self._restore, self._notify = apply, restore, notify
         self._undo_data = undo_data
         self._photo_ids = photo_ids
@@ -45,26 +46,27 @@ class CatalogueCommand(QUndoCommand):
     def redo(self) -> None:
         if self._first:  # already applied before the push
             self._first = False
-        else:
-            try:
-                self._undo_data = self._apply(self._catalogue)
-            except Exception:
-                log.exception("redo of %r failed", self.text())
-        self._notify(self._photo_ids)
+            self._notify(self._photo_ids)
+            return
+
+        def job(catalogue: Catalogue) -> None:
+            # Set where it runs: an undo queued right behind this redo reads it there.
+            self._undo_data = self._apply(catalogue)
+
+        self._run(job, self._changed)
 
     def undo(self) -> None:
-        try:
-            self._restore(self._catalogue, self._undo_data)
-        except Exception:
-            log.exception("undo of %r failed", self.text())
+        self._run(lambda catalogue: self._restore(catalogue, self._undo_data), self._changed)
+
+    def _changed(self, _result: Any = None) -> None:
         self._notify(self._photo_ids)
 
 
-def tag_command(text: str, catalogue: Catalogue, apply: Callable[[Catalogue], Any], undo_data: Any,
+def tag_command(text: str, run: Run, apply: Callable[[Catalogue], Any], undo_data: Any,
                 notify: Callable[[Sequence[int] | None], None], photo_ids: Sequence[int]) -> CatalogueCommand:
-    return CatalogueCommand(text, catalogue, apply, restore_states, undo_data, notify, list(photo_ids))
+    return CatalogueCommand(text, run, apply, restore_states, undo_data, notify, list(photo_ids))
 
 
-def admin_command(text: str, catalogue: Catalogue, apply: Callable[[Catalogue], Any], undo_data: Any,
+def admin_command(text: str, run: Run, apply: Callable[[Catalogue], Any], undo_data: Any,
                   notify: Callable[[Sequence[int] | None], None]) -> CatalogueCommand:
-    return CatalogueCommand(text, catalogue, apply, restore_snapshot, undo_data, notify, None)
+    return CatalogueCommand(text, run, apply, restore_snapshot, undo_data, notify, None)

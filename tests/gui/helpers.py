@@ -8,8 +8,16 @@ from PySide6.QtWidgets import QApplication
 from photo_tagger.core.browse import selection_tags
 
 
+def settle(window) -> None:
+    """Let the queued tag edits commit and their results reach the window (undo stack,
+    views): what a user sees a moment after a key press."""
+    assert window.session.settle(timeout=30), "the catalogue writer did not finish"
+    QApplication.processEvents()
+
+
 def select(window, *names: str) -> list[int]:
     """Select the photos with these file names (the first becomes current); their ids."""
+    settle(window)
     model, selection = window.model, window.grid.selectionModel()
     rows = [r for r in range(model.rowCount()) if model.info(r).name in names]
     assert len(rows) == len(names), f"not all of {names} are in the grid"

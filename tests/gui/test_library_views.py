@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from gui.helpers import select, tags_of
+from gui.helpers import select, settle, tags_of
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
@@ -50,6 +50,7 @@ def test_reviewing_a_photo_takes_it_out_of_the_unreviewed_filter(window) -> None
     before = shown(window)
     select(window, "cat.jpg")
     window.accept_all()
+    settle(window)
     assert "cat.jpg" in shown(window)  # stays while you look at it...
     window.refresh()
     assert shown(window) == [n for n in before if n != "cat.jpg"]  # ...gone at the next refresh
@@ -273,6 +274,7 @@ def test_auto_retrain_after_n_corrections(window, qtbot, monkeypatch, settings) 
     select(window, "cat.jpg")
     cat = window.panel.tags.candidates[0]
     window.session.reject(window.target_ids(), cat)
+    settle(window)
     assert service.corrections_since_last_training(library) == 1
     assert not window.jobs.busy and calls == []
     with qtbot.waitSignal(window.jobs.finished, timeout=10_000) as finished:
@@ -288,6 +290,7 @@ def test_auto_retrain_off_does_not_train(window, monkeypatch) -> None:
     window.set_auto_retrain(False, 1)
     select(window, "cat.jpg")
     window.session.confirm_on_all(window.target_ids(), "Mittens")
+    settle(window)
     assert not window.jobs.busy
 
 
@@ -313,6 +316,7 @@ def test_tag_hierarchy_in_the_manager_and_the_panel(window, qtbot) -> None:
     assert shown_tags == sorted(shown_tags, key=lambda t: t.casefold().replace(" \u203a ", "\x01"))
     select(window, "cat.jpg")
     window.session.confirm_on_all(window.target_ids(), "Mittens")
+    settle(window)
     label = window.panel.findChild(QLabel, "name:Mittens")
     assert label is not None and f"{parent} \u203a Mittens" in label.text()
     assert label.toolTip() == f"{parent} \u203a Mittens"

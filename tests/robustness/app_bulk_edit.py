@@ -11,9 +11,10 @@ Ctrl+A and then, as a user would, step by step:
   (else the step adds a tag). Both act where the tag is suggested, so the parent must
   suggest it on every photo for the step to be checked as "on every selected photo".
 
-The app writes on its GUI thread, one transaction per change (`LibrarySession`), so the
-change is committed when the key press returns. Only after a separate read connection
-sees it on every selected photo (see `reviewed`) does this print `committed <i>
+The app queues each change to its writer thread, one transaction per change
+(`LibrarySession`, catalogue_writer.py), so the key press returns at once and the commit
+follows. Only after a separate read connection sees it on every selected photo (see
+`reviewed`, polled while the event loop runs) does this print `committed <i>
 <confirmed|rejected> <tag>`; the parent may kill this process at any moment and knows
 exactly which steps were committed. Prints `ready <photo ids>` once the selection is
 made. Anything unexpected (a step not whole on the selection, a refused change) is
@@ -27,6 +28,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
+import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -70,6 +72,12 @@ def select_all(window: MainWindow) -> list[int]:
 
 
 def add_tag(window: MainWindow, name: str) -> None:
+    if QApplication.activeWindow() is not window:
+        # The offscreen platform hands activation to the add field's completer popup when
+        # it opens while typing and does not give it back when it closes; a user's window
+        # manager does. Without it, T cannot focus anything.
+        window.activateWindow()
+        QApplication.processEvents()
     window.findChild(QAction, "addTag").trigger()  # what T does
     field = window.findChild(QLineEdit, "addTag")
     if not field.hasFocus():
@@ -100,6 +108,22 @@ def reviewed(reader: sqlite3.Connection, name: str) -> set[int]:
         " WHERE t.name = ? AND pt.state IN ('confirmed', 'rejected')", (name,))}
 
 
+def committed(window: MainWindow, reader: sqlite3.Connection, name: str, selected: set[int],
+              timeout_s: float = 60.0) -> set[int]:
+    """`reviewed` once the step is on every selected photo, or when `timeout_s` is up (a
+    concurrent writer may hold the lock for a while); the event loop runs meanwhile, so the
+    window takes the writer's results (undo stack, panel) as it would for a user."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        have = reviewed(reader, name)
+        if selected <= have or time.monotonic() > deadline:
+            window.session.settle(timeout_s)  # and the panel shows it before the next key
+            QApplication.processEvents()
+            return have
+        QApplication.processEvents()
+        time.sleep(0.005)
+
+
 def main(root: Path, steps: int, prefix: str, settings: Path, mode: str = "add") -> None:
     window = start(root, settings)
     selected = select_all(window)
@@ -115,7 +139,7 @@ def main(root: Path, steps: int, prefix: str, settings: Path, mode: str = "add")
         if name is None:
             name, state = f"bulk-{prefix}-{step}", "confirmed"
             add_tag(window, name)
-        have = reviewed(reader, name)
+        have = committed(window, reader, name, set(selected))
         if not set(selected) <= have:
             fail(f"step {step} ({state} {name}) reached {len(have & set(selected))} of {len(selected)} photos;"
                  f" the app says: {window.statusBar().currentMessage()!r}")
