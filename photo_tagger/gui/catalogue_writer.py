@@ -10,7 +10,6 @@ an edit the user made is never dropped on the way out.
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 from collections.abc import Callable
@@ -20,8 +19,6 @@ from PySide6.QtCore import QObject, Signal
 
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.library import Library
-
-log = logging.getLogger(__name__)
 
 Job = Callable[[Catalogue], Any]
 Done = Callable[[Any], None]
@@ -34,9 +31,8 @@ class CatalogueWriter(QObject):
     def __init__(self, library: Library, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._jobs: queue.Queue[tuple[Job, Done, Failed] | None] = queue.Queue()
-        self._pending = 0  # queued or running; touched on the GUI thread only
         self._idle = threading.Condition()
-        self._unfinished = 0  # the same count, for `wait_idle` (guarded by _idle)
+        self._unwritten = 0  # jobs queued or running (guarded by _idle)
         self._finished.connect(self._deliver)
         self._catalogue = library.connect()  # opened here: a bad catalogue fails at once
         self._thread = threading.Thread(target=self._work, name="catalogue-writer", daemon=True)
@@ -44,14 +40,15 @@ class CatalogueWriter(QObject):
 
     @property
     def busy(self) -> bool:
-        return self._pending > 0
+        """Some submitted job is not written yet."""
+        with self._idle:
+            return self._unwritten > 0
 
     def submit(self, job: Job, done: Done, failed: Failed) -> None:
         """Run `job(catalogue)` after every job submitted before it; then `done(result)`
         or `failed(exception)` on the GUI thread."""
-        self._pending += 1
         with self._idle:
-            self._unfinished += 1
+            self._unwritten += 1
         self._jobs.put((job, done, failed))
 
     def wait_idle(self, timeout: float | None = None) -> bool:
@@ -59,7 +56,7 @@ class CatalogueWriter(QObject):
         come through the event loop). For closing, and for what must follow the edits in
         order on the GUI's own connection (the tag manager's changes)."""
         with self._idle:
-            return self._idle.wait_for(lambda: self._unfinished == 0, timeout)
+            return self._idle.wait_for(lambda: self._unwritten == 0, timeout)
 
     def close(self) -> None:
         """Write what is queued, then stop the thread and close the connection."""
@@ -76,10 +73,10 @@ class CatalogueWriter(QObject):
                 outcome = (failed, exc)
             self._finished.emit(outcome)
             with self._idle:
-                self._unfinished -= 1
+                self._unwritten -= 1
                 self._idle.notify_all()
 
-    def _deliver(self, outcome: tuple[Callable[[Any], None], Any]) -> None:
-        self._pending -= 1
+    @staticmethod
+    def _deliver(outcome: tuple[Callable[[Any], None], Any]) -> None:
         callback, argument = outcome
         callback(argument)

@@ -72,7 +72,7 @@ class JobRunner(QObject):
             widget.hide()
         self.worker: GeneratorWorker | ProcessGeneratorWorker | None = None
         self.name = ""
-        self.before_start: Callable[[], object] | None = None  # e.g. let queued edits commit
+        self.wait_first: Callable[[], object] | None = None  # in the job's thread: e.g. queued edits
 
     @property
     def busy(self) -> bool:
@@ -84,14 +84,13 @@ class JobRunner(QObject):
         `target` may be any callable, e.g. a closure in tests)."""
         if self.worker is not None:
             return False
-        if self.before_start is not None:
-            self.before_start()
         self.name = name
         worker: GeneratorWorker | ProcessGeneratorWorker
         if child_process:
             worker = ProcessGeneratorWorker(target, *args)
         else:
             worker = GeneratorWorker(lambda: target(*args))
+        worker.wait_first = self.wait_first
         self.worker = worker
         worker.signals.progress.connect(self._on_progress)
         worker.signals.finished.connect(lambda result: self._end(worker, self.finished, result))

@@ -75,8 +75,9 @@ class MainWindow(QMainWindow):
         self.counts.setObjectName("counts")
         self.statusBar().addPermanentWidget(self.counts)
         self.jobs = JobRunner(self.statusBar())
-        # A job reads the catalogue from its own connection: the edits queued before it first.
-        self.jobs.before_start = lambda: self.session.settle() if self.session is not None else None
+        # A job reads the catalogue from its own connection: the edits queued before it first
+        # (waited for in the job's pool thread, not here).
+        self.jobs.wait_first = lambda: self.session.settle() if self.session is not None else None
         self.library_jobs = LibraryJobs(self)
         build_layout(self)
         build_menus(self)

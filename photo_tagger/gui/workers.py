@@ -52,6 +52,11 @@ class CancellableWorker(QRunnable):
         self._cancel = threading.Event()
         self.done = threading.Event()
         self.signals = WorkerSignals()
+        self.wait_first: Callable[[], object] | None = None  # run in the pool thread before the job
+
+    def _wait_first(self) -> None:
+        if self.wait_first is not None:
+            self.wait_first()
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -70,6 +75,7 @@ class GeneratorWorker(CancellableWorker):
 
     def run(self) -> None:
         try:
+            self._wait_first()
             job = self._make()
             try:
                 while not self._cancel.is_set():
@@ -147,6 +153,7 @@ class ProcessGeneratorWorker(CancellableWorker):
         parent, child = context.Pipe()
         process = context.Process(target=_run_in_child, args=(self._target, self._args, child), daemon=True)
         try:
+            self._wait_first()
             process.start()
             child.close()
             self._relay(parent, process)
