@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 # Full-batch LBFGS is exact and fast up to here; above, minibatch Adam (FIELD_NOTES.md:
 # same mAP at >= 10k photos, several times faster; it underfits small sets).
@@ -171,7 +172,7 @@ def _run_adam(batches: _Batches, start, alphas, seed: int):
     epochs = max(ADAM_EPOCHS, -(-ADAM_MIN_STEPS // per_epoch))
     total = epochs * per_epoch
     step = 0
-    with _blas_threads(TRAIN_THREADS):
+    with threadpool_limits(TRAIN_THREADS, user_api="blas"):
         for _ in range(epochs):
             order = rng.permutation(n)
             for begin in range(0, n, ADAM_BATCH):
@@ -208,17 +209,6 @@ def _run_adam(batches: _Batches, start, alphas, seed: int):
                     update *= np.float32(lr / bias1)
                     p -= update
     return params
-
-
-@contextmanager
-def _blas_threads(n: int) -> Iterator[None]:
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional: without it BLAS keeps its own thread count
-        yield
-        return
-    with threadpool_limits(n, user_api="blas"):
-        yield
 
 
 def _run_lbfgs(batches: _Batches, start, alphas, max_iter: int, seed: int):

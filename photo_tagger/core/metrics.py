@@ -122,24 +122,39 @@ def hamming_loss(y_true: np.ndarray, y_pred: np.ndarray, mask: np.ndarray | None
     return float(wrong.sum() / known)
 
 
-def best_f1_threshold(y_true: np.ndarray, y_score: np.ndarray, default: float = 0.5) -> tuple[float, float]:
-    """(threshold, F1) maximising F1 of `score >= threshold`. The threshold lies halfway
-    between the lowest score kept and the next one down, so it generalises a little
-    better than the score itself. `default` (F1 0) without positives or scores."""
+def _threshold_sweep(
+    y_true: np.ndarray, y_score: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:
+    """Every distinct cut of `score >= threshold`, from the highest score down: (scores
+    sorted descending, index of the last photo of each run of equal scores, true positives
+    kept by each cut, positives). None without positives or scores."""
     t, s = _as_1d(y_true, y_score)
     n_pos = int(t.sum())
     if n_pos == 0 or s.size == 0:
-        return default, 0.0
+        return None
     order = np.argsort(-s, kind="mergesort")
     s, t = s[order], t[order]
     last_of_run = np.r_[np.flatnonzero(np.diff(s)), s.size - 1]
-    tp = np.cumsum(t)[last_of_run]
-    predicted = last_of_run + 1
-    f1 = 2 * tp / (predicted + n_pos)
-    best = int(np.argmax(f1))
-    cut = last_of_run[best]
+    return s, last_of_run, np.cumsum(t)[last_of_run], n_pos
+
+
+def _halfway_below(s: np.ndarray, cut: int) -> float:
+    """Halfway between the lowest score kept and the next one down: a threshold that
+    generalises a little better than the score itself."""
     below = s[cut + 1] if cut + 1 < s.size else s[cut] - 1e-3
-    return float((s[cut] + below) / 2), float(f1[best])
+    return float((s[cut] + below) / 2)
+
+
+def best_f1_threshold(y_true: np.ndarray, y_score: np.ndarray, default: float = 0.5) -> tuple[float, float]:
+    """(threshold, F1) maximising F1 of `score >= threshold`, cut halfway to the next score
+    down. `default` (F1 0) without positives or scores."""
+    sweep = _threshold_sweep(y_true, y_score)
+    if sweep is None:
+        return default, 0.0
+    s, last_of_run, tp, n_pos = sweep
+    f1 = 2 * tp / (last_of_run + 1 + n_pos)
+    best = int(np.argmax(f1))
+    return _halfway_below(s, last_of_run[best]), float(f1[best])
 
 
 def precision_threshold(
@@ -148,22 +163,16 @@ def precision_threshold(
     """(threshold, precision, recall) of the lowest threshold whose `score >= threshold`
     keeps precision at or above `target` (the most recall at that precision); None when
     no threshold reaches it. Cut halfway to the next score down, as in best_f1_threshold."""
-    t, s = _as_1d(y_true, y_score)
-    n_pos = int(t.sum())
-    if n_pos == 0 or s.size == 0:
+    sweep = _threshold_sweep(y_true, y_score)
+    if sweep is None:
         return None
-    order = np.argsort(-s, kind="mergesort")
-    s, t = s[order], t[order]
-    last_of_run = np.r_[np.flatnonzero(np.diff(s)), s.size - 1]
-    tp = np.cumsum(t)[last_of_run]
+    s, last_of_run, tp, n_pos = sweep
     precision = tp / (last_of_run + 1)
     reaching = np.flatnonzero(precision >= target)
     if reaching.size == 0:
         return None
     best = int(reaching[-1])
-    cut = last_of_run[best]
-    below = s[cut + 1] if cut + 1 < s.size else s[cut] - 1e-3
-    return float((s[cut] + below) / 2), float(precision[best]), float(tp[best] / n_pos)
+    return _halfway_below(s, last_of_run[best]), float(precision[best]), float(tp[best] / n_pos)
 
 
 def _check_2d(
