@@ -8,10 +8,11 @@ corrections the head reproduces the prior exactly; training moves away from that
 A tag with neither a prior nor training data has no model (`has_model_` False) and gets
 no score at all rather than a meaningless 0.5.
 
-`fit` trains all tags jointly (one linear layer in torch) on the photos whose labels are
+`fit` trains all tags at once (in numpy, head_fit.py) on the photos whose labels are
 known: masked, class-weighted binary cross-entropy plus an L2 penalty that pulls every
 parameter back toward that prior start, so a handful of corrections cannot wreck a tag
-that works. LBFGS for small sets, minibatch Adam for large ones (see FIELD_NOTES.md).
+that works. Per-tag LBFGS up to 16k photos (warm-started by Adam above 4000), minibatch
+Adam alone above.
 A tag with too few known positives or negatives is not trained: it keeps its prior (or
 stays without a model).
 

@@ -1,9 +1,10 @@
-"""The optimiser behind `TagHead.fit`: every tag at once, as one linear layer.
+"""The optimiser behind `TagHead.fit`: every tag at once, in numpy.
 
-Full-batch LBFGS in torch for small sets; minibatch Adam in numpy for large ones, so a
-large training never imports torch (~0.5 GB resident on its own). Kept apart from head.py
-so that scoring (numpy) never imports torch: the indexer process stays small. The
-objective, for parameters theta = (coef, prior_coef, intercept) and the prior start theta0 = (0, 1, 0):
+Per-tag LBFGS (logistic_lbfgs.py) for small and mid-sized sets, warm-started by a few epochs
+of minibatch Adam above LBFGS_MAX_PHOTOS; minibatch Adam alone for large ones, whose float32
+copy would not fit the memory budget. torch is never imported (~0.5 GB resident on its own),
+and head.py imports this only to fit: the indexer process stays small. The objective, for
+parameters theta = (coef, prior_coef, intercept) and the prior start theta0 = (0, 1, 0):
 
     ( sum over known (i, t) of w_it * BCE(z_it, y_it)
       + alpha/2 * (||coef||^2 + ||intercept||^2) + prior_alpha/2 * ||prior_coef - 1||^2 ) / n
@@ -21,58 +22,37 @@ alpha 3 or 10 instead of 1 is worse from 25 photos on (zero-shot prior: .7232).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-# Full-batch LBFGS is exact and fast up to here; above, minibatch Adam (FIELD_NOTES.md:
-# same mAP at >= 10k photos, several times faster; it underfits small sets).
+from photo_tagger.core.logistic_lbfgs import fit_logistic_columns
+
+# Up to here LBFGS alone from the prior start (TagHead.max_iter iterations).
 LBFGS_MAX_PHOTOS = 4000
-# TagHead(max_iter=50): on 1k / 3k real-photo embeddings x 100 tags LBFGS converges in ~55-65
-# evaluations; 50 iterations give the same test mAP as 100 (0.9973 / 0.9991) in less time.
-# Adam, measured on benchmarks/train.py's 10k set (8k real + 2k jittered, 100 tags, test mAP
-# on all tags / on sklearn's 10; sklearn 0.9992 / 0.99956; full LBFGS 0.99936 / 0.99963 in
-# 60 s): batch 512 x 5 epochs .9984 / .9991 (CPU ~0.9 s); 128 x 5 .9991 / .9995 (~1.0 s);
-# 128 x 8 .99915 / .99957 (~1.8 s); 64 x 4 .9990; lr 1e-2 or 5e-2 no better. Whitening the
-# embeddings (Cholesky of their covariance) converged worse (0.989) and cost 3x per step.
+# Up to here Adam epochs, then LBFGS: measured on benchmarks/train.py's 10k set (100 tags,
+# test mAP; sklearn 0.99923; our objective fully converged 0.99936), CPU seconds:
+# Adam 5 epochs alone .99907 (1.0 s), 8 epochs .99915 (1.4 s); LBFGS alone 12 / 20
+# iterations .99921 / .99926 (1.5 / 2.3 s); Adam 3 epochs + LBFGS 6 / 8 / 10 iterations
+# .99921 / .99924 / .99928 (1.4 / 1.5 / 1.8 s). Each LBFGS iteration is two products with
+# the whole float32 x (~90 ms at 10k), which is also why the polish stops at 16k photos:
+# above, x is only ever converted to float32 a batch at a time, and Adam's more steps per
+# epoch converge it alone (50k: 0.9996 vs sklearn 0.9995).
+POLISH_MAX_PHOTOS = 16384
+POLISH_ADAM_EPOCHS = 3
+POLISH_ITERATIONS = 10
+# Adam alone, measured on the same 10k set: batch 512 x 5 epochs .9984 (CPU ~0.9 s);
+# 128 x 5 .9991 (~1.0 s); 64 x 4 .9990; lr 1e-2 or 5e-2 no better. Whitening the embeddings
+# (Cholesky of their covariance) converged worse (0.989) and cost 3x per step.
 ADAM_BATCH = 128
 ADAM_EPOCHS = 5
 ADAM_MIN_STEPS = 80  # small sets (adam forced) get more epochs
 ADAM_LR = 3e-2
 # One thread: on these 2-core machines, with the GUI, decoding or anything else running,
-# two OpenMP threads spin against each other: an 800 x 100 fit took 137 s with 2 threads
+# two BLAS threads spin against each other: an 800 x 100 fit took 137 s with 2 threads
 # vs 11 s with 1 under load (quiet machine: see benchmarks/train.py).
 TRAIN_THREADS = 1
 BLOCK_ROWS = 8192  # rows converted to float32 at a time outside the minibatches
-
-
-@contextmanager
-def _threads(n: int) -> Iterator[None]:
-    import torch
-
-    was = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(was)
-
-
-@contextmanager
-def _deterministic(seed: int) -> Iterator[None]:
-    import torch
-
-    was = torch.are_deterministic_algorithms_enabled()
-    torch.use_deterministic_algorithms(True)
-    state = torch.random.get_rng_state()
-    torch.manual_seed(seed)
-    try:
-        yield
-    finally:
-        torch.random.set_rng_state(state)
-        torch.use_deterministic_algorithms(was)
 
 
 def positive_weights(labels: np.ndarray, mask: np.ndarray, max_positive_weight: float) -> np.ndarray:
@@ -108,18 +88,23 @@ def fit_linear_head(
     if columns.size == 0 or rows.size == 0:
         return coef, prior_coef, intercept
     pos_w = positive_weights(labels[:, columns], mask[:, columns], max_positive_weight)
-    use_lbfgs = solver == "lbfgs" or (solver == "auto" and len(rows) <= LBFGS_MAX_PHOTOS)
+    lbfgs = solver == "lbfgs" or (solver == "auto" and len(rows) <= LBFGS_MAX_PHOTOS)
+    polish = solver == "auto" and LBFGS_MAX_PHOTOS < len(rows) <= POLISH_MAX_PHOTOS
     # Centred embeddings make the problem far better conditioned (they are all >= 0);
     # the intercept is then the logit at the mean photo, and that is what is pulled to 0.
-    mean = _row_mean(x, rows)
+    batches = _Batches(x, prior_logit, labels, mask, rows, columns, pos_w, dense=lbfgs or polish)
+    mean = batches.mean
     start = (coef0[columns].astype(np.float32), prior_coef0[columns].astype(np.float32),
              (intercept0[columns] + coef0[columns] @ mean).astype(np.float32))
-    batches = _Batches(x, prior_logit, labels, mask, rows, columns, mean, pos_w)
     alphas = (alpha, prior_alpha, alpha)
-    if use_lbfgs:
-        fitted = _run_lbfgs(batches, start, alphas, max_iter, seed)
-    else:
-        fitted = _run_adam(batches, start, alphas, seed)
+    with threadpool_limits(TRAIN_THREADS, user_api="blas"):
+        if lbfgs:
+            fitted = _run_lbfgs(batches, start, start, alphas, max_iter)
+        elif polish:
+            warm = _run_adam(batches, start, alphas, seed, POLISH_ADAM_EPOCHS)
+            fitted = _run_lbfgs(batches, warm, start, alphas, POLISH_ITERATIONS)
+        else:
+            fitted = _run_adam(batches, start, alphas, seed, ADAM_EPOCHS)
     fitted_coef, fitted_prior_coef, fitted_intercept = fitted
     coef[columns], prior_coef[columns] = fitted_coef, fitted_prior_coef
     intercept[columns] = fitted_intercept - fitted_coef @ mean
@@ -134,20 +119,36 @@ def _row_mean(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 
 class _Batches:
-    """The training rows, materialised as float32 a batch at a time: at 100k photos a
-    float32 copy of the (float16) embeddings alone is 0.5 GB, and the labels, weights
-    and prior logits of the trained columns another 0.2 GB."""
+    """The training rows as float32, centred. Up to POLISH_MAX_PHOTOS rows they are
+    materialised once (LBFGS needs them whole, Adam then only slices); above, a batch at a
+    time: at 100k photos a float32 copy of the (float16) embeddings alone is 0.5 GB, and
+    the labels, weights and prior logits of the trained columns another 0.2 GB."""
 
-    def __init__(self, x, prior_logit, labels, mask, rows, columns, mean, pos_w) -> None:
+    def __init__(self, x, prior_logit, labels, mask, rows, columns, pos_w, dense: bool) -> None:
         self.x, self.prior_logit, self.labels, self.mask = x, prior_logit, labels, mask
-        self.rows, self.columns, self.mean, self.pos_w = rows, columns, mean, pos_w
+        self.rows, self.columns, self.pos_w = rows, columns, pos_w
         self.n = len(rows)
         self.all_columns = len(columns) == labels.shape[1]
+        self._whole = None
+        if dense:
+            self.mean = np.zeros(x.shape[1], np.float32)  # _gather subtracts it
+            dense_x, prior, y, weight = self._gather(np.arange(self.n))
+            self.mean = dense_x.mean(axis=0, dtype=np.float64).astype(np.float32)
+            dense_x -= self.mean
+            self._whole = (dense_x, prior, y, weight)
+        else:
+            self.mean = _row_mean(x, rows)
 
     def get(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(x centred, prior logit, y, weight) of training rows `index` (positions in rows)."""
+        if self._whole is not None:
+            x, prior, y, weight = self._whole
+            return x[index], prior[index], y[index], weight[index]
+        return self._gather(index)
+
+    def _gather(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         rows = self.rows[index]
-        x = self.x[rows].astype(np.float32)
+        x = self.x[rows].astype(np.float32, copy=False)  # the gather already copied
         x -= self.mean
         # Rows first, then columns: two cheap gathers instead of one np.ix_ (3x slower).
         y, known, prior = self.labels[rows], self.mask[rows], self.prior_logit[rows]
@@ -158,7 +159,7 @@ class _Batches:
         return x, prior.astype(np.float32, copy=False), y.astype(np.float32), weight
 
 
-def _run_adam(batches: _Batches, start, alphas, seed: int):
+def _run_adam(batches: _Batches, start, alphas, seed: int, epochs: int):
     """Minibatch Adam (torch.optim.Adam's update, cosine-annealed step) in numpy: the
     gradient of a linear layer is two matrix products, and torch is not imported (it costs
     ~0.5 GB resident on its own, half the memory budget at 100k photos)."""
@@ -169,72 +170,58 @@ def _run_adam(batches: _Batches, start, alphas, seed: int):
     rng = np.random.default_rng(seed)
     n = batches.n
     per_epoch = (n + ADAM_BATCH - 1) // ADAM_BATCH
-    epochs = max(ADAM_EPOCHS, -(-ADAM_MIN_STEPS // per_epoch))
+    epochs = max(epochs, -(-ADAM_MIN_STEPS // per_epoch))
     total = epochs * per_epoch
     step = 0
-    with threadpool_limits(TRAIN_THREADS, user_api="blas"):
-        for _ in range(epochs):
-            order = rng.permutation(n)
-            for begin in range(0, n, ADAM_BATCH):
-                index = np.sort(order[begin : begin + ADAM_BATCH])  # sorted: reads x in order
-                x, prior, y, weight = batches.get(index)
-                coef, prior_coef, intercept = params
-                z = x @ coef.T
-                z += prior * prior_coef
-                z += intercept
-                # d(weighted BCE)/dz = w * (sigmoid(z) - y); the batch stands for the whole set.
-                g = 0.5 * (1.0 + np.tanh(0.5 * z))
-                g -= y
-                g *= weight
-                g *= np.float32(1.0 / len(index))
-                grads = [g.T @ x, (g * prior).sum(axis=0), g.sum(axis=0)]
-                lr = ADAM_LR * 0.5 * (1.0 + math.cos(math.pi * step / total))
-                step += 1
-                bias1, bias2 = 1.0 - beta1**step, 1.0 - beta2**step
-                for p, p0, a, grad, m_p, v_p in zip(params, start, alphas, grads, m, v, strict=True):
-                    # In place: a temporary per operation made the update as slow as the batch.
-                    step_penalty = p - p0
-                    step_penalty *= np.float32(a / n)
-                    grad += step_penalty
-                    m_p *= np.float32(beta1)
-                    m_p += np.float32(1 - beta1) * grad
-                    grad *= grad
-                    v_p *= np.float32(beta2)
-                    grad *= np.float32(1 - beta2)
-                    v_p += grad
-                    denominator = np.sqrt(v_p, out=grad)
-                    denominator *= np.float32(1 / math.sqrt(bias2))
-                    denominator += np.float32(eps)
-                    update = np.divide(m_p, denominator, out=denominator)
-                    update *= np.float32(lr / bias1)
-                    p -= update
+    for _ in range(epochs):
+        order = rng.permutation(n)
+        for begin in range(0, n, ADAM_BATCH):
+            index = np.sort(order[begin : begin + ADAM_BATCH])  # sorted: reads x in order
+            x, prior, y, weight = batches.get(index)
+            coef, prior_coef, intercept = params
+            z = x @ coef.T
+            z += prior * prior_coef
+            z += intercept
+            # d(weighted BCE)/dz = w * (sigmoid(z) - y); the batch stands for the whole set.
+            g = 0.5 * (1.0 + np.tanh(0.5 * z))
+            g -= y
+            g *= weight
+            g *= np.float32(1.0 / len(index))
+            grads = [g.T @ x, (g * prior).sum(axis=0), g.sum(axis=0)]
+            lr = ADAM_LR * 0.5 * (1.0 + math.cos(math.pi * step / total))
+            step += 1
+            bias1, bias2 = 1.0 - beta1**step, 1.0 - beta2**step
+            for p, p0, a, grad, m_p, v_p in zip(params, start, alphas, grads, m, v, strict=True):
+                # In place: a temporary per operation made the update as slow as the batch.
+                step_penalty = p - p0
+                step_penalty *= np.float32(a / n)
+                grad += step_penalty
+                m_p *= np.float32(beta1)
+                m_p += np.float32(1 - beta1) * grad
+                grad *= grad
+                v_p *= np.float32(beta2)
+                grad *= np.float32(1 - beta2)
+                v_p += grad
+                denominator = np.sqrt(v_p, out=grad)
+                denominator *= np.float32(1 / math.sqrt(bias2))
+                denominator += np.float32(eps)
+                update = np.divide(m_p, denominator, out=denominator)
+                update *= np.float32(lr / bias1)
+                p -= update
     return params
 
 
-def _run_lbfgs(batches: _Batches, start, alphas, max_iter: int, seed: int):
-    """Full-batch LBFGS (strong Wolfe) in torch: small sets only (<= LBFGS_MAX_PHOTOS)."""
-    import torch
-    import torch.nn.functional as F
-
+def _run_lbfgs(batches: _Batches, params, start, alphas, iterations: int):
+    """Per-tag LBFGS from `params` on the whole training set as float32."""
     x, prior, y, weight = batches.get(np.arange(batches.n))
-    with _deterministic(seed), _threads(TRAIN_THREADS):
-        tx, tp, ty, tw = (torch.from_numpy(a) for a in (x, prior, y, weight))
-        t_start = [torch.from_numpy(np.ascontiguousarray(a)) for a in start]
-        params = [p.clone().requires_grad_(True) for p in t_start]
-        optimiser = torch.optim.LBFGS(
-            params, lr=1.0, max_iter=max_iter, history_size=20,
-            tolerance_grad=1e-6, tolerance_change=1e-9, line_search_fn="strong_wolfe",
-        )
+    alpha, prior_alpha, intercept_alpha = alphas
+    d = x.shape[1]
+    penalty = np.full(d + 2, alpha, np.float32)
+    penalty[d], penalty[d + 1] = prior_alpha, intercept_alpha
+    theta = fit_logistic_columns(x, prior, y, weight, _pack(params), _pack(start), penalty, iterations)
+    return [theta[:, :d], theta[:, d], theta[:, d + 1]]
 
-        def closure():
-            optimiser.zero_grad()
-            coef, prior_coef, intercept = params
-            z = tx @ coef.T + tp * prior_coef + intercept
-            data = F.binary_cross_entropy_with_logits(z, ty, weight=tw, reduction="sum")
-            penalty = sum(a * ((p - p0) ** 2).sum() for a, p, p0 in zip(alphas, params, t_start, strict=True))
-            value = (data + 0.5 * penalty) / batches.n
-            value.backward()
-            return value
 
-        optimiser.step(closure)
-    return [p.detach().numpy() for p in params]
+def _pack(params: list[np.ndarray] | tuple[np.ndarray, ...]) -> np.ndarray:
+    coef, prior_coef, intercept = params
+    return np.concatenate([coef, prior_coef[:, None], intercept[:, None]], axis=1).astype(np.float32)
