@@ -13,7 +13,8 @@ of --repeats, and also the whole training (5-fold CV for thresholds + final fit)
 scikit-learn MultiOutputClassifier(LogisticRegression(max_iter=1000)) on the same embeddings
 and labels, once. When sklearn would exceed --sklearn-budget seconds (estimated from 1k),
 it is fitted on a sample of the tags and its time scaled up; the mAP is then over those tags.
-Learning curve: mAP on the test set after m fully reviewed photos vs the zero-shot prior.
+Learning curve: mAP on the test set after m fully reviewed photos vs the zero-shot prior, and
+the AP of each prior tag (person, cat, sky, ...) at each step.
 The last line is one JSON object.
 
     python benchmarks/train.py [--sizes 1000,10000,50000] [--tags 100] [--repeats 3]
@@ -58,7 +59,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from train_data import make_embeddings, tag_matrix  # noqa: E402
 
 from photo_tagger.core.head import TagHead  # noqa: E402
-from photo_tagger.core.metrics import mean_average_precision_score  # noqa: E402
+from photo_tagger.core.metrics import mean_average_precision_score, per_tag_average_precision  # noqa: E402
 
 REAL = 10_000  # real composites embedded (cached); the last fifth is the test set
 
@@ -132,7 +133,7 @@ def main() -> None:
     parser.add_argument("--real", type=int, default=REAL, help="real composites to embed (smaller: a smoke run)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "ptbench")
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",") if s]  # "" runs the learning curve only
 
     print(f"cores {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}")
     x_all, sources = make_embeddings(args.real, args.cache)
@@ -202,7 +203,9 @@ def main() -> None:
     print(f"learning curve (test mAP; zero-shot prior: {prior_map:.4f} on its {len(prior_cols)} tags, "
           f"{prior_map_all:.4f} on all tags):")
     curve: dict[str, dict[str, float]] = {}
-    for m in (10, 25, 50, 100, 200):
+    steps = (10, 25, 50, 100, 200)
+    per_tag = {"zero-shot": per_tag_average_precision(test_y[:, prior_cols], test_p[:, prior_cols])}
+    for m in steps:
         _, head = our_fit(pool_x[:m], pool_p[:m], pool_y[:m], names)
         proba = head.predict_proba(test_x, test_p)
         served = np.where(np.isnan(proba), zero_shot, proba)  # tags without a model yet: never suggested
@@ -210,8 +213,17 @@ def main() -> None:
         overall = mean_average_precision_score(test_y, served)
         curve[str(m)] = {"map_prior_tags": round(on_prior, 4), "map_all_tags": round(overall, 4),
                          "tags_trained": int(head.trained_.sum())}
+        per_tag[str(m)] = per_tag_average_precision(test_y[:, prior_cols], served[:, prior_cols])
         print(f"  {m:>4} reviewed photos: mAP {on_prior:.4f} on the prior's tags, {overall:.4f} on all "
               f"({int(head.trained_.sum())} tags trained)", flush=True)
+    print("AP per prior tag on the test set (the prior's tags are the photos' real content, set by eye):")
+    print(f"  {'tag':<12}" + "".join(f"{column:>10}" for column in per_tag))
+    for i, column in enumerate(prior_cols):
+        print(f"  {names[column]:<12}" + "".join(f"{aps[i]:>10.4f}" for aps in per_tag.values()))
+    result["ap_per_prior_tag"] = {
+        names[column]: {key: round(float(aps[i]), 4) for key, aps in per_tag.items()}
+        for i, column in enumerate(prior_cols)
+    }
     result |= {"zero_shot_map_prior_tags": round(prior_map, 4), "zero_shot_map_all_tags": round(prior_map_all, 4),
                "learning_curve": curve, "load_average_end": round(os.getloadavg()[0], 1)}
     print(json.dumps(result))
