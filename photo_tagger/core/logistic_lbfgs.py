@@ -146,7 +146,8 @@ def _line_search(
         if not overshoot.any():
             return step, s_after
         # slope < 0 at 0 and > 0 at step: the zero of the line through both
-        step = np.where(overshoot, step * slope / (slope - after), step).astype(np.float32)
+        gap = np.where(overshoot, slope - after, np.float32(-1.0))  # < 0 where overshot
+        step = np.where(overshoot, step * slope / gap, step).astype(np.float32)
     return step, None
 
 

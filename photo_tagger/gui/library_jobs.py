@@ -8,16 +8,21 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from photo_tagger.core import service
+from photo_tagger.core.report import TrainReport
 from photo_tagger.gui.jobs import export_sidecars_job, sidecar_summary_text
+from photo_tagger.gui.train_report_dialog import TrainReportDialog
 
 if TYPE_CHECKING:
     from photo_tagger.gui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 SIDECAR_JOB = "Exporting XMP sidecars"
+RETRAIN_JOB = "Retraining"
+ROLLBACK_JOB = "Rolling back the training"
 AUTO_RETRAIN_DEFAULT = 50  # corrections
 # Threshold policies offered in Tags > Suggestion thresholds: (label, target precision or None = max F1).
 THRESHOLD_POLICIES = (
@@ -86,18 +91,44 @@ class LibraryJobs:
     # -- retrain -----------------------------------------------------------------------------
     def retrain(self) -> None:
         w = self.window
-        train = getattr(service, "train", None)
         if w.session is None:
             w.show_error("Open a folder first.", modal_box=True)
-        elif train is None:
-            box = QMessageBox(QMessageBox.Icon.Information, "Retrain", "Retraining arrives with the next update.",
-                              QMessageBox.StandardButton.Ok, w)
-            box.setObjectName("retrainBox")
-            box.open()
         elif w.jobs.busy:
             w.show_error(f"{w.jobs.name} is running; retrain when it has finished.")
         else:
-            w.jobs.start("Retraining", train, w.session.library, child_process=w.train_in_child_process)
+            w.jobs.start(RETRAIN_JOB, service.train, w.session.library, child_process=w.train_in_child_process)
+
+    def rollback(self) -> None:
+        """Re-activate the suggestions from before the last training (Tags › Roll back, or
+        the report's button); the user's own tags are not touched."""
+        w = self.window
+        if w.session is None:
+            w.show_error("Open a folder first.", modal_box=True)
+        elif w.jobs.busy:
+            w.show_error(f"{w.jobs.name} is running; roll back when it has finished.")
+        else:
+            w.jobs.start(ROLLBACK_JOB, service.rollback, w.session.library)
+
+    def show_training_report(self) -> None:
+        """Tags › Training report: the report stored with the suggestions in use."""
+        w = self.window
+        if w.session is None:
+            w.show_error("Open a folder first.", modal_box=True)
+            return
+        library = w.session.library
+
+        def show(report: TrainReport | None) -> None:
+            if report is None:
+                box = QMessageBox(QMessageBox.Icon.Information, "Training report",
+                                  "No training yet: the suggestions come from the zero-shot model. Correct some "
+                                  "photos, then use Tags \u203a Retrain suggestions.",
+                                  QMessageBox.StandardButton.Ok, w)
+                box.setObjectName("noTrainReport")
+                box.open()
+            else:
+                self._open_report_dialog(report)
+
+        w.run_call(lambda: service.training_report(library), show)
 
     def ask_threshold_policy(self) -> None:
         """How retraining sets each tag's threshold: best F1 or a precision to keep. Stored in
@@ -151,8 +182,7 @@ class LibraryJobs:
     def maybe_auto_retrain(self) -> bool:
         """After a tag change: retrain in the background once enough corrections piled up."""
         w = self.window
-        if (w.session is None or w.jobs.busy or not self.auto_retrain_enabled()
-                or getattr(service, "train", None) is None):
+        if w.session is None or w.jobs.busy or not self.auto_retrain_enabled():
             return False
         try:
             count = service.corrections_since_last_training(w.session.library)
@@ -161,7 +191,7 @@ class LibraryJobs:
             return False
         if count < max(self.auto_retrain_after(), self._auto_retrain_floor):
             return False
-        started = w.jobs.start("Retraining", service.train, w.session.library,
+        started = w.jobs.start(RETRAIN_JOB, service.train, w.session.library,
                                child_process=w.train_in_child_process)
         if started:
             self._auto_retraining = True
@@ -170,13 +200,13 @@ class LibraryJobs:
 
     # -- outcomes ----------------------------------------------------------------------------
     def job_cancelled(self, name: str) -> None:
-        if name == "Retraining" and self._auto_retraining:  # cancelled: ask again after N more
+        if name == RETRAIN_JOB and self._auto_retraining:  # cancelled: ask again after N more
             self._auto_retraining = False
             self._auto_retrain_floor = self._auto_retrain_count + self.auto_retrain_after()
         self.window.statusBar().showMessage(f"{name} cancelled; finished work is saved.", 5000)
 
     def job_failed(self, name: str, message: str) -> None:
-        if name == "Retraining" and self._auto_retraining:
+        if name == RETRAIN_JOB and self._auto_retraining:
             self._auto_retraining = False
             self._auto_retrain_floor = self._auto_retrain_count + self.auto_retrain_after()
             self.window.show_error(f"Automatic retrain stopped: {message}")
@@ -186,7 +216,13 @@ class LibraryJobs:
     def job_finished(self, name: str, result: Any) -> None:
         w = self.window
         w.forget_review_order()  # new scores: rank the review queue again
-        if name == "Retraining":
+        if name == ROLLBACK_JOB:
+            w._tags_changed()
+            w.statusBar().showMessage(
+                "Rolled back: suggestions come from the zero-shot model again." if result is None
+                else "Rolled back: suggestions come from the training before the last one again.", 10000)
+            return
+        if name == RETRAIN_JOB:
             w._tags_changed()  # new thresholds and scores everywhere
             if self._auto_retraining:
                 self._auto_retraining = False
@@ -211,17 +247,13 @@ class LibraryJobs:
         return text + "."
 
     def _show_training_report(self, report: Any) -> None:
-        try:
-            from photo_tagger.core.report import format_report
+        if isinstance(report, TrainReport):
+            self._open_report_dialog(report)
+        else:  # a job that returned no report: still say it is done
+            self.window.statusBar().showMessage("Suggestions retrained on your corrections.", 10000)
 
-            details = format_report(report)
-        except Exception:  # an older or newer report shape: still say it is done
-            details = str(report)
-        before, after = getattr(report, "before", None), getattr(report, "after", None)
-        text = "Suggestions retrained on your corrections."
-        if getattr(before, "map", None) is not None and getattr(after, "map", None) is not None:
-            text += f"\nmAP {before.map:.2f} \u2192 {after.map:.2f} (cross-validated)."
-        box = QMessageBox(QMessageBox.Icon.Information, "Retrain", text, QMessageBox.StandardButton.Ok, self.window)
-        box.setObjectName("trainReport")
-        box.setDetailedText(details)
-        box.open()
+    def _open_report_dialog(self, report: TrainReport) -> None:
+        dialog = TrainReportDialog(report, self.window)
+        dialog.rollback_requested.connect(self.rollback)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()

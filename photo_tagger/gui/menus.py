@@ -56,6 +56,8 @@ def build_menus(window: MainWindow) -> None:
     tags = bar.addMenu("&Tags")
     add_action(w, tags, "Tag &manager\u2026", w.open_tag_manager, "Ctrl+Shift+T", "tagManager")
     add_action(w, tags, "&Retrain suggestions", w.retrain, None, "retrain")
+    add_action(w, tags, "Training &report\u2026", w.library_jobs.show_training_report, None, "trainingReport")
+    add_action(w, tags, "Roll &back the last training", w.library_jobs.rollback, None, "rollback")
     w.auto_retrain_action = add_action(w, tags, "", w.library_jobs.auto_retrain_toggled, None, "autoRetrain")
     w.auto_retrain_action.setCheckable(True)
     add_action(w, tags, "Auto-retrain &after\u2026", w.ask_auto_retrain_after, None, "autoRetrainAfter")

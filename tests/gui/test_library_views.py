@@ -15,7 +15,9 @@ from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from photo_tagger.core import service
 from photo_tagger.core.errors import UserError
+from photo_tagger.core.report import Overall, Scores, TagReport, TrainReport
 from photo_tagger.gui.tag_manager import TagManager
+from photo_tagger.gui.train_report_dialog import TrainReportDialog
 from photo_tagger.gui.workers import GeneratorWorker, job_pool
 
 
@@ -91,12 +93,13 @@ def test_tag_manager_renames_merges_deletes_with_undo(window, qtbot, qtmodeltest
     assert "coffee" in tags_of(window, "coffee.jpg")["suggested"]
 
 
-def test_retrain_without_the_training_module_says_so(window, qtbot, monkeypatch) -> None:
-    monkeypatch.delattr(service, "train", raising=False)
-    window.retrain()
-    box = window.findChild(QMessageBox, "retrainBox")
-    assert box is not None and "next update" in box.text()
-    box.close()
+def small_report() -> TrainReport:
+    return TrainReport(
+        photos=5, labels=20, cv_folds=3,
+        tags=[TagReport("cat", 3, 2, True, 0.42, before=Scores(0.5, 1.0, 0.67, 0.8), after=Scores(1.0, 1.0, 1.0, 1.0)),
+              TagReport("dog", 0, 5, False, 0.5, note="too few examples: 0 confirmed, need 3")],
+        before=Overall(0.8, 0.67, 0.2), after=Overall(1.0, 1.0, 0.0),
+    )
 
 
 def fake_training(window, monkeypatch) -> list:
@@ -106,7 +109,7 @@ def fake_training(window, monkeypatch) -> list:
     def fake_train(library):
         calls.append(library.root)
         yield "step"
-        return "report"
+        return small_report()
 
     monkeypatch.setattr(service, "train", fake_train, raising=False)
     window.train_in_child_process = False  # a closure cannot cross into a child process
@@ -117,9 +120,9 @@ def test_retrain_runs_the_core_job_with_progress(window, qtbot, monkeypatch) -> 
     calls = fake_training(window, monkeypatch)
     with qtbot.waitSignal(window.jobs.finished, timeout=10_000) as finished:
         window.retrain()
-    assert finished.args == ["Retraining", "report"] and calls == [window.session.library.root]
-    report = window.findChild(QMessageBox, "trainReport")
-    assert report is not None and "retrained" in report.text()
+    assert finished.args[0] == "Retraining" and calls == [window.session.library.root]
+    report = window.findChild(TrainReportDialog, "trainReport")
+    assert report is not None and report.isVisible() and "Retrained on 5 photos" in report.summary.text()
     report.close()
 
 
@@ -211,7 +214,7 @@ def test_retrain_through_the_real_core_updates_the_suggestions(window, qtbot) ->
     window.train_in_child_process = False  # the same code path, minus a process start
     with qtbot.waitSignal(window.jobs.finished, timeout=60_000):
         window.retrain()
-    box = window.findChild(QMessageBox, "trainReport")
+    box = window.findChild(TrainReportDialog, "trainReport")
     assert box is not None
     box.close()
 
@@ -280,8 +283,8 @@ def test_auto_retrain_after_n_corrections(window, qtbot, monkeypatch, settings) 
     with qtbot.waitSignal(window.jobs.finished, timeout=10_000) as finished:
         select(window, "coffee.jpg")
         window.session.confirm_on_all(window.target_ids(), "Espresso")
-    assert finished.args == ["Retraining", "report"] and len(calls) == 1
-    assert window.findChild(QMessageBox, "trainReport") is None  # automatic: no dialog...
+    assert finished.args[0] == "Retraining" and len(calls) == 1
+    assert window.findChild(TrainReportDialog) is None  # automatic: no dialog...
     assert "Retrained automatically" in window.statusBar().currentMessage()  # ...a status message
 
 
