@@ -244,7 +244,7 @@ class LibraryJobs:
         before, after = getattr(report, "before", None), getattr(report, "after", None)
         if getattr(before, "map", None) is not None and getattr(after, "map", None) is not None:
             text += f": mAP {before.map:.2f} \u2192 {after.map:.2f} (cross-validated)"
-        return text + "."
+        return text + ". Tags \u203a Training report shows the details."
 
     def _show_training_report(self, report: Any) -> None:
         if isinstance(report, TrainReport):
