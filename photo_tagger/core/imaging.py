@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 from PIL.JpegImagePlugin import JpegImageFile
 
+from photo_tagger.core import photo_errors
 from photo_tagger.core.decode_warnings import warnings_logged
 
 try:  # HEIC/HEIF (iPhone photos) as a Pillow plugin
@@ -83,7 +84,7 @@ def decode_photo(path: Path, model_short_side: int = 256) -> DecodedPhoto:
         with open_regular_file(path) as fh:
             data = fh.read()
     except OSError as exc:
-        raise PhotoDecodeError(f"cannot read file ({exc.strerror or exc})") from exc
+        raise PhotoDecodeError(photo_errors.cannot_read(exc.strerror or exc)) from exc
     if not data:
         raise PhotoDecodeError("empty file (0 bytes)")
     return decode_photo_bytes(data, model_short_side, label=str(path))

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from photo_tagger.core import photo_errors
 from photo_tagger.core.backbone import (
     BackboneSpec,
     Embedder,
@@ -234,10 +235,9 @@ def _collect(pool: DecodePool, photo_id: int, path: str, task: Task[_Prepared]) 
     try:
         return pool.result(task)
     except CallTimedOut:
-        return _Prepared(photo_id, path, error=f"decoding took longer than {pool.timeout_s:g} s; skipped")
+        return _Prepared(photo_id, path, error=photo_errors.decode_timed_out(pool.timeout_s))
     except PoolStalled:
-        return _Prepared(photo_id, path, error=(
-            f"not decoded: {pool.stuck} other photos are stuck decoding (is the drive stalled?); skipped"))
+        return _Prepared(photo_id, path, error=photo_errors.pool_stalled(pool.stuck))
 
 
 def _prepare_one(

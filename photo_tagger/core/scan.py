@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from photo_tagger.core import photo_errors
 from photo_tagger.core.catalogue import APP_FOLDER, Catalogue
 from photo_tagger.core.imaging import open_regular_file
 
@@ -114,11 +115,11 @@ def _examine(root: Path, entry: os.DirEntry[str], subfolders: list[Path]) -> Fou
     try:
         st = entry.stat(follow_symlinks=True)
     except OSError as exc:
-        return FoundFile(key, 0, 0, error=f"cannot read file ({exc.strerror})")
+        return FoundFile(key, 0, 0, error=photo_errors.cannot_read(exc.strerror))
     if not stat.S_ISREG(st.st_mode):
         return FoundFile(key, 0, st.st_mtime_ns, error="not a regular file")
     if not os.access(path, os.R_OK):
-        return FoundFile(key, st.st_size, st.st_mtime_ns, error="permission denied")
+        return FoundFile(key, st.st_size, st.st_mtime_ns, error=photo_errors.PERMISSION_DENIED)
     return FoundFile(key, st.st_size, st.st_mtime_ns)
 
 
@@ -139,13 +140,6 @@ def sampled_content_hash(path: Path, size: int) -> str:
 # mount): their photos are tried again on every run. Any other error (corrupt, truncated,
 # not an image, too large) stays until the file's size or mtime changes: a re-index of an
 # unchanged library decodes nothing, however many broken files it holds.
-TRANSIENT_ERRORS = ("cannot read file", "decoding took longer", "not decoded", "permission denied")
-
-
-def is_transient_error(error: str | None) -> bool:
-    return error is None or error.startswith(TRANSIENT_ERRORS)
-
-
 def reconcile(catalogue: Catalogue, root: Path, files: list[FoundFile]) -> ScanSummary:
     """Bring the photos table in line with `files` (one transaction).
 
@@ -179,7 +173,7 @@ def reconcile(catalogue: Catalogue, root: Path, files: list[FoundFile]) -> ScanS
                 if row["status"] not in ("missing", "error"):
                     summary.unchanged += 1
                     continue
-                if row["status"] == "error" and not is_transient_error(row["error"]):
+                if row["status"] == "error" and not photo_errors.is_transient(row["error"]):
                     summary.still_broken += 1
                     continue
             try:
@@ -187,7 +181,7 @@ def reconcile(catalogue: Catalogue, root: Path, files: list[FoundFile]) -> ScanS
             except OSError as exc:
                 summary.errors += 1
                 _record_error(conn, row, FoundFile(found.relative_path, found.size,
-                              found.mtime_ns, f"cannot read file ({exc.strerror})"), now)
+                              found.mtime_ns, photo_errors.cannot_read(exc.strerror)), now)
                 continue
             if row is not None:
                 unchanged_content = row["content_hash"] == content_hash and row["status"] == "ok"

@@ -77,7 +77,7 @@ def test_a_decode_that_never_ends_costs_that_photo_not_the_run(
 def test_the_next_run_retries_a_photo_that_timed_out_like_any_error_row(
     tmp_path: Path, slow_png: bytes, embedder
 ) -> None:
-    """A timeout is a transient error (scan.TRANSIENT_ERRORS): the photo is tried again on
+    """A timeout is a transient error (photo_errors.is_transient): the photo is tried again on
     the next run, so a photo that hit a stalled drive once is indexed once it answers."""
     root = tmp_path / "lib"
     library = _library(root, slow_png, "slow.png", jpegs=1)
