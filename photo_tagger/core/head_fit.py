@@ -132,11 +132,10 @@ class _Batches:
         self.all_columns = len(columns) == labels.shape[1]
         self._whole = None
         if dense:
-            self.mean = np.zeros(x.shape[1], np.float32)  # _gather subtracts it
-            dense_x, prior, y, weight = self._gather(np.arange(self.n))
-            self.mean = dense_x.mean(axis=0, dtype=np.float64).astype(np.float32)
-            dense_x -= self.mean
-            self._whole = (dense_x, prior, y, weight)
+            whole_x, prior, y, weight = self._gather(np.arange(self.n))
+            self.mean = whole_x.mean(axis=0, dtype=np.float64).astype(np.float32)
+            whole_x -= self.mean
+            self._whole = (whole_x, prior, y, weight)
         else:
             self.mean = _row_mean(x, rows)
 
@@ -145,12 +144,20 @@ class _Batches:
         if self._whole is not None:
             x, prior, y, weight = self._whole
             return x[index], prior[index], y[index], weight[index]
-        return self._gather(index)
+        x, prior, y, weight = self._gather(index)
+        x -= self.mean
+        return x, prior, y, weight
+
+    def whole(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """All training rows as `get` gives them, without a copy (dense only)."""
+        if self._whole is None:
+            raise ValueError("the training rows were not materialised (dense=False)")
+        return self._whole
 
     def _gather(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Rows `index` as new float32 arrays, x not yet centred."""
         rows = self.rows[index]
         x = self.x[rows].astype(np.float32, copy=False)  # the gather already copied
-        x -= self.mean
         # Rows first, then columns: two cheap gathers instead of one np.ix_ (3x slower).
         y, known, prior = self.labels[rows], self.mask[rows], self.prior_logit[rows]
         if not self.all_columns:
@@ -214,7 +221,7 @@ def _run_adam(batches: _Batches, start, alphas, seed: int, epochs: int):
 
 def _run_lbfgs(batches: _Batches, params, start, alphas, iterations: int):
     """Per-tag LBFGS from `params` on the whole training set as float32."""
-    x, prior, y, weight = batches.get(np.arange(batches.n))
+    x, prior, y, weight = batches.whole()
     alpha, prior_alpha, intercept_alpha = alphas
     d = x.shape[1]
     penalty = np.full(d + 2, alpha, np.float32)
