@@ -67,14 +67,19 @@ class LibraryJobs:
 
     def export_sidecars(self) -> None:
         """Write or update an XMP sidecar next to each photo (File › Export XMP sidecars)."""
+        self._start_by_hand(SIDECAR_JOB, export_sidecars_job, "export sidecars",
+                            child_process=self.window.export_in_child_process)
+
+    def _start_by_hand(self, name: str, target: Any, what: str, child_process: bool = True) -> None:
+        """Start `target(library)` as job `name` from a menu or button; `what` the user asked
+        for, said back when another job is running."""
         w = self.window
         if w.session is None:
             w.show_error("Open a folder first.", modal_box=True)
         elif w.jobs.busy:
-            w.show_error(f"{w.jobs.name} is running; export sidecars when it has finished.")
+            w.show_error(f"{w.jobs.name} is running; {what} when it has finished.")
         else:
-            w.jobs.start(SIDECAR_JOB, export_sidecars_job, w.session.library,
-                         child_process=w.export_in_child_process)
+            w.jobs.start(name, target, w.session.library, child_process=child_process)
 
     def _show_sidecar_summary(self, summary: Any) -> None:
         text = sidecar_summary_text(summary)
@@ -90,24 +95,12 @@ class LibraryJobs:
 
     # -- retrain -----------------------------------------------------------------------------
     def retrain(self) -> None:
-        w = self.window
-        if w.session is None:
-            w.show_error("Open a folder first.", modal_box=True)
-        elif w.jobs.busy:
-            w.show_error(f"{w.jobs.name} is running; retrain when it has finished.")
-        else:
-            w.jobs.start(RETRAIN_JOB, service.train, w.session.library, child_process=w.train_in_child_process)
+        self._start_by_hand(RETRAIN_JOB, service.train, "retrain", child_process=self.window.train_in_child_process)
 
     def rollback(self) -> None:
         """Re-activate the suggestions from before the last training (Tags › Roll back, or
         the report's button); the user's own tags are not touched."""
-        w = self.window
-        if w.session is None:
-            w.show_error("Open a folder first.", modal_box=True)
-        elif w.jobs.busy:
-            w.show_error(f"{w.jobs.name} is running; roll back when it has finished.")
-        else:
-            w.jobs.start(ROLLBACK_JOB, service.rollback, w.session.library)
+        self._start_by_hand(ROLLBACK_JOB, service.rollback, "roll back")
 
     def show_training_report(self) -> None:
         """Tags › Training report: the report stored with the suggestions in use."""
