@@ -53,10 +53,10 @@ class TagReportModel(QAbstractTableModel):
 
     def __init__(self, tags: list[TagReport], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.tags = [t for t in tags if t.n_pos > 0]
+        self.rows = [_row_values(t) for t in tags if t.n_pos > 0]  # a report never changes
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.tags)
+        return 0 if parent.isValid() else len(self.rows)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
@@ -71,9 +71,10 @@ class TagReportModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self.tags):
+        if not index.isValid() or index.row() >= len(self.rows):
             return None
-        value = self._value(self.tags[index.row()], COLUMNS[index.column()])
+        row = self.rows[index.row()]
+        value = row[COLUMNS[index.column()]]
         if role == Qt.ItemDataRole.DisplayRole:
             if isinstance(value, str):
                 return value
@@ -83,24 +84,24 @@ class TagReportModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() not in (0, len(COLUMNS) - 1):
             return int(NUMERIC)
         if role == Qt.ItemDataRole.ForegroundRole and COLUMNS[index.column()] in AFTER_OF:
-            before = self._value(self.tags[index.row()], AFTER_OF[COLUMNS[index.column()]])
+            before = row[AFTER_OF[COLUMNS[index.column()]]]
             if isinstance(value, float) and isinstance(before, float) and abs(value - before) >= CHANGE:
                 return BETTER if value > before else WORSE
         if role == Qt.ItemDataRole.ToolTipRole and COLUMNS[index.column()] == "Note":
             return value or None
         return None
 
-    @staticmethod
-    def _value(tag: TagReport, column: str) -> str | int | float | None:
-        before, after = tag.before, tag.after
-        values: dict[str, str | int | float | None] = {
-            "Tag": tag.name, "Confirmed": tag.n_pos, "Rejected": tag.n_neg,
-            "AP before": _get(before, "ap"), "AP after": _get(after, "ap"),
-            "F1 before": _get(before, "f1"), "F1 after": _get(after, "f1"),
-            "Precision": _get(after, "precision"), "Recall": _get(after, "recall"),
-            "Threshold": float(tag.threshold), "Note": tag.note,
-        }
-        return values[column]
+
+def _row_values(tag: TagReport) -> dict[str, str | int | float | None]:
+    """The tag's value in each column (None: no figure)."""
+    before, after = tag.before, tag.after
+    return {
+        "Tag": tag.name, "Confirmed": tag.n_pos, "Rejected": tag.n_neg,
+        "AP before": _get(before, "ap"), "AP after": _get(after, "ap"),
+        "F1 before": _get(before, "f1"), "F1 after": _get(after, "f1"),
+        "Precision": _get(after, "precision"), "Recall": _get(after, "recall"),
+        "Threshold": float(tag.threshold), "Note": tag.note,
+    }
 
 
 def _get(scores: Scores | None, name: str) -> float | None:
