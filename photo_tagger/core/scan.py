@@ -136,10 +136,6 @@ def sampled_content_hash(path: Path, size: int) -> str:
     return digest.hexdigest()
 
 
-# Errors that may pass without the file changing (a drive that did not answer, a slow
-# mount): their photos are tried again on every run. Any other error (corrupt, truncated,
-# not an image, too large) stays until the file's size or mtime changes: a re-index of an
-# unchanged library decodes nothing, however many broken files it holds.
 def reconcile(catalogue: Catalogue, root: Path, files: list[FoundFile]) -> ScanSummary:
     """Bring the photos table in line with `files` (one transaction).
 
@@ -173,6 +169,9 @@ def reconcile(catalogue: Catalogue, root: Path, files: list[FoundFile]) -> ScanS
                 if row["status"] not in ("missing", "error"):
                     summary.unchanged += 1
                     continue
+                # An error of the file itself (corrupt, truncated, not an image) stays until its
+                # size or mtime changes: a re-index of an unchanged library decodes nothing,
+                # however many broken files it holds. One of the moment is tried again.
                 if row["status"] == "error" and not photo_errors.is_transient(row["error"]):
                     summary.still_broken += 1
                     continue
