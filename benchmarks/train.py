@@ -201,7 +201,7 @@ def main() -> None:
         "n_tags": len(names), "embeddings": "real photo composites (skimage/sklearn)", "test_photos": test,
         "real_photos": args.real, "load_average_start": round(os.getloadavg()[0], 1),
     }
-    our_fit(pool_x[:50], pool_p[:50], pool_y[:50], names)  # warm-up: torch import and first-call costs
+    our_fit(pool_x[:50], pool_p[:50], pool_y[:50], names)  # warm-up: first-call costs (imports, BLAS start)
     sk_seconds_per_photo_tag = None
     for n in sizes:
         x, y = training_set(pool_x, pool_y, n, seed=n)
