@@ -1,0 +1,509 @@
+"""Tag quality on real photos: the app's suggestions vs complete COCO labels.
+
+What it measures, on /work/shared/devset (559 COCO 2017 photos, ~640 px on the long side, with
+the complete set of COCO-80 classes in each; see its README):
+
+1. Zero-shot: a temporary library whose photos are symlinks to the devset images is indexed
+   through `service.index` (the path `photo-tagger index` takes). Each COCO class is mapped to
+   the tag a user would use (COCO_TO_TAG below) and resolved against the catalogue's tags by
+   name or synonym, case-insensitively. Every photo is scored by the current model
+   (`service.score_all_photos`, the scores `export --scores` writes). Reported: AP per class
+   (sklearn's average_precision_score; a class whose tag does not exist or has no score has
+   AP 0), mAP over classes with >= 3 photos, frequency-weighted mAP, person AP, precision /
+   recall / F1 at each tag's effective threshold (user threshold, else the model's), micro
+   P/R/F1 over all mapped classes, and photos with no suggestion at threshold.
+2. After corrections: photos are split in halves by sha1 of their path; the complete truth of
+   the first half (mapped tag names) is imported with `photo-tagger import LIB FILE.csv` and
+   `photo-tagger train LIB` is run (both as subprocesses: the CLI contract is measured). mAP
+   and person AP on the second half.
+3. Learning curve: after 10/25/50/100/250 corrected photos (5 random sets per step, fixed
+   seeds, drawn from the first half), each on a fresh copy of the zero-shot catalogue,
+   imported and trained with the core functions; mean and worst mAP on the second half next
+   to the zero-shot mAP on the same half.
+4. Cost: index wall time per photo; decode, backbone and scoring per photo measured apart
+   (one thread, on a sample) since the indexer overlaps decoding with the backbone.
+
+Nothing is copied: the library holds symlinks (the scanner follows symlinked files) and is
+deleted at the end unless --keep DIR.
+
+    python benchmarks/quality.py [--devset PATH] [--keep DIR] [--skip-train] [--skip-curve]
+                                 [--curve-sizes 10,25,50,100,250] [--curve-sets 5]
+
+The last line is one JSON object. Figures of a run: see RESULTS below.
+
+RESULTS
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import average_precision_score
+
+from photo_tagger.core import service
+from photo_tagger.core.errors import UserError
+from photo_tagger.core.library import Library
+from photo_tagger.core.tag_names import lookup_tag
+from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL
+
+DEFAULT_DEVSET = Path(__file__).resolve().parents[1].parent / "shared/devset"
+MIN_PHOTOS = 3  # classes with fewer photos (in the evaluated set) are left out of mAP
+
+# COCO-80 class -> the tag a user would type. Names the taxonomy lacks stay natural names:
+# the class scores AP 0 until such a tag exists (imported corrections create it).
+COCO_TO_TAG = {
+    "person": "person", "bicycle": "bicycle", "car": "car", "motorcycle": "motorcycle",
+    "airplane": "airplane", "bus": "bus", "train": "train", "truck": "truck", "boat": "boat",
+    "traffic light": "traffic light", "fire hydrant": "fire hydrant", "stop sign": "stop sign",
+    "parking meter": "parking meter", "bench": "bench", "bird": "bird", "cat": "cat", "dog": "dog",
+    "horse": "horse", "sheep": "sheep", "cow": "cow", "elephant": "elephant", "bear": "bear",
+    "zebra": "zebra", "giraffe": "giraffe", "backpack": "backpack", "umbrella": "umbrella",
+    "handbag": "handbag", "tie": "tie", "suitcase": "suitcase", "frisbee": "frisbee", "skis": "skis",
+    "snowboard": "snowboard", "sports ball": "ball", "kite": "kite", "baseball bat": "baseball bat",
+    "baseball glove": "baseball glove", "skateboard": "skateboard", "surfboard": "surfboard",
+    "tennis racket": "tennis racket", "bottle": "bottle", "wine glass": "wine glass", "cup": "cup",
+    "fork": "fork", "knife": "knife", "spoon": "spoon", "bowl": "bowl", "banana": "banana",
+    "apple": "apple", "sandwich": "sandwich", "orange": "orange", "broccoli": "broccoli",
+    "carrot": "carrot", "hot dog": "hot dog", "pizza": "pizza", "donut": "donut", "cake": "cake",
+    "chair": "chair", "couch": "sofa", "potted plant": "potted plant", "bed": "bed",
+    "dining table": "table", "toilet": "toilet", "tv": "television", "laptop": "laptop",
+    "mouse": "computer mouse", "remote": "remote control", "keyboard": "keyboard",
+    "cell phone": "phone", "microwave": "microwave", "oven": "oven", "toaster": "toaster",
+    "sink": "sink", "refrigerator": "refrigerator", "book": "book", "clock": "clock", "vase": "vase",
+    "scissors": "scissors", "teddy bear": "teddy bear", "hair drier": "hair dryer",
+    "toothbrush": "toothbrush",
+}
+
+
+@dataclass
+class ClassResult:
+    coco: str
+    tag: str  # the catalogue tag it resolved to, "" when none
+    photos: int
+    ap: float
+    scored: bool
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else float("nan")
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else float("nan")
+
+    @property
+    def f1(self) -> float:
+        return 2 * self.tp / (2 * self.tp + self.fp + self.fn) if self.tp + self.fp + self.fn else float("nan")
+
+
+# -- the library ---------------------------------------------------------------------
+
+
+def read_labels(devset: Path) -> dict[str, set[str]]:
+    with open(devset / "labels.csv", newline="", encoding="utf-8") as fh:
+        rows = {row["path"]: {t.strip() for t in row["tags"].split(";") if t.strip()} for row in csv.DictReader(fh)}
+    unknown = {t for tags in rows.values() for t in tags} - COCO_TO_TAG.keys()
+    if unknown:
+        raise SystemExit(f"labels.csv has classes the mapping lacks: {sorted(unknown)}")
+    return rows
+
+
+def make_library(devset: Path, labels: dict[str, set[str]], root: Path) -> Library:
+    """Symlink every labelled photo into `root` at its devset-relative path."""
+    for rel in labels:
+        link = root / rel
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to((devset / rel).resolve())
+    return Library.open(root)
+
+
+def index_library(library: Library) -> tuple[service.IndexSummary, float]:
+    start = time.perf_counter()
+    job = service.index(library)
+    try:
+        while True:
+            next(job)
+    except StopIteration as done:
+        summary = done.value
+    return summary, time.perf_counter() - start
+
+
+def snapshot(source: Path, target: Path) -> None:
+    """A consistent copy of a (WAL) catalogue via SQLite's backup API."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+
+
+def drain(job):  # type: ignore[no-untyped-def]
+    try:
+        while True:
+            next(job)
+    except StopIteration as done:
+        return done.value
+
+
+# -- scores and metrics ---------------------------------------------------------------
+
+
+def resolve_tags(library: Library) -> dict[str, str]:
+    """COCO class -> the catalogue tag its mapped name is (by name or synonym), if any."""
+    with library.connect() as catalogue:
+        found = {coco: lookup_tag(catalogue, name) for coco, name in COCO_TO_TAG.items()}
+    return {coco: hit[1] for coco, hit in found.items() if hit is not None}
+
+
+def score_table(library: Library) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """(path -> tag -> probability for every embedded photo, tag -> effective threshold)."""
+    scores = service.score_all_photos(library)
+    with library.connect() as catalogue:
+        paths = dict(catalogue.query("SELECT id, path FROM photos"))
+        thresholds = dict(catalogue.query(f"SELECT t.name, {EFFECTIVE_THRESHOLD_SQL} FROM tags t"))
+    by_path = {paths[pid]: tag_scores for pid, tag_scores in scores.items()}
+    folded = {name.casefold(): float(value) for name, value in thresholds.items()}
+    return by_path, folded
+
+
+def evaluate(
+    photos: list[str],
+    labels: dict[str, set[str]],
+    scores: dict[str, dict[str, float]],
+    thresholds: dict[str, float],
+    resolved: dict[str, str],
+) -> list[ClassResult]:
+    results = []
+    for coco in COCO_TO_TAG:
+        truth = np.array([coco in labels[p] for p in photos])
+        tag = resolved.get(coco, "")
+        column = np.array([scores.get(p, {}).get(tag, np.nan) if tag else np.nan for p in photos], np.float64)
+        scored = bool(np.isfinite(column).any())
+        result = ClassResult(coco, tag, int(truth.sum()), 0.0, scored)
+        if scored and truth.any():
+            filled = np.where(np.isfinite(column), column, -1.0)  # an unscored photo ranks last
+            result.ap = float(average_precision_score(truth, filled))
+        predicted = np.isfinite(column) & (column >= thresholds.get(tag.casefold(), np.inf))
+        result.tp = int((predicted & truth).sum())
+        result.fp = int((predicted & ~truth).sum())
+        result.fn = int((~predicted & truth).sum())
+        results.append(result)
+    return results
+
+
+def mean_ap(results: Iterable[ClassResult], weighted: bool = False) -> float:
+    counted = [r for r in results if r.photos >= MIN_PHOTOS]
+    if not counted:
+        return float("nan")
+    weights = [r.photos if weighted else 1 for r in counted]
+    return sum(r.ap * w for r, w in zip(counted, weights, strict=True)) / sum(weights)
+
+
+def person_ap(results: list[ClassResult]) -> float:
+    return next(r.ap for r in results if r.coco == "person")
+
+
+def micro(results: list[ClassResult]) -> tuple[float, float, float]:
+    tp, fp, fn = (sum(getattr(r, k) for r in results) for k in ("tp", "fp", "fn"))
+    precision = tp / (tp + fp) if tp + fp else float("nan")
+    recall = tp / (tp + fn) if tp + fn else float("nan")
+    return precision, recall, 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else float("nan")
+
+
+def photos_without_suggestion(library: Library) -> int:
+    """Photos the app shows no suggestion for: no suggested tag at or above its threshold."""
+    with library.connect() as catalogue:
+        return int(catalogue.scalar(
+            "SELECT count(*) FROM photos p WHERE p.status = 'ok' AND NOT EXISTS ("
+            " SELECT 1 FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.photo_id = p.id"
+            f" AND pt.state = 'suggested' AND pt.score >= {EFFECTIVE_THRESHOLD_SQL})"
+        ) or 0)
+
+
+def without_suggestion_from_scores(scores: dict[str, dict[str, float]], thresholds: dict[str, float]) -> int:
+    return sum(
+        1 for tag_scores in scores.values()
+        if not any(s >= thresholds.get(t.casefold(), np.inf) for t, s in tag_scores.items())
+    )
+
+
+def _fmt(value: float, digits: int = 3) -> str:
+    return "-" if value != value else f"{value:.{digits}f}"
+
+
+def print_table(results: list[ClassResult]) -> None:
+    print(f"{'class':<15} {'tag':<15} {'photos':>6} {'AP':>6} {'P@thr':>6} {'R@thr':>6} {'F1@thr':>6}")
+    for r in sorted(results, key=lambda r: (-r.photos, r.coco)):
+        tag = r.tag or "(no tag)"
+        tag = tag if r.scored or not r.tag else tag + "*"
+        print(f"{r.coco:<15} {tag:<15} {r.photos:>6} {r.ap:>6.3f} {_fmt(r.precision):>6} "
+              f"{_fmt(r.recall):>6} {_fmt(r.f1):>6}")
+    print("(* tag exists but has no score; (no tag): no tag of that name or synonym)")
+
+
+# -- corrections ------------------------------------------------------------------------
+
+
+def split_halves(photos: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(train half, test half) by sha1 of the relative path: stable across runs and machines."""
+    first, second = [], []
+    for p in sorted(photos):
+        (first if hashlib.sha1(p.encode()).digest()[-1] % 2 == 0 else second).append(p)
+    return first, second
+
+
+def write_truth(path: Path, photos: list[str], labels: dict[str, set[str]]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["path", "tags"])
+        for p in photos:
+            writer.writerow([p, ";".join(sorted(COCO_TO_TAG[c] for c in labels[p]))])
+
+
+def active_head(library: Library) -> int | None:
+    with library.connect() as catalogue:
+        rows = catalogue.query("SELECT id FROM heads WHERE active = 1")
+    return int(rows[0][0]) if rows else None
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "photo_tagger.cli", *args], capture_output=True, text=True)
+
+
+def correct_with_cli(library: Library, photos: list[str], labels: dict[str, set[str]], work: Path) -> dict:
+    """Import the first half's truth and train, through the command line."""
+    truth = work / "first_half.csv"
+    write_truth(truth, photos, labels)
+    imported = cli("import", str(library.root), str(truth))
+    print(f"$ photo-tagger import LIB first_half.csv -> exit {imported.returncode}: {imported.stdout.strip()}")
+    if imported.returncode != 0:
+        print(imported.stderr.strip())
+        return {"import_exit": imported.returncode}
+    before = active_head(library)
+    start = time.perf_counter()
+    trained = cli("train", str(library.root))
+    forced = False
+    if trained.returncode != 0 and "--force" in trained.stderr:
+        forced = True
+        trained = cli("train", str(library.root), "--force")
+    seconds = time.perf_counter() - start
+    after = active_head(library)
+    print(f"$ photo-tagger train LIB{' --force' if forced else ''} -> exit {trained.returncode}, {seconds:.1f} s,"
+          f" active head {before} -> {after}")
+    if trained.returncode != 0:
+        print(trained.stderr.strip())
+    report_tail = [line for line in trained.stdout.splitlines() if line.strip()][-3:]
+    for line in report_tail:
+        print(f"  | {line}")
+    return {"import_exit": imported.returncode, "train_exit": trained.returncode, "train_forced": forced,
+            "train_activated": after is not None and after != before, "train_cli_s": round(seconds, 1)}
+
+
+def curve_point(zero: Path, root: Path, photos: list[str], labels: dict[str, set[str]], work: Path,
+                test: list[str]) -> tuple[float, bool]:
+    """mAP on `test` after importing `photos`' truth into a fresh zero-shot copy and training.
+    Returns (mAP, whether a trained head became active)."""
+    db = work / "curve" / "catalogue.sqlite"
+    if db.parent.exists():
+        shutil.rmtree(db.parent)
+    snapshot(zero, db)
+    library = Library(root, db)  # same photos, its own catalogue
+    truth = work / "curve.csv"
+    write_truth(truth, photos, labels)
+    service.import_library(library, truth)
+    try:
+        drain(service.train(library))
+        activated = active_head(library) is not None
+    except UserError as exc:
+        print(f"  training refused: {exc}")
+        activated = False
+    scores, thresholds = score_table(library)
+    return mean_ap(evaluate(test, labels, scores, thresholds, resolve_tags(library))), activated
+
+
+# -- cost -------------------------------------------------------------------------------
+
+
+def stage_costs(library: Library, photos: list[str], sample: int = 48) -> dict[str, float]:
+    """ms per photo of decode (+ preprocessing), backbone and scoring, one thread, no overlap."""
+    from threadpoolctl import threadpool_limits
+
+    from photo_tagger.core.backbone import get_backbone_spec, load_embedder, to_model_input
+    from photo_tagger.core.imaging import decode_photo
+
+    spec = get_backbone_spec()
+    embedder = load_embedder(spec.id)
+    model = service.load_model(library)
+    chosen = photos[:sample]
+    start = time.perf_counter()
+    inputs = [to_model_input(decode_photo(library.root / p, spec.preprocessing.resize_size).model_image,
+                             spec.preprocessing) for p in chosen]
+    decode_s = time.perf_counter() - start
+    batch = np.stack(inputs)
+    embedder.embed(batch[:16])  # warm-up
+    start = time.perf_counter()
+    embeddings = np.concatenate([embedder.embed(batch[i:i + 16])[0] for i in range(0, len(batch), 16)])
+    backbone_s = time.perf_counter() - start
+    with threadpool_limits(limits=1, user_api="blas"):
+        start = time.perf_counter()
+        model.score(embeddings)
+        score_s = time.perf_counter() - start
+    n = len(chosen)
+    return {"decode_ms_per_photo": 1000 * decode_s / n, "backbone_ms_per_photo": 1000 * backbone_s / n,
+            "scoring_ms_per_photo": 1000 * score_s / n}
+
+
+def photo_size(library: Library) -> tuple[int, int]:
+    with library.connect() as catalogue:
+        rows = catalogue.query("SELECT width, height FROM photos WHERE status = 'ok'")
+    return (int(statistics.median(max(w, h) for w, h in rows)), int(statistics.median(w * h for w, h in rows)))
+
+
+# -- main -------------------------------------------------------------------------------
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--devset", type=Path, default=DEFAULT_DEVSET, help="folder with labels.csv and images/")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="build the library in DIR (new or empty) and keep it")
+    parser.add_argument("--skip-train", action="store_true", help="zero-shot only (implies --skip-curve)")
+    parser.add_argument("--skip-curve", action="store_true", help="no learning curve")
+    parser.add_argument("--curve-sizes", default="10,25,50,100,250", help="corrected photos per step")
+    parser.add_argument("--curve-sets", type=int, default=5, help="random sets per step")
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
+    labels = read_labels(args.devset)
+    figures: dict[str, object] = {"date": time.strftime("%Y-%m-%d"), "photos": len(labels)}
+    work = Path(tempfile.mkdtemp(prefix="pt-quality-"))
+    if args.keep:
+        if args.keep.exists() and any(args.keep.iterdir()):
+            raise SystemExit(f"--keep {args.keep}: the folder is not empty")
+        root = args.keep
+        root.mkdir(parents=True, exist_ok=True)
+    else:
+        root = work / "library"
+    started = time.perf_counter()
+    try:
+        run(args, labels, figures, root, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    figures["total_s"] = round(time.perf_counter() - started, 1)
+    print(f"total {figures['total_s']} s" + (f"; library kept in {root}" if args.keep else ""))
+    print(json.dumps(figures))
+    return 0
+
+
+def run(args: argparse.Namespace, labels: dict[str, set[str]], figures: dict[str, object], root: Path,
+        work: Path) -> None:
+    library = make_library(args.devset, labels, root)
+    summary, index_s = index_library(library)
+    print(f"indexed {summary.photos} photos ({summary.indexed} new, {summary.errors} errors) in {index_s:.1f} s"
+          f" = {1000 * index_s / max(summary.indexed, 1):.0f} ms/photo")
+    if summary.photos != len(labels):
+        print(f"WARNING: {len(labels)} photos linked, {summary.photos} indexed (symlinks not followed?)")
+    longest, pixels = photo_size(library)
+    costs = stage_costs(library, sorted(labels))
+    print(f"devset photos: median long side {longest} px, {pixels / 1e6:.2f} MP (not 12 MP camera photos);"
+          " one thread, no overlap: " + ", ".join(f"{k.removesuffix('_ms_per_photo')} {v:.1f} ms"
+                                                  for k, v in costs.items()))
+    figures.update(index_ms_per_photo=round(1000 * index_s / max(summary.indexed, 1), 1),
+                   index_photos=summary.indexed, index_errors=summary.errors, median_long_side_px=longest,
+                   **{k: round(v, 1) for k, v in costs.items()})
+    zero = work / "zero" / "catalogue.sqlite"
+    snapshot(library.catalogue_path, zero)
+
+    photos = sorted(labels)
+    resolved = resolve_tags(library)
+    scores, thresholds = score_table(library)
+    results = evaluate(photos, labels, scores, thresholds, resolved)
+    print("\nZero-shot, all photos")
+    print_table(results)
+    precision, recall, f1 = micro(results)
+    person = next(r for r in results if r.coco == "person")
+    stored = photos_without_suggestion(library)
+    recomputed = without_suggestion_from_scores(scores, thresholds)
+    counted = [r for r in results if r.photos >= MIN_PHOTOS]
+    figures.update(
+        zero_shot_map=round(mean_ap(results), 4), zero_shot_weighted_map=round(mean_ap(results, True), 4),
+        zero_shot_person_ap=round(person.ap, 4),
+        person_precision_at_threshold=None if person.precision != person.precision else round(person.precision, 4),
+        person_recall_at_threshold=round(person.recall, 4),
+        micro_precision=round(precision, 4), micro_recall=round(recall, 4), micro_f1=round(f1, 4),
+        photos_without_suggestion=stored, classes_in_map=len(counted),
+        classes_without_tag=sum(1 for r in results if not r.tag),
+        classes_without_score=sum(1 for r in results if not r.scored),
+    )
+    print(f"mAP {figures['zero_shot_map']} over {len(counted)} classes (weighted {figures['zero_shot_weighted_map']});"
+          f" person AP {person.ap:.3f}; {figures['classes_without_tag']} classes have no tag,"
+          f" {figures['classes_without_score']} no score")
+    print(f"micro at threshold: precision {_fmt(precision)}, recall {_fmt(recall)}, F1 {_fmt(f1)};"
+          f" photos with no suggestion at threshold: {stored} (from the scores: {recomputed})")
+    if stored != recomputed:
+        print("WARNING: stored suggestions disagree with the model's scores")
+    if args.skip_train:
+        return
+
+    first, second = split_halves(photos)
+    half_zero = evaluate(second, labels, scores, thresholds, resolved)
+    figures["zero_shot_half_map"] = round(mean_ap(half_zero), 4)
+    figures["zero_shot_half_person_ap"] = round(person_ap(half_zero), 4)
+    print(f"\nCorrections: {len(first)} photos imported as complete truth, evaluated on the other {len(second)}")
+    figures.update(correct_with_cli(library, first, labels, work))
+    scores, thresholds = score_table(library)
+    half = evaluate(second, labels, scores, thresholds, resolve_tags(library))
+    figures.update(corrected_half_map=round(mean_ap(half), 4), corrected_half_person_ap=round(person_ap(half), 4))
+    print(f"second half mAP {figures['zero_shot_half_map']} zero-shot -> {figures['corrected_half_map']} corrected;"
+          f" person AP {figures['zero_shot_half_person_ap']} -> {figures['corrected_half_person_ap']}")
+    worst = sorted((r for r in half if r.photos >= MIN_PHOTOS), key=lambda r: r.ap)[:10]
+    print("worst classes after corrections: " + ", ".join(f"{r.coco} {r.ap:.2f}" for r in worst))
+    if args.skip_curve:
+        return
+
+    sizes = [int(s) for s in args.curve_sizes.split(",") if s.strip()]
+    print(f"\nLearning curve: mAP on the second half ({len(second)} photos), {args.curve_sets} sets per step;"
+          f" zero-shot {figures['zero_shot_half_map']}")
+    print(f"{'photos':>6} {'mean':>6} {'worst':>6} {'best':>6} {'s/set':>6}")
+    for n in sizes:
+        if n > len(first):
+            print(f"{n:>6} skipped: the first half has {len(first)} photos")
+            continue
+        start = time.perf_counter()
+        maps, refused = [], 0
+        for k in range(args.curve_sets):
+            chosen = random.Random(f"{n}/{k}").sample(first, n)
+            value, activated = curve_point(zero, library.root, chosen, labels, work, second)
+            maps.append(value)
+            refused += not activated
+        seconds = (time.perf_counter() - start) / args.curve_sets
+        figures[f"curve_{n}_mean"], figures[f"curve_{n}_worst"] = round(statistics.mean(maps), 4), round(min(maps), 4)
+        if refused:
+            figures[f"curve_{n}_refused"] = refused
+        print(f"{n:>6} {statistics.mean(maps):>6.3f} {min(maps):>6.3f} {max(maps):>6.3f} {seconds:>6.1f}"
+              + (f"  ({refused} sets: no head activated)" if refused else ""))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
