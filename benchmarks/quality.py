@@ -32,8 +32,9 @@ deleted at the end unless --keep DIR.
 The last line is one JSON object.
 
 Measured 2026-12-06 on the 2-core VM (AMD EPYC, no GPU), today's taxonomy (151 tags) and the
-prior head; whole run 40 s wall (index 6 s, corrections 2 s, curve 25 trainings ~30 s):
-  index 10.5-16 ms/photo wall (559 photos, 0 errors; devset photos are ~640 px, 0.27 MP, so
+prior head; whole run 20-40 s wall depending on the VM's load (index 4-9 s, import + train
+  through the CLI 3 s, curve of 25 trainings 12-30 s):
+  index 6.6-16 ms/photo wall (559 photos, 0 errors; devset photos are ~640 px, 0.27 MP, so
   this is ~5x cheaper than 12 MP camera JPEGs, see ingest.py); one thread, no overlap: decode
   4-7 ms, backbone 5-8 ms, scoring 0.1 ms per photo.
   Zero-shot over all 80 classes: mAP 0.248, frequency-weighted 0.213, person AP 0 (no score);
@@ -42,9 +43,10 @@ prior head; whole run 40 s wall (index 6 s, corrections 2 s, curve 25 trainings 
   Micro at threshold: precision 0.780, recall 0.080, F1 0.145; 84 of 559 photos get no
   suggestion. Worst tagged classes: backpack 0.089, sofa 0.126, handbag 0.134, phone 0.146,
   potted plant 0.151, vase 0.191, truck 0.210, clock 0.218, bottle 0.238, chair 0.243.
-  After importing the complete truth of 285 photos and `photo-tagger train` (1.5 s, head
+  After importing the complete truth of 285 photos and `photo-tagger train` (0.8-1.6 s, head
   activated without --force): second-half mAP 0.252 -> 0.459, person AP 0 -> 0.964 (precision
-  0.856, recall 0.976 at its threshold); micro P/R/F1 0.396 / 0.628 / 0.486.
+  0.856, recall 0.976 at its threshold); micro P/R/F1 0.396 / 0.628 / 0.486 (77 classes
+  with >= 3 photos in the second half).
   Learning curve (second half, 274 photos, zero-shot 0.252), mean [worst] of 5 sets:
   10: 0.258 [0.249]  25: 0.270 [0.266]  50: 0.290 [0.267]  100: 0.350 [0.314]  250: 0.456 [0.447]
 """
