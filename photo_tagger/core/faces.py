@@ -143,9 +143,8 @@ def _pnet_boxes(regression: np.ndarray, probability: np.ndarray, scale: float, t
     cells = np.column_stack([cols, rows]).astype(np.float32)
     top_left = np.floor((_STRIDE * cells + 1) / scale)
     bottom_right = np.floor((_STRIDE * cells + _CELL) / scale)
-    return np.column_stack(
-        [top_left, bottom_right, probability[rows, cols], regression[:, rows, cols].T]
-    ).astype(np.float32)
+    columns = [top_left, bottom_right, probability[rows, cols], regression[:, rows, cols].T]
+    return np.column_stack(columns).astype(np.float32)
 
 
 def _regress(boxes: np.ndarray, regression: np.ndarray) -> np.ndarray:
