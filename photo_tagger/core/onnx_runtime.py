@@ -18,7 +18,7 @@ import os
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +43,8 @@ META_FILE = "meta.json"
 LOCK_FILE = ".export.lock"
 INPUT_NAME = "image"
 OUTPUT_NAMES = ("embedding", "logits")
+# The backbone's files; other caches (core.faces) pass their own list to clear/read_meta/write_meta.
+BACKBONE_FILES = (MODEL_FILE, CLASSIFIER_FILE)
 CACHE_ENV = "PHOTO_TAGGER_CACHE_DIR"
 STALE_TEMP_SECONDS = 3600
 
@@ -66,12 +68,12 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def clear(directory: Path) -> None:
+def clear(directory: Path, files: Sequence[str] = BACKBONE_FILES) -> None:
     """Remove our files (meta first, so the folder is invalid at once) and temp files left by
     killed exports. Recent temp files may belong to another process exporting right now."""
     if not directory.is_dir():
         return
-    for name in (META_FILE, MODEL_FILE, CLASSIFIER_FILE):
+    for name in (META_FILE, *files):
         (directory / name).unlink(missing_ok=True)
     stale_before = time.time() - STALE_TEMP_SECONDS
     for tmp in directory.glob(".*.tmp"):
@@ -101,7 +103,9 @@ def export_lock(directory: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def read_meta(directory: Path, expected: Mapping[str, Any]) -> dict[str, Any] | None:
+def read_meta(
+    directory: Path, expected: Mapping[str, Any], files: Sequence[str] = BACKBONE_FILES
+) -> dict[str, Any] | None:
     """The folder's metadata if it is complete, matches `expected` and every file's size and
     hash, else None (the caller rebuilds)."""
     try:
@@ -110,10 +114,10 @@ def read_meta(directory: Path, expected: Mapping[str, Any]) -> dict[str, Any] | 
         return None
     if not isinstance(meta, dict) or any(meta.get(k) != v for k, v in expected.items()):
         return None
-    files = meta.get("files")
-    if not isinstance(files, dict) or set(files) != {MODEL_FILE, CLASSIFIER_FILE}:
+    recorded_files = meta.get("files")
+    if not isinstance(recorded_files, dict) or set(recorded_files) != set(files):
         return None
-    for name, recorded in files.items():
+    for name, recorded in recorded_files.items():
         path = directory / name
         try:
             if path.stat().st_size != recorded["size"] or file_sha256(path) != recorded["sha256"]:
@@ -123,13 +127,12 @@ def read_meta(directory: Path, expected: Mapping[str, Any]) -> dict[str, Any] | 
     return meta
 
 
-def write_meta(directory: Path, meta: Mapping[str, Any]) -> None:
+def write_meta(directory: Path, meta: Mapping[str, Any], files: Sequence[str] = BACKBONE_FILES) -> None:
     """Seal the folder: record the other files' sizes and hashes, written last."""
-    files = {
-        name: {"size": (directory / name).stat().st_size, "sha256": file_sha256(directory / name)}
-        for name in (MODEL_FILE, CLASSIFIER_FILE)
+    recorded = {
+        name: {"size": (directory / name).stat().st_size, "sha256": file_sha256(directory / name)} for name in files
     }
-    atomic_write_text(directory / META_FILE, json.dumps({**meta, "files": files}, indent=2, sort_keys=True))
+    atomic_write_text(directory / META_FILE, json.dumps({**meta, "files": recorded}, indent=2, sort_keys=True))
 
 
 def export_onnx(model: nn.Module, path: Path, input_size: int) -> None:
