@@ -23,6 +23,18 @@ person""".split()
     + ["potted plant"]
 )
 
+# The 80 COCO classes under COCO's own names (each must be a tag name or a synonym).
+COCO_80 = (
+    "person bicycle car motorcycle airplane bus train truck boat traffic_light fire_hydrant stop_sign"
+    " parking_meter bench bird cat dog horse sheep cow elephant bear zebra giraffe backpack umbrella"
+    " handbag tie suitcase frisbee skis snowboard sports_ball kite baseball_bat baseball_glove skateboard"
+    " surfboard tennis_racket bottle wine_glass cup fork knife spoon bowl banana apple sandwich orange"
+    " broccoli carrot hot_dog pizza donut cake chair couch potted_plant bed dining_table toilet tv laptop"
+    " mouse remote keyboard cell_phone microwave oven toaster sink refrigerator book clock vase scissors"
+    " teddy_bear hair_drier toothbrush"
+).split()
+COCO_80 = [name.replace("_", " ") for name in COCO_80]
+
 DOMESTIC_CATS = (281, 282, 283, 284, 285)
 
 
@@ -96,10 +108,40 @@ def test_class_names_are_the_1000_imagenet_classes():
     assert (names[0], names[281], names[999]) == ("tench", "tabby", "toilet tissue")
 
 
-def test_person_has_no_members_and_a_nan_prior(taxonomy):
-    assert taxonomy.tag("person").imagenet == ()
+def test_person_is_scored_through_what_people_wear(taxonomy):
+    person = taxonomy.tag("person")
+    names = {imagenet_class_names()[i] for i in person.imagenet}
+    assert len(person.imagenet) >= 80
+    assert {"suit", "jersey", "bikini", "sunglasses", "groom", "scuba diver", "ballplayer"} <= names
+    # the proxy classes stay in their own tags too
+    assert 834 in taxonomy.tag("clothing").imagenet and 834 in person.imagenet
+    prior = taxonomy.prior_probabilities(one_hot_logits(834))[0]  # suit
+    assert prior[taxonomy.names().index("person")] > 0.9
+
+
+def test_a_tag_imagenet_cannot_see_has_a_nan_prior(taxonomy):
+    assert taxonomy.tag("giraffe").imagenet == ()
     prior = taxonomy.prior_probabilities(one_hot_logits(281))
-    assert np.isnan(prior[0, taxonomy.names().index("person")])
+    assert np.isnan(prior[0, taxonomy.names().index("giraffe")])
+
+
+def test_every_coco_class_has_a_tag_by_name_or_synonym(taxonomy):
+    words = {word.casefold() for tag in taxonomy.tags for word in (tag.name, *tag.synonyms)}
+    assert not [name for name in COCO_80 if name not in words]
+
+
+@pytest.mark.parametrize(
+    ("tag", "index", "why"),
+    [
+        ("kite", 21, "the bird called kite"),
+        ("musical instrument", 822, "steel drums fire on pans"),
+        ("musical instrument", 641, "maracas fire on wine glasses"),
+        ("farm animal", 346, "water buffalo fires on wild elephants"),
+        ("drink", 901, "a whiskey jug of flowers is a vase"),
+    ],
+)
+def test_classes_that_gave_odd_guesses_stay_out(taxonomy, tag, index, why):
+    assert index not in taxonomy.tag(tag).imagenet, why
 
 
 def test_a_tabby_photo_is_a_cat_and_not_a_dog(taxonomy):
