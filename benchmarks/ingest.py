@@ -4,7 +4,7 @@ Measures in one run, on the same generated photos:
   (a) forward limit   - images/s of the backbone alone (ONNX Runtime) at the chosen batch
   (b) decode limit    - photos/s of our one-decode step alone (draft decode -> thumbnail +
                         model input), in a thread per core
-  (c) naive pipeline  - full PIL decode + torchvision transforms + torch model, batch 32,
+  (c) naive pipeline  - full PIL decode + resize/crop/normalise (torchvision's transforms) + torch model, batch 32,
                         one thread of Python
   (d) our pipeline    - `index_library` on a fresh library, run in a subprocess that
                         never imports torch, so its peak RSS is the app's
@@ -76,21 +76,27 @@ def decode_limit(paths: list[Path], workers: int) -> float:
 
 
 def naive_pipeline(paths: list[Path]) -> float:
-    """What a first implementation does: full decode, torchvision transforms, torch."""
+    """What a first implementation does: full decode, torchvision-style transforms, torch."""
     import torch
-    from torchvision import transforms
 
     from photo_tagger.core.backbone import build_torch_model, get_backbone_spec
 
     spec = get_backbone_spec()
     pre = spec.preprocessing
     model = build_torch_model(spec)
-    transform = transforms.Compose([
-        transforms.Resize(pre.resize_size),
-        transforms.CenterCrop(pre.input_size),
-        transforms.ToTensor(),
-        transforms.Normalize(pre.mean, pre.std),
-    ])
+    mean, std = torch.tensor(pre.mean).view(3, 1, 1), torch.tensor(pre.std).view(3, 1, 1)
+
+    def transform(image: Image.Image) -> torch.Tensor:
+        # torchvision's Resize(256) + CenterCrop(224) + ToTensor + Normalize, spelled out: the
+        # CPU-only torch this project installs has no matching torchvision build.
+        w, h = image.size
+        scale = pre.resize_size / min(w, h)
+        image = image.resize((round(w * scale), round(h * scale)), Image.Resampling.BILINEAR)
+        left, top = (image.size[0] - pre.input_size) // 2, (image.size[1] - pre.input_size) // 2
+        image = image.crop((left, top, left + pre.input_size, top + pre.input_size))
+        pixels = torch.from_numpy(np.asarray(image, np.float32) / 255.0).permute(2, 0, 1)
+        return (pixels - mean) / std
+
     start = time.perf_counter()
     with torch.no_grad():
         for i in range(0, len(paths), 32):
@@ -182,7 +188,7 @@ def main() -> None:
     limit = min(forward, decode)
     print(f"(a) forward limit  {forward:7.1f} images/s  (batch {args.batch_size}, {embedder.runtime})")
     print(f"(b) decode limit   {decode:7.1f} photos/s  ({args.workers} threads)")
-    print(f"(c) naive          {naive:7.1f} photos/s  (full decode + torchvision + torch, batch 32; "
+    print(f"(c) naive          {naive:7.1f} photos/s  (full decode + PIL transforms + torch, batch 32; "
           f"median of {args.repeats} on {len(naive_paths)} photos)")
     print(f"(d) our pipeline   {pipeline:7.1f} photos/s  (median of {args.repeats}; runs "
           + ", ".join(f"{r['photos'] / r['seconds']:.1f}" for r in pipeline_runs) + ")")

@@ -86,7 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="retrain the suggestions on your corrections and print the report")
     p.add_argument("path", type=Path, help="the photo folder (library)")
     p.add_argument("--rollback", action="store_true",
-                   help="re-activate the previously trained head (or the zero-shot prior) instead")
+                   help="re-activate the previously trained head (or the starting model) instead")
+    p.add_argument("--force", action="store_true",
+                   help="activate the new head even when it cross-validates below the model in use")
     p.add_argument("--target-precision", type=_target_precision, metavar="P|f1", default=_UNCHANGED,
                    help="choose each tag's threshold to keep at least precision P (0 < P < 1; fewer but"
                         " surer suggestions), or 'f1' to maximise F1 (the default); remembered for the library")
@@ -260,7 +262,7 @@ def _train(args: argparse.Namespace) -> int:
     library = Library.open(args.path)
     if args.target_precision is not _UNCHANGED:
         set_training_target_precision(library, args.target_precision)
-    job = rollback(library) if args.rollback else train(library)
+    job = rollback(library) if args.rollback else train(library, force=args.force)
     try:
         while True:
             progress = next(job)
@@ -274,10 +276,14 @@ def _train(args: argparse.Namespace) -> int:
         if sys.stderr.isatty():
             sys.stderr.write("\r\x1b[2K")
     if args.rollback:
-        print("now using " + ("the taxonomy prior (no trained head)" if result is None else f"head {result}"))
-    else:
+        print("now using " + ("the starting model (no trained head)" if result is None else f"head {result}"))
+    elif result.activated:
         print(format_report(result))
         print(f"head {result.head_id} is active; suggestions updated (undo: photo-tagger train PATH --rollback)")
+    else:
+        print(format_report(result))
+        print(f"head {result.head_id} was NOT activated: it scores below the model in use in cross-validation;"
+              " the suggestions stay as they were (use it anyway: photo-tagger train PATH --force)")
     return EXIT_OK
 
 

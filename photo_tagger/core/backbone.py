@@ -43,12 +43,17 @@ _MAX_ASPECT = 4
 @dataclass(frozen=True)
 class Preprocessing:
     """What turns a photo into model input: shorter side to `resize_size`, centre crop
-    `input_size`, then (x / 255 - mean) / std per RGB channel."""
+    `input_size`, then (x / 255 - mean) / std per RGB channel.
+
+    `views` are the pictures of one photo the backbone sees, their embeddings averaged:
+    "centre" is that centre crop, "whole" the whole photo squashed to `input_size` square (the
+    centre crop cuts the sides of every landscape photo, and whatever stands there)."""
 
     input_size: int
     resize_size: int
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
+    views: tuple[str, ...] = ("centre",)
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,7 @@ def _spec_from_table(backbone_id: str, table: dict[str, Any]) -> BackboneSpec:
             resize_size=int(table["resize_size"]),
             mean=_triple(table["mean"]),
             std=_triple(table["std"]),
+            views=tuple(str(view) for view in table.get("views", ["centre"])),
         )
         spec = BackboneSpec(
             id=backbone_id,
@@ -108,6 +114,12 @@ def _spec_from_table(backbone_id: str, table: dict[str, Any]) -> BackboneSpec:
         )
     except KeyError as exc:
         raise ValueError(f"models/backbones.toml: [backbones.{backbone_id}] lacks {exc}") from None
+    unknown = [view for view in preprocessing.views if view not in VIEWS]
+    if unknown or not preprocessing.views:
+        raise ValueError(
+            f"models/backbones.toml: [backbones.{backbone_id}] views {list(preprocessing.views)} must be"
+            f" one or more of {list(VIEWS)}"
+        )
     if preprocessing.resize_size < preprocessing.input_size:
         raise ValueError(
             f"models/backbones.toml: [backbones.{backbone_id}] resize_size "
@@ -140,6 +152,37 @@ def get_backbone_spec(backbone_id: str | None = None) -> BackboneSpec:
     return specs[key]
 
 
+VIEWS = ("centre", "whole")
+
+
+def to_model_views(image: Image.Image, preprocessing: Preprocessing) -> np.ndarray:
+    """A decoded photo -> float32 (n_views, 3, S, S): each of `preprocessing.views`."""
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    views = []
+    for view in preprocessing.views:
+        if view == "centre":
+            views.append(to_model_input(image, preprocessing))
+        else:
+            views.append(_whole_view(image, preprocessing))
+    return np.stack(views)
+
+
+def _whole_view(image: Image.Image, preprocessing: Preprocessing) -> np.ndarray:
+    width, height = image.size
+    if width == 0 or height == 0:
+        raise ValueError(f"cannot make model input from an empty {width}x{height} image")
+    size = preprocessing.input_size
+    return _normalised(image.resize((size, size), Image.Resampling.BILINEAR), preprocessing)
+
+
+def _normalised(image: Image.Image, preprocessing: Preprocessing) -> np.ndarray:
+    pixels = np.asarray(image, dtype=np.float32)
+    mean = np.asarray(preprocessing.mean, dtype=np.float32)
+    std = np.asarray(preprocessing.std, dtype=np.float32)
+    return np.ascontiguousarray(((pixels / 255.0 - mean) / std).transpose(2, 0, 1))
+
+
 def to_model_input(image: Image.Image, preprocessing: Preprocessing) -> np.ndarray:
     """A decoded photo -> float32 (3, S, S) model input. The single place preprocessing lives.
 
@@ -168,10 +211,7 @@ def to_model_input(image: Image.Image, preprocessing: Preprocessing) -> np.ndarr
     crop = preprocessing.input_size
     left = int(round((new_size[0] - crop) / 2.0))
     top = int(round((new_size[1] - crop) / 2.0))
-    pixels = np.asarray(image.crop((left, top, left + crop, top + crop)), dtype=np.float32)
-    mean = np.asarray(preprocessing.mean, dtype=np.float32)
-    std = np.asarray(preprocessing.std, dtype=np.float32)
-    return np.ascontiguousarray(((pixels / 255.0 - mean) / std).transpose(2, 0, 1))
+    return _normalised(image.crop((left, top, left + crop, top + crop)), preprocessing)
 
 
 @lru_cache(maxsize=1)
@@ -213,6 +253,14 @@ class Embedder(Protocol):
     def embed(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, 3, S, S) float32 -> (embeddings (N, D), logits (N, classes)), both float32."""
         ...
+
+
+def embed_views(embedder: Embedder, views: np.ndarray) -> np.ndarray:
+    """(N, V, 3, S, S) views of N photos (`to_model_views`) -> (N, D) float32 embeddings, the
+    mean of each photo's views (the classifier is linear, so its logits are the mean too)."""
+    n, v = views.shape[:2]
+    embeddings, _ = embedder.embed(views.reshape(n * v, *views.shape[2:]))
+    return embeddings.reshape(n, v, -1).mean(axis=1)
 
 
 def _as_batch(batch: np.ndarray, spec: BackboneSpec) -> np.ndarray:
@@ -265,7 +313,8 @@ class TorchEmbedder:
 
         self.spec = spec
         self.runtime = "torch"
-        self.model = model.eval().to(memory_format=torch.channels_last)
+        # torch 2.13 stubs lack memory_format on Module.to (2.14 has it).
+        self.model = model.eval().to(memory_format=torch.channels_last)  # type: ignore[call-overload, unused-ignore]
 
     def embed(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         import torch

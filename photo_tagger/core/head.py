@@ -33,6 +33,7 @@ DEFAULT_THRESHOLD = 0.5
 SOLVERS = ("auto", "lbfgs", "adam")
 PRIOR_EPS = 1e-4
 LOGIT_BLOCK_ROWS = 8192
+LEARNED = ("coef_", "prior_coef_", "intercept_", "thresholds_", "has_model_", "trained_")
 
 
 class NotFittedError(ValueError):
@@ -70,11 +71,11 @@ class TagHead:
         embedding_dim: int,
         backbone: str = "",
         *,
-        alpha: float = 1.0,
+        alpha: float | np.ndarray = 1.0,
         prior_alpha: float = 100.0,
-        min_positives: int = 3,
-        min_negatives: int = 3,
-        max_positive_weight: float = 10.0,
+        min_positives: int | np.ndarray = 3,
+        min_negatives: int | np.ndarray = 3,
+        max_positive_weight: float | np.ndarray = 10.0,
         solver: str = "auto",
         max_iter: int = 50,
         random_state: int = 0,
@@ -82,7 +83,8 @@ class TagHead:
         self.tag_names = list(tag_names)
         self.embedding_dim = embedding_dim
         self.backbone = backbone
-        # Hyperparameters, stored as given (scikit-learn style); see fit_linear_head.
+        # Hyperparameters, stored as given (scikit-learn style); see fit_linear_head. alpha and
+        # max_positive_weight, min_positives and min_negatives may be one value per tag.
         self.alpha = alpha
         self.prior_alpha = prior_alpha
         self.min_positives = min_positives
@@ -113,11 +115,14 @@ class TagHead:
         labels: np.ndarray,
         mask: np.ndarray,
         has_prior: np.ndarray | None = None,
+        start: TagHead | None = None,
     ) -> TagHead:
         """Train on (n_photos, n_tags) `labels` where `mask` is True (known); the rest is
         ignored. `has_prior` (n_tags,) says which tags have a zero-shot prior (default: a
-        column of `prior_probabilities` that is not all NaN). Thresholds are reset to 0.5;
-        the caller sets them (training.py chooses them by cross-validation)."""
+        column of `prior_probabilities` that is not all NaN). `start` is the head training
+        begins from and is pulled back to (default: the prior, `from_prior`); a tag it has no
+        model for and that is not trained keeps no model. Thresholds are `start`'s (0.5 from
+        the prior); the caller sets them (training.py chooses them by cross-validation)."""
         from photo_tagger.core.head_fit import fit_linear_head
 
         x = np.asarray(embeddings)
@@ -132,8 +137,8 @@ class TagHead:
                 raise ValueError(f"{name} must have shape {shape} (photos x tags), got {np.shape(array)}")
         if self.solver not in SOLVERS:
             raise ValueError(f"solver must be one of {SOLVERS}, not {self.solver!r}")
-        if not self.alpha > 0:
-            raise ValueError(f"alpha (L2 strength toward the prior) must be > 0, not {self.alpha}")
+        if not np.all(np.asarray(self.alpha) > 0):
+            raise ValueError(f"alpha (L2 strength toward the start) must be > 0, not {self.alpha}")
         prior = np.asarray(prior_probabilities)
         if has_prior is None:
             has_prior = ~np.all(np.isnan(prior), axis=0) if len(prior) else np.zeros(n_tags, bool)
@@ -142,7 +147,10 @@ class TagHead:
         n_pos = (y & known).sum(axis=0)
         n_neg = (~y & known).sum(axis=0)
         trainable = (n_pos >= self.min_positives) & (n_neg >= self.min_negatives)
-        start = TagHead.from_prior(self.tag_names, np.asarray(has_prior, bool), self.embedding_dim)
+        if start is None:
+            start = TagHead.from_prior(self.tag_names, np.asarray(has_prior, bool), self.embedding_dim)
+        elif start.tag_names != self.tag_names or start.embedding_dim != self.embedding_dim:
+            raise ValueError("the start head must have the same tags and embedding size as this head")
         coef, prior_coef, intercept = fit_linear_head(
             x, prior_logits(prior), y, known & trainable, start.coef_, start.prior_coef_, start.intercept_,
             alpha=self.alpha, prior_alpha=self.prior_alpha, max_positive_weight=self.max_positive_weight,
@@ -151,8 +159,26 @@ class TagHead:
         self.coef_, self.prior_coef_, self.intercept_ = coef, prior_coef, intercept
         self.has_model_ = start.has_model_ | trainable
         self.trained_ = trainable
-        self.thresholds_ = np.full(n_tags, DEFAULT_THRESHOLD, np.float32)
+        self.thresholds_ = start.thresholds_.copy()
         return self
+
+    def copy(self) -> TagHead:
+        """An independent copy (hyperparameters and learned state)."""
+        out = TagHead(self.tag_names, self.embedding_dim, self.backbone, alpha=self.alpha,
+                      prior_alpha=self.prior_alpha, min_positives=self.min_positives,
+                      min_negatives=self.min_negatives, max_positive_weight=self.max_positive_weight,
+                      solver=self.solver, max_iter=self.max_iter, random_state=self.random_state)
+        for name in LEARNED:
+            setattr(out, name, getattr(self, name).copy())
+        return out
+
+    def copy_tags_from(self, other: TagHead, columns: np.ndarray, other_columns: np.ndarray | None = None) -> None:
+        """Give tags `columns` the parameters, threshold and model flags of `other`'s tags
+        `other_columns` (default: the same columns): how a tag keeps what it had when
+        retraining it did not help, or takes the shipped head's."""
+        source = columns if other_columns is None else other_columns
+        for name in LEARNED:
+            getattr(self, name)[columns] = getattr(other, name)[source]
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "coef_"):
@@ -192,7 +218,7 @@ class TagHead:
             "has_model": self.has_model_.astype(np.uint8),
             "trained": self.trained_.astype(np.uint8),
         }
-        return save(tensors, metadata=metadata)
+        return _canonical(save(tensors, metadata=metadata))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> TagHead:
@@ -235,6 +261,17 @@ def _expect(tensors: dict[str, np.ndarray], name: str, shape: tuple[int, ...]) -
     if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
         raise HeadFormatError(f"head tensor '{name}' has non-finite values")
     return array
+
+
+def _canonical(data: bytes) -> bytes:
+    """The same file with its JSON header's keys sorted: safetensors writes them in hash
+    order, so equal heads would otherwise differ in bytes (and a rebuild would not be
+    reproducible). The header keeps its length (padded with spaces, as safetensors does)."""
+    header_len = int.from_bytes(data[:8], "little")
+    header = json.dumps(json.loads(data[8 : 8 + header_len]), sort_keys=True, separators=(",", ":")).encode()
+    if len(header) > header_len:  # not the compact form safetensors writes: leave it
+        return data
+    return data[:8] + header.ljust(header_len, b" ") + data[8 + header_len :]
 
 
 def _safetensors_metadata(data: bytes) -> dict[str, Any]:

@@ -56,7 +56,7 @@ TRAIN_THREADS = 1
 BLOCK_ROWS = 8192  # rows converted to float32 at a time outside the minibatches
 
 
-def positive_weights(labels: np.ndarray, mask: np.ndarray, max_positive_weight: float) -> np.ndarray:
+def positive_weights(labels: np.ndarray, mask: np.ndarray, max_positive_weight: float | np.ndarray) -> np.ndarray:
     """(n_tags,) weight of a positive example: n_neg / n_pos, at least 1, capped."""
     n_pos = (labels & mask).sum(axis=0)
     n_neg = (~labels & mask).sum(axis=0)
@@ -73,22 +73,26 @@ def fit_linear_head(
     prior_coef0: np.ndarray,
     intercept0: np.ndarray,
     *,
-    alpha: float,
-    prior_alpha: float,
-    max_positive_weight: float,
+    alpha: float | np.ndarray,
+    prior_alpha: float | np.ndarray,
+    max_positive_weight: float | np.ndarray,
     solver: str,
     max_iter: int,
     seed: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Minimise the objective above from theta0; returns (coef, prior_coef, intercept).
     Columns without any known label keep theta0 exactly (their gradient is 0 there).
+    `alpha`, `prior_alpha` and `max_positive_weight` are one value or one per tag.
     `x` may be float16 (as stored): it is never copied whole, only converted per block."""
     columns = np.flatnonzero(mask.any(axis=0))
     coef, prior_coef, intercept = coef0.copy(), prior_coef0.copy(), intercept0.copy()
     rows = np.flatnonzero(mask[:, columns].any(axis=1)) if columns.size else np.zeros(0, int)
     if columns.size == 0 or rows.size == 0:
         return coef, prior_coef, intercept
-    pos_w = positive_weights(labels[:, columns], mask[:, columns], max_positive_weight)
+    n_tags = labels.shape[1]
+    per_tag = [np.broadcast_to(np.asarray(v, np.float32), (n_tags,))[columns]
+               for v in (alpha, prior_alpha, max_positive_weight)]
+    pos_w = positive_weights(labels[:, columns], mask[:, columns], per_tag[2])
     lbfgs = solver == "lbfgs" or (solver == "auto" and len(rows) <= LBFGS_MAX_PHOTOS)
     polish = solver == "auto" and LBFGS_MAX_PHOTOS < len(rows) <= POLISH_MAX_PHOTOS
     # Centred embeddings make the problem far better conditioned (they are all >= 0);
@@ -97,7 +101,7 @@ def fit_linear_head(
     mean = batches.mean
     start = (coef0[columns].astype(np.float32), prior_coef0[columns].astype(np.float32),
              (intercept0[columns] + coef0[columns] @ mean).astype(np.float32))
-    alphas = (alpha, prior_alpha, alpha)
+    alphas = (per_tag[0][:, None], per_tag[1], per_tag[0])  # shaped like (coef, prior_coef, intercept)
     with threadpool_limits(TRAIN_THREADS, user_api="blas"):
         if lbfgs:
             fitted = _run_lbfgs(batches, start, start, alphas, max_iter)
@@ -202,7 +206,7 @@ def _run_adam(batches: _Batches, start, alphas, seed: int, epochs: int):
             for p, p0, a, grad, m_p, v_p in zip(params, start, alphas, grads, m, v, strict=True):
                 # In place: a temporary per operation made the update as slow as the batch.
                 step_penalty = p - p0
-                step_penalty *= np.float32(a / n)
+                step_penalty *= (a / np.float32(n)).astype(np.float32)
                 grad += step_penalty
                 m_p *= np.float32(beta1)
                 m_p += np.float32(1 - beta1) * grad
@@ -224,8 +228,9 @@ def _run_lbfgs(batches: _Batches, params, start, alphas, iterations: int):
     x, prior, y, weight = batches.whole()
     alpha, prior_alpha, intercept_alpha = alphas
     d = x.shape[1]
-    penalty = np.full(d + 2, alpha, np.float32)
-    penalty[d], penalty[d + 1] = prior_alpha, intercept_alpha
+    penalty = np.empty((len(prior_alpha), d + 2), np.float32)  # per tag and parameter
+    penalty[:, :d] = alpha
+    penalty[:, d], penalty[:, d + 1] = prior_alpha, intercept_alpha
     theta = fit_logistic_columns(x, prior, y, weight, _pack(params), _pack(start), penalty, iterations)
     return [theta[:, :d], theta[:, d], theta[:, d + 1]]
 

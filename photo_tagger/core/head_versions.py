@@ -25,6 +25,7 @@ from photo_tagger.core.report import TrainReport
 from photo_tagger.core.suggest import (
     SuggestionModel,
     apply_model_thresholds,
+    decode_faces,
     decode_vectors,
     load_suggestion_model,
     write_suggestions,
@@ -35,16 +36,26 @@ from photo_tagger.core.train_progress import TrainProgress
 REFRESH_BATCH = 2000
 
 
-def store_head(catalogue: Catalogue, head: TagHead, report: TrainReport | None = None) -> int:
-    """Add `head` to the kept heads (inactive); returns its id."""
+def store_head(
+    catalogue: Catalogue, head: TagHead, report: TrainReport | None = None, photo_ids: np.ndarray | None = None
+) -> int:
+    """Add `head` to the kept heads (inactive), with the ids of the photos it was trained on;
+    returns its id."""
     with catalogue.transaction() as conn:
         cur = conn.execute(
-            "INSERT INTO heads(backbone, created_at, format_version, tag_names, weights, report, active)"
-            " VALUES (?, ?, ?, ?, ?, ?, 0)",
+            "INSERT INTO heads(backbone, created_at, format_version, tag_names, weights, report, active, photo_ids)"
+            " VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
             (head.backbone, time.time(), FORMAT_VERSION, json.dumps(head.tag_names, ensure_ascii=False),
-             head.to_bytes(), None if report is None else report.to_json()),
+             head.to_bytes(), None if report is None else report.to_json(),
+             None if photo_ids is None else np.asarray(photo_ids, np.int64).tobytes()),
         )
         return int(cur.lastrowid or 0)
+
+
+def trained_photo_ids(catalogue: Catalogue, head_id: int) -> np.ndarray | None:
+    """The photos head `head_id` was trained on; None when not recorded (an older head)."""
+    blob = catalogue.scalar("SELECT photo_ids FROM heads WHERE id = ?", (head_id,))
+    return None if blob is None else np.frombuffer(blob, np.int64)
 
 
 def update_report(catalogue: Catalogue, head_id: int, report: TrainReport) -> None:
@@ -143,10 +154,11 @@ def refresh_suggestions(catalogue: Catalogue, model: SuggestionModel, start: flo
 def _refresh_batch(catalogue: Catalogue, model: SuggestionModel, photo_ids: list[int], last: bool) -> None:
     placeholders = ",".join("?" * len(photo_ids))
     rows = catalogue.query(
-        f"SELECT photo_id, vector FROM embeddings WHERE photo_id IN ({placeholders}) ORDER BY photo_id",
+        f"SELECT photo_id, vector, faces FROM embeddings WHERE photo_id IN ({placeholders}) ORDER BY photo_id",
         tuple(photo_ids),
     )
-    scores = model.score(decode_vectors([row["vector"] for row in rows], model.head.embedding_dim))
+    scores = model.score(decode_vectors([row["vector"] for row in rows], model.head.embedding_dim),
+                         decode_faces([row["faces"] for row in rows]))
     with catalogue.transaction() as conn:
         write_suggestions(conn, [row["photo_id"] for row in rows], scores, model.tag_ids)
         if last:
@@ -172,6 +184,18 @@ def rollback_catalogue(
     previous = previous_head(catalogue, backbone_key, int(active))
     yield from activate_and_refresh(catalogue, previous, backbone_key, classifier, taxonomy, start, rollback=True)
     return None if previous is None else int(previous)
+
+
+def activate_stored_report(catalogue: Catalogue, head_id: int) -> None:
+    """A head activated by hand after training kept it inactive: its report says so now."""
+    text = catalogue.scalar("SELECT report FROM heads WHERE id = ?", (head_id,))
+    if text is None:
+        return
+    report = TrainReport.from_json(text)
+    report.activated = True
+    report.notes = [note for note in report.notes if not note.startswith("not activated")]
+    report.notes.append("activated by hand, although it scored below the model in use")
+    update_report(catalogue, head_id, report)
 
 
 def active_report(catalogue: Catalogue, backbone_key: str) -> TrainReport | None:

@@ -27,13 +27,15 @@ from photo_tagger.core.backbone import (
     Embedder,
     Preprocessing,
     classifier_weights,
+    embed_views,
     get_backbone_spec,
     load_embedder,
-    to_model_input,
+    to_model_views,
 )
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.decode_pool import CallTimedOut, DecodePool, PoolStalled, Task
 from photo_tagger.core.decode_warnings import warnings_logged
+from photo_tagger.core.faces import FACE_FEATURES, FaceDetector, face_summary, load_face_detector
 from photo_tagger.core.imaging import PhotoDecodeError, decode_photo
 from photo_tagger.core.keywords import (
     KeywordResult,
@@ -48,6 +50,7 @@ from photo_tagger.core.scan import ScanSummary, reconcile, walk_photos
 from photo_tagger.core.suggest import (
     SuggestionModel,
     apply_model_thresholds,
+    encode_faces,
     encode_vector,
     load_suggestion_model,
     write_suggestions,
@@ -58,6 +61,13 @@ log = logging.getLogger(__name__)
 # A 12 MP JPEG decodes in ~30 ms and the largest PNG we accept in ~12 s on a slow laptop, so
 # a minute means the read or the decoder is stuck, not slow.
 DECODE_TIMEOUT_S = 60.0
+# Faces are looked for in the decoded photo at this shorter side (a 4:3 photo: 480 x 360), the
+# backbone's views are made from the same image: one decode. A 12 MP JPEG still decodes at 1/8.
+FACE_SHORT_SIDE = 360
+# The smallest face looked for, in pixels of that image. benchmarks/faces.py on devset (person AP
+# of the face alone, ms per photo): 480 px long side with 20 / 30 / 40 px faces 0.888 / 0.878 /
+# 0.862, 27 / 15 / 10 ms.
+FACE_MIN_PX = 30
 
 
 @dataclass
@@ -99,13 +109,15 @@ class _Decoding:
     workers: int
     timeout_s: float
     read_keywords: bool
+    faces: FaceDetector
 
 
 @dataclass
 class _Prepared:
     photo_id: int
     path: str
-    model_input: np.ndarray | None = None
+    model_input: np.ndarray | None = None  # (views, 3, S, S)
+    faces: np.ndarray | None = None  # face_summary
     thumbnail: bytes = b""
     thumbnail_size: tuple[int, int] = (0, 0)
     width: int = 0
@@ -115,9 +127,14 @@ class _Prepared:
     keywords: list[KeywordSource] | None = None  # None: keyword reading is off
 
 
+def decode_short_side(spec: BackboneSpec) -> int:
+    """The shorter side photos are decoded to: enough for the backbone and for faces."""
+    return max(spec.preprocessing.resize_size, FACE_SHORT_SIDE)
+
+
 def backbone_key(spec: BackboneSpec) -> str:
-    """Identifies the embedding space: a new backbone or new weights re-embed."""
-    return f"{spec.id}:{spec.weights_sha256()[:16]}"
+    """Identifies the embedding space: a new backbone, new weights or other views re-embed."""
+    return f"{spec.id}:{spec.weights_sha256()[:16]}:{'+'.join(spec.preprocessing.views)}"
 
 
 def index_library(
@@ -126,6 +143,7 @@ def index_library(
     batch_size: int = 16,
     workers: int = 2,
     embedder: Embedder | None = None,
+    faces: FaceDetector | None = None,
     keywords: bool | None = None,
     decode_timeout_s: float = DECODE_TIMEOUT_S,
 ) -> Generator[IndexProgress, None, IndexSummary]:
@@ -153,7 +171,8 @@ def index_library(
         summary = IndexSummary(0, 0, scan.errors, 0.0, scan)
         total = len(todo)
         if todo:  # an unchanged library never pays for loading the model
-            decoding = _Decoding(workers, decode_timeout_s, read_keywords)
+            detector = faces or load_face_detector(min_face_px=FACE_MIN_PX)
+            decoding = _Decoding(workers, decode_timeout_s, read_keywords, detector)
             yield from _embed_all(catalogue, library.root, todo, embedder or load_embedder(spec.id),
                                   key, summary, batch_size, decoding, start)
         if read_keywords:  # sidecars edited since, photos indexed while reading was off
@@ -209,7 +228,7 @@ def _prepare_in_pool(
 ) -> Iterator[_Prepared]:
     """Decode photos in a thread pool, at most a few batches ahead of the consumer."""
     preprocessing = spec.preprocessing
-    short_side = preprocessing.resize_size
+    short_side = decode_short_side(spec)
     window = max(2 * batch_size, 4 * decoding.workers)
     pool = DecodePool(decoding.workers, decoding.timeout_s)
     pending: deque[tuple[int, str, Task[_Prepared]]] = deque()
@@ -222,7 +241,8 @@ def _prepare_in_pool(
                     break
                 photo_id, path = row["id"], row["path"]
                 pending.append((photo_id, path, pool.submit(partial(
-                    _prepare_one, root, photo_id, path, short_side, preprocessing, decoding.read_keywords))))
+                    _prepare_one, root, photo_id, path, short_side, preprocessing, decoding.faces,
+                    decoding.read_keywords))))
             if not pending:
                 return
             yield _collect(pool, *pending.popleft())
@@ -242,11 +262,14 @@ def _collect(pool: DecodePool, photo_id: int, path: str, task: Task[_Prepared]) 
 
 def _prepare_one(
     root: Path, photo_id: int, path: str, short_side: int, preprocessing: Preprocessing,
-    read_keywords: bool = False,
+    faces: FaceDetector, read_keywords: bool = False,
 ) -> _Prepared:
     try:
         decoded = decode_photo(root / path, short_side)
-        model_input = to_model_input(decoded.model_image, preprocessing)
+        model_input = to_model_views(decoded.model_image, preprocessing)
+        image = decoded.model_image
+        found = faces.detect(np.asarray(image))
+        summary = face_summary(found, *image.size)
     except PhotoDecodeError as exc:
         return _Prepared(photo_id, path, error=str(exc))
     except Exception as exc:  # a decoder bug must cost one photo, not the whole run
@@ -257,7 +280,7 @@ def _prepare_one(
         with warnings_logged(path):
             keywords = read_sources(root, path)  # headers only, no pixels
     return _Prepared(
-        photo_id, path, model_input, decoded.thumbnail_jpeg, decoded.thumbnail_size,
+        photo_id, path, model_input, summary, decoded.thumbnail_jpeg, decoded.thumbnail_size,
         decoded.width, decoded.height, decoded.taken_at, keywords=keywords,
     )
 
@@ -272,10 +295,12 @@ def _store_batch(
 ) -> None:
     good = [p for p in batch if p.error is None]
     embeddings = np.zeros((0, embedder.spec.embedding_dim), np.float32)
+    faces = np.zeros((len(good), FACE_FEATURES), np.float32)
     if good:
         inputs = np.stack([p.model_input for p in good])  # type: ignore[misc]
-        embeddings, _ = embedder.embed(inputs)
-    scores = model.score(embeddings)
+        embeddings = embed_views(embedder, inputs)
+        faces = np.stack([p.faces for p in good])  # type: ignore[misc]
+    scores = model.score(embeddings, faces)
     now = time.time()
     with catalogue.transaction() as conn:
         for prepared in batch:
@@ -298,8 +323,8 @@ def _store_batch(
                 (prepared.photo_id, *prepared.thumbnail_size, prepared.thumbnail),
             )
             conn.execute(
-                "INSERT OR REPLACE INTO embeddings(photo_id, backbone, vector) VALUES (?, ?, ?)",
-                (prepared.photo_id, key, encode_vector(vector)),
+                "INSERT OR REPLACE INTO embeddings(photo_id, backbone, vector, faces) VALUES (?, ?, ?, ?)",
+                (prepared.photo_id, key, encode_vector(vector), encode_faces(prepared.faces)),  # type: ignore[arg-type]
             )
             if prepared.keywords is not None:
                 apply_sources(catalogue, prepared.photo_id, prepared.keywords, summary.keywords)

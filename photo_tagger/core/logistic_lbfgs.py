@@ -97,7 +97,7 @@ def fit_logistic_columns(
 ) -> np.ndarray:
     """Minimise the objective above from `theta` (tags, d + 2) for at most `iterations`
     LBFGS steps, or until every tag's largest gradient entry is below `tolerance`.
-    x (n, d), prior/y/weight (n, tags) float32; weight 0 = label unknown; penalty (d + 2,)."""
+    x (n, d), prior/y/weight (n, tags) float32; weight 0 = label unknown; penalty (d + 2,) or per tag (tags, d + 2)."""
     problem = _Problem(x, prior, y, weight, theta0, penalty)
     theta = theta.astype(np.float32, copy=True)
     z = problem.logits(theta)
@@ -142,7 +142,9 @@ def _line_search(
     for _ in range(CUTBACKS):
         s_after = _sigmoid(z + u * step)
         after = problem.slope(s_after, u, theta + direction * step[:, None], direction)
-        overshoot = after > -OVERSHOOT * slope
+        # A zero step (a tag whose slope rounds to >= 0) cannot overshoot: cutting it back
+        # would divide 0 by 0 and turn the tag's parameters into NaN.
+        overshoot = (after > -OVERSHOOT * slope) & (step > 0)
         if not overshoot.any():
             return step, s_after
         # slope < 0 at 0 and > 0 at step: the zero of the line through both

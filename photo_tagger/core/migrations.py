@@ -4,7 +4,7 @@ Migrations run in order inside one transaction (see `Catalogue._migrate`); never
 released step, append a new one. Tests keep a fixture catalogue of every version.
 """
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -114,5 +114,15 @@ MIGRATIONS: dict[int, list[str]] = {
             read_at REAL NOT NULL,
             PRIMARY KEY (photo_id, kind)
         ) WITHOUT ROWID""",
+    ],
+    # Faces found in each photo (faces.py's summary, float32 bytes), stored beside the
+    # embedding they were computed with: person, portrait and group photo read them.
+    # NULL = not detected (an embedding from before faces): those photos are re-embedded,
+    # their backbone key having changed with the views.
+    3: [
+        "ALTER TABLE embeddings ADD COLUMN faces BLOB",
+        # The photos a head was trained on (int64 ids): the next training compares itself
+        # with this head on photos the head never saw. NULL for heads from before.
+        "ALTER TABLE heads ADD COLUMN photo_ids BLOB",
     ],
 }

@@ -4,8 +4,9 @@
 photo scored by a head that never saw it, and cut at thresholds chosen on the other folds'
 photos, so neither the head nor its thresholds saw it: the "after" F1 is not flattered by
 choosing thresholds on the photos it is measured on). AP does not depend on thresholds.
-"Before" is the prior at its threshold (0.5); a tag without a prior scores 0
-everywhere before (never suggested: AP = its base rate, F1 = 0).
+"Before" is the starting model (the shipped pretrained head and the taxonomy prior, which
+never saw the user's photos) at its thresholds; a tag without one scores 0 everywhere
+before (never suggested: AP = its base rate, F1 = 0).
 Stored as JSON beside the head; `format_report` prints it as a table.
 """
 
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from photo_tagger.core.head import DEFAULT_THRESHOLD, TagHead
+from photo_tagger.core.head import TagHead
 from photo_tagger.core.metrics import (
     confusion_counts,
     hamming_loss,
@@ -68,6 +69,7 @@ class TrainReport:
     fit_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     target_precision: float | None = None  # None: thresholds maximise F1
+    activated: bool = True  # False: it scored below the model in use, so it was kept inactive
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, allow_nan=False)
@@ -98,15 +100,20 @@ def build_report(
     cv_folds: int,
     *,
     after_pred: np.ndarray | None = None,
+    base_thresholds: np.ndarray | None = None,
     target_precision: float | None = None,
     precision_unreached: list[int] | tuple[int, ...] = (),
+    kept: dict[int, str] | None = None,
 ) -> TrainReport:
     """`after_pred`: the out-of-fold yes/no per photo and tag (default: `oof` cut at the
-    head's thresholds); `precision_unreached`: tags that cannot reach `target_precision`."""
+    head's thresholds); `base_thresholds`: the starting model's (default 0.5);
+    `precision_unreached`: tags that cannot reach `target_precision`; `kept`: tags that keep
+    the starting model, with why."""
     y, mask = data.labels, data.mask
-    before_scores = np.where(data.has_prior, data.prior, 0.0)
-    before_scores = np.nan_to_num(before_scores, nan=0.0)
-    before_pred = before_scores >= DEFAULT_THRESHOLD
+    kept = kept or {}
+    before_scores = np.nan_to_num(data.base_scores, nan=0.0)
+    thresholds = np.full(len(data.tag_names), 0.5, np.float32) if base_thresholds is None else base_thresholds
+    before_pred = before_scores >= thresholds
     after_scores = np.where(np.isnan(oof), before_scores, oof)  # untrained: the prior, as served
     with np.errstate(invalid="ignore"):
         cut = oof >= head.thresholds_ if after_pred is None else after_pred
@@ -120,15 +127,18 @@ def build_report(
     ap_after = per_tag_average_precision(y, after_scores, mask)
     before_tag = _per_tag(y, before_pred, mask, ap_before)
     after_tag = _per_tag(y, after_pred, mask, ap_after)
+    min_pos = np.broadcast_to(head.min_positives, n_pos.shape)
+    min_neg = np.broadcast_to(head.min_negatives, n_pos.shape)
     for j, name in enumerate(data.tag_names):
         if n_pos[j] + n_neg[j] == 0:
             continue
         tags.append(TagReport(
             name=name, n_pos=int(n_pos[j]), n_neg=int(n_neg[j]), trained=bool(head.trained_[j]),
             threshold=round(float(head.thresholds_[j]), 4),
-            note=_note(int(n_pos[j]), int(n_neg[j]), head, bool(data.has_prior[j]),
-                       bool(np.any(~np.isnan(oof[:, j]) & mask[:, j])),
-                       target_precision if j in unreached else None),
+            note=kept.get(j) or _note(int(n_pos[j]), int(n_neg[j]), int(min_pos[j]), int(min_neg[j]),
+                                      bool(data.has_prior[j]),
+                                      bool(np.any(~np.isnan(oof[:, j]) & mask[:, j])),
+                                      target_precision if j in unreached else None),
             before=before_tag[j] if evaluated[j] else None,
             after=after_tag[j] if evaluated[j] else None,
         ))
@@ -171,18 +181,18 @@ def _overall(y: np.ndarray, scores: np.ndarray, pred: np.ndarray, mask: np.ndarr
 
 
 def _note(
-    n_pos: int, n_neg: int, head: TagHead, has_prior: bool, cross_validated: bool,
+    n_pos: int, n_neg: int, min_pos: int, min_neg: int, has_prior: bool, cross_validated: bool,
     unreached_precision: float | None = None,
 ) -> str:
-    if n_pos >= head.min_positives and n_neg >= head.min_negatives:
+    if n_pos >= min_pos and n_neg >= min_neg:
         if not cross_validated:
             return "trained, but too few examples to cross-validate: 'after' is the prior"
         if unreached_precision is not None:
             return f"cannot reach precision {unreached_precision:.2f} yet: threshold maximises F1"
         return ""
-    outcome = "keeps the zero-shot prior" if has_prior else "not suggested yet"
-    return (f"too few examples ({n_pos} confirmed, {n_neg} negative; needs {head.min_positives}"
-            f" and {head.min_negatives}): {outcome}")
+    outcome = "keeps the starting model" if has_prior else "not suggested yet"
+    return (f"too few examples ({n_pos} confirmed, {n_neg} negative; needs {min_pos}"
+            f" and {min_neg}): {outcome}")
 
 
 def format_report(report: TrainReport) -> str:
@@ -207,7 +217,7 @@ def format_report(report: TrainReport) -> str:
         )
     if silent:
         lines.append(f"{len(silent)} more tags have negatives but no confirmed example yet (not trained)")
-    for label, overall in (("before (prior)", report.before), ("after (head)", report.after)):
+    for label, overall in (("before (start)", report.before), ("after (head)", report.after)):
         lines.append(
             f"{label:<15} mAP {_cell(overall.map, 6)}  macro-F1 {_cell(overall.macro_f1, 6)}  "
             f"Hamming loss {_cell(overall.hamming_loss, 6)}"

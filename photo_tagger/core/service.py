@@ -23,7 +23,7 @@ from photo_tagger.core.keywords import keywords_enabled, set_keywords_enabled
 from photo_tagger.core.library import Library
 from photo_tagger.core.report import TrainReport
 from photo_tagger.core.sidecars import SidecarSummary, export_sidecars
-from photo_tagger.core.suggest import SuggestionModel, decode_vectors, load_suggestion_model
+from photo_tagger.core.suggest import SuggestionModel, decode_faces, decode_vectors, load_suggestion_model
 from photo_tagger.core.tagging import TagCount, tag_counts
 from photo_tagger.core.train_progress import TrainProgress
 
@@ -95,17 +95,18 @@ def score_all_photos(library: Library) -> dict[int, dict[str, float]]:
     model = load_model(library)
     with library.connect() as catalogue:
         rows = catalogue.query(
-            "SELECT photo_id, vector FROM embeddings WHERE backbone = ? ORDER BY photo_id",
+            "SELECT photo_id, vector, faces FROM embeddings WHERE backbone = ? ORDER BY photo_id",
             (model.backbone_key,),
         )
     if not rows:
         return {}
     ids = [row[0] for row in rows]
     embeddings = decode_vectors([row[1] for row in rows], model.head.embedding_dim)
+    faces = decode_faces([row[2] for row in rows])
     result: dict[int, dict[str, float]] = {}
     names = model.head.tag_names
     for start in range(0, len(ids), 4096):
-        block = model.score(embeddings[start : start + 4096])
+        block = model.score(embeddings[start : start + 4096], faces[start : start + 4096])
         for photo_id, row in zip(ids[start : start + 4096], block, strict=True):
             result[photo_id] = {n: float(s) for n, s in zip(names, row.tolist(), strict=True) if not np.isnan(s)}
     return result
@@ -183,15 +184,19 @@ def library_tag_counts(library: Library) -> list[TagCount]:
 # -- learning from corrections (issue 5) ----------------------------------------------
 
 
-def train(library: Library, *, backbone_id: str | None = None) -> Generator[TrainProgress, None, TrainReport]:
+def train(
+    library: Library, *, backbone_id: str | None = None, force: bool = False
+) -> Generator[TrainProgress, None, TrainReport]:
     """Retrain the head on the user's corrections, make it active, refresh suggestions.
-    Yields progress; closing the generator before the "refreshing" phase leaves no trace."""
+    A head that cross-validates below the model in use is kept inactive unless `force`
+    (`report.activated`). Yields progress; closing the generator before the "refreshing"
+    phase leaves no trace."""
     from photo_tagger.core.training import target_precision, train_catalogue
 
     spec = get_backbone_spec(backbone_id)
     with library.connect() as catalogue:
         return (yield from train_catalogue(catalogue, current_backbone_key(backbone_id), classifier_weights(spec),
-                                           target_precision=target_precision(catalogue)))
+                                           target_precision=target_precision(catalogue), force=force))
 
 
 def training_target_precision(library: Library) -> float | None:
@@ -217,6 +222,25 @@ def rollback(library: Library, *, backbone_id: str | None = None) -> Generator[T
     spec = get_backbone_spec(backbone_id)
     with library.connect() as catalogue:
         return (yield from rollback_catalogue(catalogue, current_backbone_key(backbone_id), classifier_weights(spec)))
+
+
+def activate_head(
+    library: Library, head_id: int, *, backbone_id: str | None = None
+) -> Generator[TrainProgress, None, int]:
+    """Make a stored head active after all (one a training kept inactive) and refresh."""
+    import time
+
+    from photo_tagger.core.errors import UserError
+    from photo_tagger.core.head_versions import activate_and_refresh, activate_stored_report
+
+    spec = get_backbone_spec(backbone_id)
+    key = current_backbone_key(backbone_id)
+    with library.connect() as catalogue:
+        if catalogue.scalar("SELECT count(*) FROM heads WHERE id = ? AND backbone = ?", (head_id, key)) != 1:
+            raise UserError(f"{library.root}: there is no trained head {head_id} for this backbone")
+        yield from activate_and_refresh(catalogue, head_id, key, classifier_weights(spec), None, time.perf_counter())
+        activate_stored_report(catalogue, head_id)
+    return head_id
 
 
 def training_report(library: Library, *, backbone_id: str | None = None) -> TrainReport | None:

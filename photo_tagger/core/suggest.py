@@ -38,6 +38,21 @@ def decode_vectors(blobs: Sequence[bytes], dim: int) -> np.ndarray:
     return np.frombuffer(b"".join(blobs), np.float16).reshape(len(blobs), dim).astype(np.float32)
 
 
+def encode_faces(summary: np.ndarray) -> bytes:
+    return np.asarray(summary, np.float32).tobytes()
+
+
+def decode_faces(blobs: Sequence[bytes | None]) -> np.ndarray:
+    """(n, FACE_FEATURES) float32; a photo without a stored summary (NULL) gets zeros: no face."""
+    from photo_tagger.core.faces import FACE_FEATURES
+
+    out = np.zeros((len(blobs), FACE_FEATURES), np.float32)
+    for i, blob in enumerate(blobs):
+        if blob is not None and len(blob) == 4 * FACE_FEATURES:
+            out[i] = np.frombuffer(blob, np.float32)
+    return out
+
+
 @dataclass
 class SuggestionModel:
     backbone_key: str
@@ -46,13 +61,16 @@ class SuggestionModel:
     taxonomy: Taxonomy
     head: TagHead
     tag_ids: list[int]  # catalogue ids, aligned with head.tag_names
-    head_id: int | None  # None = the untrained prior
+    head_id: int | None  # None = the starting model (pretrained head + taxonomy prior)
+    # (n_tags,) bool: the tag's start is the shipped pretrained head (fitted on real photos)
+    pretrained: np.ndarray | None = None
 
-    def prior_probabilities(self, embeddings: np.ndarray) -> np.ndarray:
+    def prior_probabilities(self, embeddings: np.ndarray, faces: np.ndarray | None = None) -> np.ndarray:
         """(n, n_head_tags) taxonomy prior; NaN for tags the taxonomy cannot see.
 
         Computed in blocks: the softmax over 1000 classes works in float64, and 100k
-        photos at once would need ~2.4 GB of temporaries. `embeddings` may be float16."""
+        photos at once would need ~2.4 GB of temporaries. `embeddings` may be float16.
+        `faces`: the photos' face summaries (None: no face signal)."""
         column = {name.casefold(): i for i, name in enumerate(self.taxonomy.names())}
         pairs = [(j, column[name.casefold()]) for j, name in enumerate(self.head.tag_names)
                  if name.casefold() in column]
@@ -62,15 +80,16 @@ class SuggestionModel:
         for start in range(0, len(embeddings), PRIOR_BLOCK_ROWS):
             block = np.asarray(embeddings[start : start + PRIOR_BLOCK_ROWS], np.float32)  # float16 as stored
             logits = block @ self.classifier_weight.T + self.classifier_bias
+            block_faces = None if faces is None else faces[start : start + PRIOR_BLOCK_ROWS]
             prior[start : start + len(block), head_columns] = (
-                self.taxonomy.prior_probabilities(logits)[:, taxonomy_columns]
+                self.taxonomy.prior_probabilities(logits, block_faces)[:, taxonomy_columns]
             )
         return prior
 
-    def score(self, embeddings: np.ndarray) -> np.ndarray:
+    def score(self, embeddings: np.ndarray, faces: np.ndarray | None = None) -> np.ndarray:
         """(n, n_head_tags) probabilities; NaN where a tag has no model yet."""
         embeddings = np.asarray(embeddings, np.float32)
-        return self.head.predict_proba(embeddings, self.prior_probabilities(embeddings))
+        return self.head.predict_proba(embeddings, self.prior_probabilities(embeddings, faces))
 
 
 def load_suggestion_model(
@@ -79,73 +98,79 @@ def load_suggestion_model(
     classifier: tuple[np.ndarray, np.ndarray],
     taxonomy: Taxonomy | None = None,
 ) -> SuggestionModel:
-    """The active head for this backbone, or the taxonomy prior if none was trained. A
+    """The active head for this backbone, or the starting model if none was trained. A
     stored head that is unreadable or does not fit (another backbone, other embedding
     size) is refused with a warning naming the problem; the newest older head that loads
-    is used instead, else the prior."""
-    taxonomy = taxonomy or load_default_taxonomy()
-    weight, bias = classifier
-    tag_rows = catalogue.query("SELECT id, name FROM tags ORDER BY id")
-    id_by_name = {row["name"].casefold(): row["id"] for row in tag_rows}
+    is used instead, else the starting model. Tags the stored head did not train take the
+    starting model's parameters and thresholds (a tag added since, a newer pretrained head)."""
+    base = base_suggestion_model(catalogue, backbone_key, classifier, taxonomy)
+    weight = classifier[0]
     active = catalogue.scalar(
         "SELECT max(id) FROM heads WHERE active = 1 AND backbone = ?", (backbone_key,)
     )
     candidates = [] if active is None else catalogue.query(
         "SELECT id, weights FROM heads WHERE backbone = ? AND id <= ? ORDER BY id DESC", (backbone_key, active)
     )
+    column = {name.casefold(): j for j, name in enumerate(base.head.tag_names)}
     for row in candidates:
         try:
-            head = TagHead.from_bytes(row["weights"])
-            if head.embedding_dim != weight.shape[1]:
+            stored = TagHead.from_bytes(row["weights"])
+            if stored.embedding_dim != weight.shape[1]:
                 raise HeadFormatError(
-                    f"head is for {head.embedding_dim}-d embeddings, backbone gives {weight.shape[1]}"
+                    f"head is for {stored.embedding_dim}-d embeddings, backbone gives {weight.shape[1]}"
                 )
-            if head.backbone and head.backbone != backbone_key:
-                raise HeadFormatError(f"head was trained for backbone {head.backbone!r}, not {backbone_key!r}")
-            kept = [i for i, name in enumerate(head.tag_names) if name.casefold() in id_by_name]
-            head = _subset(head, kept)
-            untrained = ~head.trained_
-            head.thresholds_[untrained] = _prior_thresholds(taxonomy, head.tag_names)[untrained]
-            tag_ids = [id_by_name[name.casefold()] for name in head.tag_names]
-            return SuggestionModel(backbone_key, weight, bias, taxonomy, head, tag_ids, row["id"])
+            if stored.backbone and stored.backbone != backbone_key:
+                raise HeadFormatError(f"head was trained for backbone {stored.backbone!r}, not {backbone_key!r}")
         except HeadFormatError as exc:
-            log.warning("%s: stored head %s refused (%s); trying the previous one, else the taxonomy prior",
+            log.warning("%s: stored head %s refused (%s); trying the previous one, else the starting model",
                         catalogue.path, row["id"], exc)
-    return prior_suggestion_model(catalogue, backbone_key, classifier, taxonomy)
+            continue
+        head = base.head.copy()
+        trained = [i for i, name in enumerate(stored.tag_names)
+                   if stored.trained_[i] and name.casefold() in column]
+        head.copy_tags_from(stored, np.array([column[stored.tag_names[i].casefold()] for i in trained], np.int64),
+                            np.array(trained, np.int64))
+        return SuggestionModel(backbone_key, weight, classifier[1], base.taxonomy, head, base.tag_ids, row["id"],
+                               base.pretrained)
+    return base
 
 
-def prior_suggestion_model(
+def base_suggestion_model(
     catalogue: Catalogue,
     backbone_key: str,
     classifier: tuple[np.ndarray, np.ndarray],
     taxonomy: Taxonomy | None = None,
 ) -> SuggestionModel:
-    """The untrained taxonomy prior over every tag of the catalogue (training starts here)."""
+    """The starting model over every tag of the catalogue (training starts here, rollback
+    ends here): the shipped pretrained head for the tags it covers, the taxonomy prior for
+    the other tags the taxonomy knows, no model for the user's own tags."""
+    from photo_tagger.core.pretrained import load_pretrained_head
+
     taxonomy = taxonomy or load_default_taxonomy()
     weight, bias = classifier
     tag_rows = catalogue.query("SELECT id, name FROM tags ORDER BY id")
     names = [row["name"] for row in tag_rows]
-    known = {tag.name.casefold() for tag in taxonomy.tags if tag.imagenet}
+    known = {tag.name.casefold() for tag in taxonomy.tags if tag.imagenet or tag.faces}
     has_prior = np.array([name.casefold() in known for name in names], bool)
     head = TagHead.from_prior(names, has_prior, weight.shape[1], backbone_key)
     head.thresholds_ = _prior_thresholds(taxonomy, names)
-    return SuggestionModel(backbone_key, weight, bias, taxonomy, head,
-                           [row["id"] for row in tag_rows], None)
+    pretrained = load_pretrained_head(backbone_key, weight.shape[1], taxonomy)
+    from_pretrained = np.zeros(len(names), bool)
+    if pretrained is not None:
+        column = {name.casefold(): j for j, name in enumerate(names)}
+        shared = [i for i, name in enumerate(pretrained.tag_names) if name.casefold() in column]
+        columns = np.array([column[pretrained.tag_names[i].casefold()] for i in shared], np.int64)
+        head.copy_tags_from(pretrained, columns, np.array(shared, np.int64))
+        head.trained_[:] = False  # trained_ marks the user's training only
+        from_pretrained[columns] = True
+    return SuggestionModel(backbone_key, weight, bias, taxonomy, head, [row["id"] for row in tag_rows], None,
+                           from_pretrained)
 
 
 def _prior_thresholds(taxonomy: Taxonomy, names: Sequence[str]) -> np.ndarray:
     """Zero-shot thresholds for `names` (0.5 for tags the taxonomy does not know)."""
     by_name = {tag.name.casefold(): t for tag, t in zip(taxonomy.tags, taxonomy.prior_thresholds(), strict=True)}
     return np.array([by_name.get(name.casefold(), DEFAULT_THRESHOLD) for name in names], np.float32)
-
-
-def _subset(head: TagHead, keep: list[int]) -> TagHead:
-    if len(keep) == len(head.tag_names):
-        return head
-    out = TagHead([head.tag_names[i] for i in keep], head.embedding_dim, head.backbone)
-    for name in ("coef_", "prior_coef_", "intercept_", "thresholds_", "has_model_", "trained_"):
-        setattr(out, name, getattr(head, name)[keep])
-    return out
 
 
 def write_suggestions(

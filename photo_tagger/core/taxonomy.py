@@ -22,6 +22,8 @@ MAX_TAG_NAME_LENGTH = 100
 # Tags are joined with ';' in a CSV cell (csv_io), so a name must not contain it.
 TAG_SEPARATOR = ";"
 AGGREGATIONS = ("sum", "noisy_or")
+# What a tag's `faces` rule reads from the face summary (photo_tagger.core.faces), see face_prior.
+FACE_RULES = ("person", "portrait", "group", "selfie")
 
 
 def validate_tag_name(name: str) -> str:
@@ -62,6 +64,8 @@ class TagDefinition:
     imagenet: tuple[int, ...]  # member ImageNet-1k class indices; () = no prior
     parent: str | None = None
     synonyms: tuple[str, ...] = ()
+    faces: str | None = None  # a FACE_RULES entry: the tag's prior also reads the photo's faces
+    threshold: float | None = None  # the zero-shot threshold, where the general rule does not fit
 
 
 @dataclass(frozen=True)
@@ -104,10 +108,13 @@ class Taxonomy:
             matrix[list(tag.imagenet), column] = 1.0
         return matrix
 
-    def prior_probabilities(self, logits: np.ndarray) -> np.ndarray:
+    def prior_probabilities(self, logits: np.ndarray, faces: np.ndarray | None = None) -> np.ndarray:
         """(N, num_classes) ImageNet logits -> (N, n_tags) float32 priors in [0, 1].
 
-        Columns of tags without members are NaN: ImageNet says nothing about them.
+        `faces` (N, FACE_FEATURES) is each photo's face summary: a tag with a `faces` rule
+        combines its member classes' prior with the rule's by noisy-or (either may show a
+        person: a face, or a suit and a helmet). Columns of tags with neither members nor a
+        rule (or a rule but no `faces`) are NaN: nothing here says anything about them.
         """
         logits = np.asarray(logits, np.float64)
         if logits.ndim != 2:
@@ -122,7 +129,18 @@ class Taxonomy:
         else:  # noisy-or: the tag is present if any member class is, as if independent
             prior = -np.expm1(np.log1p(-np.minimum(probs, 1.0 - 1e-12)) @ membership)
         prior = np.clip(prior, 0.0, 1.0) ** self.exponent
-        prior[:, membership.sum(axis=0) == 0] = np.nan
+        has_members = membership.sum(axis=0) > 0
+        prior[:, ~has_members] = 0.0
+        seen = has_members.copy()
+        if faces is not None:
+            from photo_tagger.core.face_priors import face_prior
+
+            for column, tag in enumerate(self.tags):
+                if tag.faces is not None:
+                    by_faces = face_prior(faces, tag.faces)
+                    prior[:, column] = 1.0 - (1.0 - prior[:, column]) * (1.0 - by_faces)
+                    seen[column] = True
+        prior[:, ~seen] = np.nan
         return prior.astype(np.float32)
 
     def prior_thresholds(self, num_classes: int = 1000, default: float = 0.5, margin: float = 0.15) -> np.ndarray:
@@ -136,7 +154,11 @@ class Taxonomy:
         """
         sizes = np.array([len(tag.imagenet) for tag in self.tags], np.float64)
         uniform = np.clip(sizes / num_classes, 0.0, 1.0) ** self.exponent
-        return np.maximum(default, np.minimum(uniform + margin, 0.95)).astype(np.float32)
+        thresholds = np.maximum(default, np.minimum(uniform + margin, 0.95))
+        for column, tag in enumerate(self.tags):
+            if tag.threshold is not None:
+                thresholds[column] = tag.threshold
+        return thresholds.astype(np.float32)
 
 
 def _check_tags(tags: tuple[TagDefinition, ...]) -> None:
@@ -156,6 +178,10 @@ def _check_tags(tags: tuple[TagDefinition, ...]) -> None:
             raise ValueError(f"tag {tag.name!r} lists an ImageNet class twice")
         if not all(isinstance(synonym, str) for synonym in tag.synonyms):
             raise ValueError(f"tag {tag.name!r}: synonyms must be strings")
+        if tag.threshold is not None and not 0.0 < tag.threshold < 1.0:
+            raise ValueError(f"tag {tag.name!r}: threshold must be between 0 and 1, not {tag.threshold}")
+        if tag.faces is not None and tag.faces not in FACE_RULES:
+            raise ValueError(f"tag {tag.name!r}: faces rule {tag.faces!r} unknown; use one of {', '.join(FACE_RULES)}")
     parents = {tag.name: tag.parent for tag in tags}
     for tag in tags:
         if tag.parent is not None and tag.parent not in parents:
@@ -183,7 +209,7 @@ def _from_table(data: Mapping[str, Any]) -> Taxonomy:
     calibration = data.get("calibration", {})
     tags = []
     for name, table in data.get("tags", {}).items():
-        unknown = set(table) - {"imagenet", "parent", "synonyms"}
+        unknown = set(table) - {"imagenet", "parent", "synonyms", "faces", "threshold"}
         if unknown:
             raise ValueError(f"tag {name!r}: unknown keys {sorted(unknown)}")
         tags.append(
@@ -192,6 +218,8 @@ def _from_table(data: Mapping[str, Any]) -> Taxonomy:
                 imagenet=tuple(table.get("imagenet", ())),
                 parent=table.get("parent"),
                 synonyms=tuple(table.get("synonyms", ())),
+                faces=table.get("faces"),
+                threshold=None if "threshold" not in table else float(table["threshold"]),
             )
         )
     return Taxonomy(

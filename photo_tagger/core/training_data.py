@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from photo_tagger.core.catalogue import Catalogue
-from photo_tagger.core.suggest import SuggestionModel
+from photo_tagger.core.suggest import SuggestionModel, decode_faces
 
 CV_MAX_PHOTOS = 20_000  # cross-validate on at most this many labelled photos
 
@@ -26,10 +26,15 @@ class TrainingData:
     mask: np.ndarray  # (n, n_tags) bool: label known
     tag_names: list[str]
     has_prior: np.ndarray  # (n_tags,) bool
+    # (n, n_tags) what the starting model (pretrained head + prior) scores, NaN = no model:
+    # it never saw the user's photos, so it is the honest "before" of every tag.
+    base_scores: np.ndarray
+    faces: np.ndarray | None = None  # (n, FACE_FEATURES) face summaries; None: not known
 
     def rows(self, index: np.ndarray) -> TrainingData:
         return TrainingData(self.photo_ids[index], self.embeddings[index], self.prior[index], self.labels[index],
-                            self.mask[index], self.tag_names, self.has_prior)
+                            self.mask[index], self.tag_names, self.has_prior, self.base_scores[index],
+                            None if self.faces is None else self.faces[index])
 
 
 def cross_validation_sample(data: TrainingData, limit: int = CV_MAX_PHOTOS, seed: int = 0) -> TrainingData:
@@ -61,16 +66,20 @@ def load_training_data(catalogue: Catalogue, model: SuggestionModel) -> Training
     embeddings = np.empty((expected, dim), np.float16)
     ids: list[int] = []
     reviewed: list[bool] = []
-    for photo_id, is_reviewed, vector in catalogue.conn.execute(
-        "SELECT p.id, p.reviewed_at IS NOT NULL, e.vector" + _LABELLED + " ORDER BY p.id", (model.backbone_key,)
+    face_blobs: list[bytes | None] = []
+    for photo_id, is_reviewed, vector, faces in catalogue.conn.execute(
+        "SELECT p.id, p.reviewed_at IS NOT NULL, e.vector, e.faces" + _LABELLED + " ORDER BY p.id",
+        (model.backbone_key,),
     ):
         if len(ids) == len(embeddings):  # labelled between the count and now: grow (rare)
             embeddings = np.concatenate([embeddings, np.empty((max(1024, len(ids) // 8), dim), np.float16)])
         embeddings[len(ids)] = np.frombuffer(vector, np.float16)
         ids.append(photo_id)
         reviewed.append(bool(is_reviewed))
+        face_blobs.append(faces)
     n, n_tags = len(ids), len(names)
     embeddings = embeddings[:n]
+    faces_array = decode_faces(face_blobs)
     index = {photo_id: i for i, photo_id in enumerate(ids)}
     labels = np.zeros((n, n_tags), bool)
     mask = np.zeros((n, n_tags), bool)
@@ -83,12 +92,15 @@ def load_training_data(catalogue: Catalogue, model: SuggestionModel) -> Training
             continue
         mask[row_index, col_index] = True
         labels[row_index, col_index] = state == "confirmed"
+    prior = model.prior_probabilities(embeddings, faces_array)
     return TrainingData(
         photo_ids=np.array(ids, np.int64),
         embeddings=embeddings,
-        prior=model.prior_probabilities(embeddings),
+        prior=prior,
         labels=labels,
         mask=mask,
         tag_names=list(names),
         has_prior=model.head.has_model_.copy(),
+        base_scores=model.head.predict_proba(embeddings, prior),
+        faces=faces_array,
     )

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 SIDECAR_JOB = "Exporting XMP sidecars"
 RETRAIN_JOB = "Retraining"
 ROLLBACK_JOB = "Rolling back the training"
+ACTIVATE_JOB = "Using the new training"
 AUTO_RETRAIN_DEFAULT = 50  # corrections
 # Threshold policies offered in Tags > Suggestion thresholds: (label, target precision or None = max F1).
 THRESHOLD_POLICIES = (
@@ -70,16 +71,16 @@ class LibraryJobs:
         self._start_by_hand(SIDECAR_JOB, export_sidecars_job, "export sidecars",
                             child_process=self.window.export_in_child_process)
 
-    def _start_by_hand(self, name: str, target: Any, what: str, child_process: bool = True) -> None:
-        """Start `target(library)` as job `name` from a menu or button; `what` the user asked
-        for, said back when another job is running."""
+    def _start_by_hand(self, name: str, target: Any, what: str, *args: Any, child_process: bool = True) -> None:
+        """Start `target(library, *args)` as job `name` from a menu or button; `what` the user
+        asked for, said back when another job is running."""
         w = self.window
         if w.session is None:
             w.show_error("Open a folder first.", modal_box=True)
         elif w.jobs.busy:
             w.show_error(f"{w.jobs.name} is running; {what} when it has finished.")
         else:
-            w.jobs.start(name, target, w.session.library, child_process=child_process)
+            w.jobs.start(name, target, w.session.library, *args, child_process=child_process)
 
     def _show_sidecar_summary(self, summary: Any) -> None:
         text = sidecar_summary_text(summary)
@@ -101,6 +102,10 @@ class LibraryJobs:
         """Re-activate the suggestions from before the last training (Tags › Roll back, or
         the report's button); the user's own tags are not touched."""
         self._start_by_hand(ROLLBACK_JOB, service.rollback, "roll back")
+
+    def activate_anyway(self, head_id: int) -> None:
+        """The report's "Use it anyway": a training kept inactive for scoring lower."""
+        self._start_by_hand(ACTIVATE_JOB, service.activate_head, "use the new training", head_id)
 
     def show_training_report(self) -> None:
         """Tags › Training report: the report stored with the suggestions in use."""
@@ -209,6 +214,10 @@ class LibraryJobs:
     def job_finished(self, name: str, result: Any) -> None:
         w = self.window
         w.forget_review_order()  # new scores: rank the review queue again
+        if name == ACTIVATE_JOB:
+            w._tags_changed()
+            w.statusBar().showMessage("The new training is in use.", 10000)
+            return
         if name == ROLLBACK_JOB:
             w._tags_changed()
             w.statusBar().showMessage(
@@ -217,11 +226,12 @@ class LibraryJobs:
             return
         if name == RETRAIN_JOB:
             w._tags_changed()  # new thresholds and scores everywhere
-            if self._auto_retraining:
+            if self._auto_retraining and getattr(result, "activated", True):
                 self._auto_retraining = False
                 self._auto_retrain_floor = 0
                 w.statusBar().showMessage(self._auto_retrain_summary(result), 15000)
-            else:
+            else:  # by hand, or kept inactive: show the report, which asks
+                self._auto_retraining = False
                 self._show_training_report(result)
             return
         if name == SIDECAR_JOB:
@@ -248,5 +258,6 @@ class LibraryJobs:
     def _open_report_dialog(self, report: TrainReport) -> None:
         dialog = TrainReportDialog(report, self.window)
         dialog.rollback_requested.connect(self.rollback)
+        dialog.activate_requested.connect(self.activate_anyway)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()

@@ -112,6 +112,7 @@ class TrainReportDialog(QDialog):
     """Shown after a retraining by hand and from Tags › Training report."""
 
     rollback_requested = Signal()
+    activate_requested = Signal(int)  # head id: a head the training kept inactive, used anyway
 
     def __init__(self, report: TrainReport, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -150,12 +151,20 @@ class TrainReportDialog(QDialog):
         if untrained:
             layout.addWidget(QLabel(f"{untrained:,} more tags have no confirmed example yet: not trained."))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        self.rollback_button = QPushButton("Roll back this training")
-        self.rollback_button.setObjectName("rollbackTraining")
-        self.rollback_button.setToolTip("Go back to the suggestions from before this training; "
-                                        "your own tags are not touched")
-        buttons.addButton(self.rollback_button, QDialogButtonBox.ButtonRole.ResetRole)
-        self.rollback_button.clicked.connect(self._roll_back)
+        if report.activated:
+            self.rollback_button = QPushButton("Roll back this training")
+            self.rollback_button.setObjectName("rollbackTraining")
+            self.rollback_button.setToolTip("Go back to the suggestions from before this training; "
+                                            "your own tags are not touched")
+            buttons.addButton(self.rollback_button, QDialogButtonBox.ButtonRole.ResetRole)
+            self.rollback_button.clicked.connect(self._roll_back)
+        else:
+            self.activate_button = QPushButton("Use it anyway")
+            self.activate_button.setObjectName("activateTraining")
+            self.activate_button.setToolTip("Replace the suggestions in use with this training's, although it"
+                                            " scored lower on your photos")
+            buttons.addButton(self.activate_button, QDialogButtonBox.ButtonRole.AcceptRole)
+            self.activate_button.clicked.connect(self._activate)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.resize(1080, 620)
@@ -164,13 +173,17 @@ class TrainReportDialog(QDialog):
         r = self.report
         policy = ("thresholds chosen for the best F1" if r.target_precision is None
                   else f"thresholds chosen to keep precision at {r.target_precision:.0%} or better")
-        return (f"Retrained on {r.photos:,} photos ({r.labels:,} known tag labels) in {r.seconds:.1f} s, "
+        text = (f"Retrained on {r.photos:,} photos ({r.labels:,} known tag labels) in {r.seconds:.1f} s, "
                 f"{policy}. The figures are {r.cv_folds}-fold cross-validated on your own photos: "
                 "each photo is scored by a version that never saw it.")
+        if not r.activated:
+            text = ("<b>Not in use:</b> this training scored lower on your photos than the suggestions in use, "
+                    "so they stay as they were. Use it anyway?<br>" + text)
+        return text
 
     def _overall_grid(self) -> QGridLayout:
         grid = QGridLayout()
-        for column, text in enumerate(("", "Before (zero-shot)", "After (retrained)"), start=0):
+        for column, text in enumerate(("", "Before (starting model)", "After (retrained)"), start=0):
             label = QLabel(f"<b>{text}</b>")
             if column:
                 label.setAlignment(NUMERIC)
@@ -186,6 +199,11 @@ class TrainReportDialog(QDialog):
                 grid.addWidget(value, row, column)
         grid.setColumnStretch(0, 1)
         return grid
+
+    def _activate(self) -> None:
+        if self.report.head_id is not None:
+            self.activate_requested.emit(self.report.head_id)
+        self.accept()
 
     def _roll_back(self) -> None:
         self.rollback_requested.emit()

@@ -64,7 +64,7 @@ def test_export_scores_has_one_column_per_tag(indexed_library: Path, tmp_path: P
     cat = rows["cat.jpg"]
     assert float(cat["score:cat"]) > 0.5
     assert float(cat["score:dog"]) < 0.2 and float(cat["score:car"]) < 0.2
-    assert cat["score:selfie"] == ""  # no ImageNet class: no prior until the user teaches it
+    assert cat["score:child"] == ""  # no ImageNet class, no face rule: no prior until the user teaches it
 
 
 def test_import_makes_tags_confirmed_and_reports_unknown_paths(indexed_library: Path, tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from photo_tagger.core.backbone import classifier_weights, get_backbone_spec, to
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.head import TagHead
 from photo_tagger.core.library import Library
-from photo_tagger.core.suggest import encode_vector, prior_suggestion_model
+from photo_tagger.core.suggest import base_suggestion_model, encode_vector
 from photo_tagger.core.tagging import ensure_tag, replace_confirmed_tags, set_state, tag_id_by_name
 
 SOURCES = {"astronaut": 5, "chelsea": 5, "coffee": 5, "rocket": 4, "camera": 4}
@@ -53,7 +53,7 @@ def real_embeddings(embedder) -> dict[str, np.ndarray]:
     return result
 
 
-def add_photos(library: Library, embeddings: dict[str, np.ndarray]) -> dict[str, list[int]]:
+def add_photos(library: Library, embeddings: dict[str, np.ndarray], folder: str = "") -> dict[str, list[int]]:
     """Photo rows + embeddings as the indexer writes them; returns ids per source."""
     key = service.current_backbone_key()
     ids: dict[str, list[int]] = {}
@@ -63,7 +63,7 @@ def add_photos(library: Library, embeddings: dict[str, np.ndarray]) -> dict[str,
                 cur = conn.execute(
                     "INSERT INTO photos(path, size, mtime_ns, content_hash, status, added_at, indexed_at)"
                     " VALUES (?, 1, 0, ?, 'ok', ?, ?)",
-                    (f"{name}/{i}.jpg", f"{name}{i}", time.time(), time.time()),
+                    (f"{folder}{name}/{i}.jpg", f"{folder}{name}{i}", time.time(), time.time()),
                 )
                 conn.execute("INSERT INTO embeddings(photo_id, backbone, vector) VALUES (?, ?, ?)",
                              (cur.lastrowid, key, encode_vector(vector)))
@@ -130,7 +130,7 @@ def stored_prior_head(library: Library) -> int:
     """A head stored and activated the way training does it, without the training."""
     key = service.current_backbone_key()
     with library.connect() as catalogue:
-        model = prior_suggestion_model(catalogue, key, classifier_weights(get_backbone_spec()))
+        model = base_suggestion_model(catalogue, key, classifier_weights(get_backbone_spec()))
         head_id = head_versions.store_head(catalogue, model.head)
         head_versions.activate(catalogue, head_id, key)
     return head_id
@@ -221,7 +221,7 @@ def test_cli_train_prints_the_report_and_rolls_back(corrected, capsys) -> None:
     mittens = next(line for line in out.splitlines() if line.startswith("Mittens"))
     assert "too few examples (1 confirmed" in mittens and "not suggested yet" in mittens
     assert cli.main(["train", str(library.root), "--rollback"]) == cli.EXIT_OK
-    assert "taxonomy prior" in capsys.readouterr().out
+    assert "starting model" in capsys.readouterr().out
     assert cli.main(["train", str(library.root), "--rollback"]) == cli.EXIT_USER_ERROR
 
 
@@ -248,6 +248,7 @@ def test_cross_validation_runs_on_a_fixed_sample_of_a_large_label_set() -> None:
         mask=np.ones((n, tags), bool),
         tag_names=["a", "b", "c"],
         has_prior=np.zeros(tags, bool),
+        base_scores=np.full((n, tags), np.nan, np.float32),
     )
     assert training_data.cross_validation_sample(data, limit=50) is data
     sample = training_data.cross_validation_sample(data, limit=20)
@@ -256,6 +257,7 @@ def test_cross_validation_runs_on_a_fixed_sample_of_a_large_label_set() -> None:
     rows = sample.photo_ids
     assert np.array_equal(sample.embeddings, data.embeddings[rows])
     assert np.array_equal(sample.labels, data.labels[rows]) and np.array_equal(sample.mask, data.mask[rows])
+    assert np.array_equal(sample.base_scores, data.base_scores[rows], equal_nan=True)
 
 
 def test_a_refresh_cut_short_by_a_crash_is_finished_by_the_next_index(corrected) -> None:
@@ -291,6 +293,7 @@ def test_thresholds_for_a_target_precision_keep_it_on_the_out_of_fold_scores() -
     data = training_data.TrainingData(
         photo_ids=np.arange(n), embeddings=np.zeros((n, 4), np.float32), prior=np.full((n, 1), np.nan),
         labels=labels, mask=np.ones((n, 1), bool), tag_names=["t"], has_prior=np.array([False]),
+        base_scores=np.full((n, 1), np.nan, np.float32),
     )
     head = TagHead(["t"], 4, "b")
     head.thresholds_, head.trained_ = np.array([0.5]), np.array([True])
@@ -304,3 +307,65 @@ def test_thresholds_for_a_target_precision_keep_it_on_the_out_of_fold_scores() -
     f1_threshold = training.choose_thresholds(head, data, oof)[0]
     assert training.precision_unreached(head, data, oof, 0.999) == [0]  # F1 decides
     assert training.choose_thresholds(head, data, oof, target_precision=0.999)[0] == f1_threshold
+
+
+def unit_data(labels: np.ndarray, base_scores: np.ndarray) -> training_data.TrainingData:
+    n, tags = labels.shape
+    return training_data.TrainingData(
+        photo_ids=np.arange(n, dtype=np.int64), embeddings=np.zeros((n, 4), np.float32),
+        prior=np.full((n, tags), np.nan, np.float32), labels=labels, mask=np.ones((n, tags), bool),
+        tag_names=[f"t{j}" for j in range(tags)], has_prior=np.ones(tags, bool), base_scores=base_scores,
+    )
+
+
+def test_a_tag_whose_retraining_does_not_beat_the_start_keeps_what_it_had() -> None:
+    rng = np.random.default_rng(0)
+    labels = rng.random((60, 2)) < 0.4
+    start_scores = np.where(labels, 0.8, 0.2).astype(np.float32)  # the start ranks both perfectly
+    oof = np.column_stack([rng.random(60), np.where(labels[:, 1], 0.9, 0.1)]).astype(np.float32)
+    head = TagHead(["t0", "t1"], 4, "b")
+    head.trained_ = np.array([True, True])
+    kept = training.tags_not_improved(head, unit_data(labels, start_scores), oof)
+    assert sorted(kept) == [0, 1] and "does not beat" in kept[0]  # t1 ties the start: not better either
+    oof[:, 1] = np.where(labels[:, 1], 0.9, 0.1)
+    start_scores[:, 1] = rng.random(60)
+    assert list(training.tags_not_improved(head, unit_data(labels, start_scores), oof)) == [0]
+
+
+def test_a_threshold_from_few_examples_is_shrunk_toward_the_start() -> None:
+    labels = np.zeros((40, 3), bool)
+    labels[:4, 0] = labels[:20, 1] = labels[:4, 2] = True  # 4, 20 and 4 confirmed photos
+    head, start = TagHead(["a", "b", "c"], 4, "b"), TagHead(["a", "b", "c"], 4, "b")
+    head.thresholds_, head.trained_ = np.array([0.1, 0.1, 0.1], np.float32), np.array([True, True, True])
+    start.thresholds_, start.has_model_ = np.array([0.6, 0.6, 0.6], np.float32), np.array([True, True, False])
+    shrunk = training.shrink_thresholds(head, start, unit_data(labels, np.zeros((40, 3), np.float32)))
+    assert shrunk[0] == pytest.approx(0.4 * 0.1 + 0.6 * 0.6)  # 4 of TRUSTED_POSITIVES = 10
+    assert shrunk[1] == pytest.approx(0.1)  # enough examples: its own
+    assert shrunk[2] == pytest.approx(0.1)  # a new tag had no threshold to shrink toward
+
+
+def test_a_retraining_that_scores_below_the_head_in_use_is_not_activated_unless_forced(
+    corrected, real_embeddings
+) -> None:
+    library, ids = corrected
+    first = run_job(service.train(library))
+    assert first.activated
+    fresh = add_photos(library, {name: real_embeddings[name] for name in ("astronaut", "chelsea", "coffee")},
+                       folder="later/")
+    with library.connect() as catalogue:  # labelled after the head in use was trained
+        eileen, cat = tag_id_by_name(catalogue, "Eileen"), tag_id_by_name(catalogue, "cat")
+        for name, tags in (("astronaut", [eileen]), ("chelsea", [cat]), ("coffee", [])):
+            for photo_id in fresh[name]:
+                replace_confirmed_tags(catalogue, photo_id, tags)
+
+    def barely_trained(names: list[str], dim: int, key: str) -> TagHead:
+        return TagHead(names, dim, key, max_iter=0)  # a fit that never leaves its start
+
+    classifier = classifier_weights(get_backbone_spec())
+    key = service.current_backbone_key()
+    with library.connect() as catalogue:
+        weak = run_job(training.train_catalogue(catalogue, key, classifier, make_head=barely_trained))
+        assert not weak.activated and any("not activated" in note for note in weak.notes)
+        assert service.load_model(library).head_id == first.head_id  # still the head in use
+        forced = run_job(training.train_catalogue(catalogue, key, classifier, make_head=barely_trained, force=True))
+    assert forced.activated and service.load_model(library).head_id == forced.head_id

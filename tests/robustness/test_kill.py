@@ -255,7 +255,7 @@ def test_killing_index_loses_nothing_and_the_next_run_redoes_nothing(tmp_path: P
             finished, _ = kill_at(args, rng.uniform(0.05, 1.5))
         else:
             target = len(done_before) + rng.randint(0, max(next_photo - len(done_before) - 5, 0))
-            finished, _ = kill_at(args, rng.uniform(0.0, 0.3), after=lambda target=target: count_ok(library) >= target)
+            finished, _ = kill_at(args, rng.uniform(0.0, 0.1), after=lambda target=target: count_ok(library) >= target)
         interrupted += not finished
 
         with library.connect() as cat:
