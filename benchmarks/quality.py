@@ -385,31 +385,38 @@ def curve_point(zero: Path, root: Path, photos: list[str], labels: dict[str, set
 
 
 def stage_costs(library: Library, photos: list[str], sample: int = 48) -> dict[str, float]:
-    """ms per photo of decode (+ preprocessing), backbone and scoring, one thread, no overlap."""
+    """ms per photo of each stage of the indexer's pipeline, one thread, no overlap: decode
+    (at the indexer's size) + views, the backbone on each view, face detection, scoring."""
     from threadpoolctl import threadpool_limits
 
-    from photo_tagger.core.backbone import get_backbone_spec, load_embedder, to_model_input
+    from photo_tagger.core.backbone import embed_views, get_backbone_spec, load_embedder, to_model_views
+    from photo_tagger.core.faces import face_summary, load_face_detector
     from photo_tagger.core.imaging import decode_photo
+    from photo_tagger.core.indexer import FACE_MIN_PX, decode_short_side
 
     spec = get_backbone_spec()
     embedder = load_embedder(spec.id)
+    detector = load_face_detector(min_face_px=FACE_MIN_PX)
     model = service.load_model(library)
     chosen = photos[:sample]
     start = time.perf_counter()
-    inputs = [to_model_input(decode_photo(library.root / p, spec.preprocessing.resize_size).model_image,
-                             spec.preprocessing) for p in chosen]
+    decoded = [decode_photo(library.root / p, decode_short_side(spec)).model_image for p in chosen]
+    views = np.stack([to_model_views(image, spec.preprocessing) for image in decoded])
     decode_s = time.perf_counter() - start
-    batch = np.stack(inputs)
-    embedder.embed(batch[:16])  # warm-up
+    embed_views(embedder, views[:8])  # warm-up
     start = time.perf_counter()
-    embeddings = np.concatenate([embedder.embed(batch[i:i + 16])[0] for i in range(0, len(batch), 16)])
+    embeddings = np.concatenate([embed_views(embedder, views[i:i + 8]) for i in range(0, len(views), 8)])
     backbone_s = time.perf_counter() - start
+    start = time.perf_counter()
+    faces = np.stack([face_summary(detector.detect(np.asarray(image)), *image.size) for image in decoded])
+    faces_s = time.perf_counter() - start
     with threadpool_limits(limits=1, user_api="blas"):
         start = time.perf_counter()
-        model.score(embeddings)
+        model.score(embeddings, faces)
         score_s = time.perf_counter() - start
     n = len(chosen)
     return {"decode_ms_per_photo": 1000 * decode_s / n, "backbone_ms_per_photo": 1000 * backbone_s / n,
+            "backbone_views": len(spec.preprocessing.views), "faces_ms_per_photo": 1000 * faces_s / n,
             "scoring_ms_per_photo": 1000 * score_s / n}
 
 

@@ -124,7 +124,7 @@ class LibraryJobs:
                 box.setObjectName("noTrainReport")
                 box.open()
             else:
-                self._open_report_dialog(report)
+                self.open_report(report)
 
         w.run_call(lambda: service.training_report(library), show)
 
@@ -251,11 +251,12 @@ class LibraryJobs:
 
     def _show_training_report(self, report: Any) -> None:
         if isinstance(report, TrainReport):
-            self._open_report_dialog(report)
+            self.open_report(report)
         else:  # a job that returned no report: still say it is done
             self.window.statusBar().showMessage("Suggestions retrained on your corrections.", 10000)
 
-    def _open_report_dialog(self, report: TrainReport) -> None:
+    def open_report(self, report: TrainReport) -> None:
+        """The report dialog: roll back from it, or use a training that was kept inactive."""
         dialog = TrainReportDialog(report, self.window)
         dialog.rollback_requested.connect(self.rollback)
         dialog.activate_requested.connect(self.activate_anyway)

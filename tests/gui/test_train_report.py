@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QMessageBox
 from photo_tagger.core import service, tagging
 from photo_tagger.core.indexer import index_library
 from photo_tagger.core.library import Library
-from photo_tagger.gui.library_jobs import RETRAIN_JOB, ROLLBACK_JOB
+from photo_tagger.gui.library_jobs import ACTIVATE_JOB, RETRAIN_JOB, ROLLBACK_JOB
 from photo_tagger.gui.train_report_dialog import COLUMNS, TrainReportDialog
 
 
@@ -129,3 +129,24 @@ def test_rolling_back_without_a_training_says_so(window, qtbot) -> None:
     with qtbot.waitSignal(window.jobs.failed, timeout=10_000):
         window.findChild(QAction, "rollback").trigger()
     assert "no trained head to roll back" in window.statusBar().currentMessage()
+
+
+def test_a_training_kept_inactive_asks_and_is_used_on_request(pets, qtbot) -> None:
+    window = pets
+    run_job(window, qtbot, window.retrain)
+    shown = window.findChild(TrainReportDialog, "trainReport")
+    report = shown.report
+    shown.close()
+    run_job(window, qtbot, window.library_jobs.rollback)
+    assert service.load_model(window.session.library).head_id is None
+    report.activated = False  # what training returns when the new head scored lower
+    window.library_jobs.open_report(report)
+    dialog = next(d for d in window.findChildren(TrainReportDialog) if d.isVisible() and not d.report.activated)
+    assert "Not in use" in dialog.summary.text() and not hasattr(dialog, "rollback_button")
+    with qtbot.waitSignal(window.jobs.finished, timeout=120_000) as finished:
+        dialog.activate_button.click()
+    assert finished.args[0] == ACTIVATE_JOB
+    settle(window)
+    assert service.load_model(window.session.library).head_id == report.head_id
+    assert "Mittens" in tags_of(window, "new cat.jpg")["suggested"]
+    assert any("activated by hand" in note for note in service.training_report(window.session.library).notes)
