@@ -15,10 +15,11 @@ several view sets, and the backbone's cost per view:
 The probe is TagHead with no prior (alpha 100, about scikit-learn's C = 0.01), the same fit for
 every view set. Last line: one JSON object.
 
-Measured 2026-12-06 on the 2-core VM, 2,194 trainset photos: centre 0.487, whole 0.477,
-centre + whole 0.503, left + middle + right 0.497, centre + left + right 0.503, all five 0.504;
-the backbone costs ~5 ms per view on one thread, so centre + whole (models/backbones.toml) buys
-almost all of the gain for one extra view.
+Measured 2026-12-06 on the 2-core VM, 2,194 trainset photos (decoded as the indexer does):
+centre 0.488, whole 0.480, centre + whole 0.504, left + middle + right 0.506, centre + left +
+right 0.508, all five 0.508; the backbone costs 5.8 ms per view on one thread. Centre + whole
+(models/backbones.toml) buys most of the gain for one extra view; a third view would add 0.004
+for another 5.8 ms, which the ingest budget (5x the naive loop, benchmarks/ingest.py) has not.
 """
 
 from __future__ import annotations
