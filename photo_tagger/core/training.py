@@ -156,8 +156,9 @@ def shrink_thresholds(head: TagHead, start: TagHead, data: TrainingData) -> np.n
 
 
 def tags_not_improved(head: TagHead, data: TrainingData, oof: np.ndarray) -> dict[int, str]:
-    """Trained tags whose cross-validated AP does not beat the starting model's on the same
-    photos, with the reason: those keep what they had."""
+    """Trained tags that keep what they had, with the reason: their cross-validated AP does
+    not beat the starting model's on the same photos, or, taught by fewer than
+    TRUSTED_POSITIVES photos, they would be suggested on most photos though most are not."""
     kept: dict[int, str] = {}
     for j, y, scores in _known_scores(head, data, oof):
         if y.all() or not y.any():
@@ -165,9 +166,13 @@ def tags_not_improved(head: TagHead, data: TrainingData, oof: np.ndarray) -> dic
         known = data.mask[:, j] & ~np.isnan(oof[:, j])
         before = np.nan_to_num(data.base_scores[known, j], nan=0.0)
         ap_before, ap_after = average_precision_score(y, before), average_precision_score(y, scores)
+        suggested = float(np.mean(scores >= head.thresholds_[j]))
         if ap_after <= ap_before:
             kept[j] = (f"kept what it had: retrained AP {ap_after:.3f} does not beat {ap_before:.3f}"
                        " in cross-validation")
+        elif y.sum() < TRUSTED_POSITIVES and suggested > 0.5 and suggested > 2 * y.mean():
+            kept[j] = (f"kept what it had: from {int(y.sum())} examples it would be suggested on"
+                       f" {suggested:.0%} of your labelled photos, {y.mean():.0%} of which have it")
     return kept
 
 

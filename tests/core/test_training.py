@@ -324,7 +324,7 @@ def test_a_tag_whose_retraining_does_not_beat_the_start_keeps_what_it_had() -> N
     start_scores = np.where(labels, 0.8, 0.2).astype(np.float32)  # the start ranks both perfectly
     oof = np.column_stack([rng.random(60), np.where(labels[:, 1], 0.9, 0.1)]).astype(np.float32)
     head = TagHead(["t0", "t1"], 4, "b")
-    head.trained_ = np.array([True, True])
+    head.trained_, head.thresholds_ = np.array([True, True]), np.array([0.5, 0.5], np.float32)
     kept = training.tags_not_improved(head, unit_data(labels, start_scores), oof)
     assert sorted(kept) == [0, 1] and "does not beat" in kept[0]  # t1 ties the start: not better either
     oof[:, 1] = np.where(labels[:, 1], 0.9, 0.1)
@@ -369,3 +369,15 @@ def test_a_retraining_that_scores_below_the_head_in_use_is_not_activated_unless_
         assert service.load_model(library).head_id == first.head_id  # still the head in use
         forced = run_job(training.train_catalogue(catalogue, key, classifier, make_head=barely_trained, force=True))
     assert forced.activated and service.load_model(library).head_id == forced.head_id
+
+
+def test_a_tag_taught_by_a_handful_is_not_suggested_on_most_photos() -> None:
+    labels = np.zeros((40, 1), bool)
+    labels[:5, 0] = True  # 5 confirmed photos of 40
+    oof = np.where(labels, 0.95, 0.7).astype(np.float32)  # ranks perfectly, but 0.7 is above 0.5
+    head = TagHead(["t"], 4, "b")
+    head.thresholds_, head.trained_ = np.array([0.5], np.float32), np.array([True])
+    kept = training.tags_not_improved(head, unit_data(labels, np.zeros((40, 1), np.float32)), oof)
+    assert "would be suggested on 100%" in kept[0]
+    head.thresholds_[0] = 0.8  # the same ranking, cut where it should be: trained
+    assert training.tags_not_improved(head, unit_data(labels, np.zeros((40, 1), np.float32)), oof) == {}
