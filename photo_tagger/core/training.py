@@ -24,9 +24,9 @@ from photo_tagger.core.training_data import TrainingData, cross_validation_sampl
 
 CV_FOLDS = 5
 MAX_THRESHOLD = 0.99
-# Below this many confirmed examples a threshold chosen on them is mostly noise (5 positives
-# put person's at 0.17): it is shrunk toward the starting model's, in proportion.
-TRUSTED_POSITIVES = 10
+# Below this many confirmed (or negative) examples a threshold chosen on them is mostly noise
+# (5 positives put person's at 0.17): it is shrunk toward the starting model's, in proportion.
+TRUSTED_EXAMPLES = 10
 # A tag the pretrained head learned from ~2,000 real photos is pulled back to it this hard (L2,
 # in photos) and its positives are not reweighted: a weak pull lets a few hundred of the user's
 # photos undo what thousands taught. Chosen on ../shared/trainset (pretrain on 1,300 photos,
@@ -36,7 +36,7 @@ PRETRAINED_ALPHA = 300.0
 PRETRAINED_POSITIVE_WEIGHT = 1.0
 # ... and such a tag is retrained only from this many confirmed and negative photos: below, the
 # pull keeps it where it was anyway, and cross-validating a handful only lets noise through.
-PRETRAINED_MIN_EXAMPLES = TRUSTED_POSITIVES
+PRETRAINED_MIN_EXAMPLES = TRUSTED_EXAMPLES
 # A trained head in use is compared with the new one on labelled photos it never saw, once there
 # are this many (on the photos it was trained on it would look better than it is).
 MIN_UNSEEN_PHOTOS = 10
@@ -143,14 +143,20 @@ def cross_fitted_predictions(
     return predicted
 
 
+def _fewer_examples(data: TrainingData) -> np.ndarray:
+    """Per tag, the smaller of its confirmed and negative photos: a threshold is only as
+    good as the rarer side (14 photos with people and 5 without put person's at 0.07)."""
+    return np.minimum((data.labels & data.mask).sum(axis=0), (~data.labels & data.mask).sum(axis=0))
+
+
 def shrink_thresholds(head: TagHead, start: TagHead, data: TrainingData) -> np.ndarray:
-    """Thresholds of tags trained on fewer than TRUSTED_POSITIVES confirmed photos, moved
-    toward the starting model's in proportion to what is missing (a new tag, which had no
-    model, keeps its own: there is nothing to shrink toward)."""
+    """Thresholds of tags trained on fewer than TRUSTED_EXAMPLES confirmed or negative
+    photos, moved toward the starting model's in proportion to what is missing (a new tag,
+    which had no model, keeps its own: there is nothing to shrink toward)."""
     thresholds = head.thresholds_.copy()
-    n_pos = (data.labels & data.mask).sum(axis=0)
-    few = head.trained_ & start.has_model_ & (n_pos < TRUSTED_POSITIVES)
-    weight = n_pos[few] / TRUSTED_POSITIVES
+    examples = _fewer_examples(data)
+    few = head.trained_ & start.has_model_ & (examples < TRUSTED_EXAMPLES)
+    weight = examples[few] / TRUSTED_EXAMPLES
     thresholds[few] = weight * thresholds[few] + (1 - weight) * start.thresholds_[few]
     return thresholds
 
@@ -158,7 +164,8 @@ def shrink_thresholds(head: TagHead, start: TagHead, data: TrainingData) -> np.n
 def tags_not_improved(head: TagHead, data: TrainingData, oof: np.ndarray) -> dict[int, str]:
     """Trained tags that keep what they had, with the reason: their cross-validated AP does
     not beat the starting model's on the same photos, or, taught by fewer than
-    TRUSTED_POSITIVES photos, they would be suggested on most photos though most are not."""
+    TRUSTED_EXAMPLES photos of one kind, they would be suggested on most photos though most
+    are not."""
     kept: dict[int, str] = {}
     for j, y, scores in _known_scores(head, data, oof):
         if y.all() or not y.any():
@@ -170,7 +177,7 @@ def tags_not_improved(head: TagHead, data: TrainingData, oof: np.ndarray) -> dic
         if ap_after <= ap_before:
             kept[j] = (f"kept what it had: retrained AP {ap_after:.3f} does not beat {ap_before:.3f}"
                        " in cross-validation")
-        elif y.sum() < TRUSTED_POSITIVES and suggested > 0.5 and suggested > 2 * y.mean():
+        elif min(y.sum(), (~y).sum()) < TRUSTED_EXAMPLES and suggested > 0.5 and suggested > 2 * y.mean():
             kept[j] = (f"kept what it had: from {int(y.sum())} examples it would be suggested on"
                        f" {suggested:.0%} of your labelled photos, {y.mean():.0%} of which have it")
     return kept
@@ -275,8 +282,7 @@ def shrink_predictions(
 ) -> np.ndarray:
     """The report's out-of-fold yes/no for tags whose threshold was shrunk: cut at the
     shrunk threshold, as they will be served."""
-    n_pos = (data.labels & data.mask).sum(axis=0)
-    few = np.flatnonzero(head.trained_ & start.has_model_ & (n_pos < TRUSTED_POSITIVES))
+    few = np.flatnonzero(head.trained_ & start.has_model_ & (_fewer_examples(data) < TRUSTED_EXAMPLES))
     with np.errstate(invalid="ignore"):
         predicted[:, few] = oof[:, few] >= head.thresholds_[few]
     return predicted

@@ -333,15 +333,17 @@ def test_a_tag_whose_retraining_does_not_beat_the_start_keeps_what_it_had() -> N
 
 
 def test_a_threshold_from_few_examples_is_shrunk_toward_the_start() -> None:
-    labels = np.zeros((40, 3), bool)
-    labels[:4, 0] = labels[:20, 1] = labels[:4, 2] = True  # 4, 20 and 4 confirmed photos
-    head, start = TagHead(["a", "b", "c"], 4, "b"), TagHead(["a", "b", "c"], 4, "b")
-    head.thresholds_, head.trained_ = np.array([0.1, 0.1, 0.1], np.float32), np.array([True, True, True])
-    start.thresholds_, start.has_model_ = np.array([0.6, 0.6, 0.6], np.float32), np.array([True, True, False])
-    shrunk = training.shrink_thresholds(head, start, unit_data(labels, np.zeros((40, 3), np.float32)))
-    assert shrunk[0] == pytest.approx(0.4 * 0.1 + 0.6 * 0.6)  # 4 of TRUSTED_POSITIVES = 10
-    assert shrunk[1] == pytest.approx(0.1)  # enough examples: its own
+    labels = np.zeros((40, 4), bool)
+    labels[:4, 0] = labels[:20, 1] = labels[:4, 2] = labels[:36, 3] = True  # 4, 20, 4 and 36 of 40
+    names = ["a", "b", "c", "d"]
+    head, start = TagHead(names, 4, "b"), TagHead(names, 4, "b")
+    head.thresholds_, head.trained_ = np.full(4, 0.1, np.float32), np.ones(4, bool)
+    start.thresholds_, start.has_model_ = np.full(4, 0.6, np.float32), np.array([True, True, False, True])
+    shrunk = training.shrink_thresholds(head, start, unit_data(labels, np.zeros((40, 4), np.float32)))
+    assert shrunk[0] == pytest.approx(0.4 * 0.1 + 0.6 * 0.6)  # 4 of TRUSTED_EXAMPLES = 10
+    assert shrunk[1] == pytest.approx(0.1)  # enough examples of both kinds: its own
     assert shrunk[2] == pytest.approx(0.1)  # a new tag had no threshold to shrink toward
+    assert shrunk[3] == pytest.approx(0.4 * 0.1 + 0.6 * 0.6)  # only 4 photos without it
 
 
 def test_a_retraining_that_scores_below_the_head_in_use_is_not_activated_unless_forced(
