@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from photo_tagger.core.catalogue import Catalogue
-from photo_tagger.core.head import DEFAULT_THRESHOLD, HeadFormatError, TagHead
+from photo_tagger.core.head import DEFAULT_THRESHOLD, HeadFormatError, TagHead, prior_logits
 from photo_tagger.core.taxonomy import Taxonomy, load_default_taxonomy
 
 log = logging.getLogger(__name__)
@@ -62,8 +62,10 @@ class SuggestionModel:
     head: TagHead
     tag_ids: list[int]  # catalogue ids, aligned with head.tag_names
     head_id: int | None  # None = the starting model (pretrained head + taxonomy prior)
-    # (n_tags,) bool: the tag's start is the shipped pretrained head (fitted on real photos)
-    pretrained: np.ndarray | None = None
+    # (n_tags,) bool: the tag's start is strong: fitted on real photos (the shipped pretrained
+    # head) or several zero-shot signals combined (person: faces, clothing, implying tags).
+    # Retraining pulls such a tag back hard (training.py).
+    strong_start: np.ndarray | None = None
 
     def prior_probabilities(self, embeddings: np.ndarray, faces: np.ndarray | None = None) -> np.ndarray:
         """(n, n_head_tags) taxonomy prior; NaN for tags the taxonomy cannot see.
@@ -77,14 +79,41 @@ class SuggestionModel:
         head_columns = [j for j, _ in pairs]
         taxonomy_columns = [i for _, i in pairs]
         prior = np.full((len(embeddings), len(self.head.tag_names)), np.nan, np.float32)
+        implied = self._implied_columns()
         for start in range(0, len(embeddings), PRIOR_BLOCK_ROWS):
             block = np.asarray(embeddings[start : start + PRIOR_BLOCK_ROWS], np.float32)  # float16 as stored
             logits = block @ self.classifier_weight.T + self.classifier_bias
             block_faces = None if faces is None else faces[start : start + PRIOR_BLOCK_ROWS]
-            prior[start : start + len(block), head_columns] = (
-                self.taxonomy.prior_probabilities(logits, block_faces)[:, taxonomy_columns]
-            )
+            rows = slice(start, start + len(block))
+            prior[rows, head_columns] = self.taxonomy.prior_probabilities(logits, block_faces)[:, taxonomy_columns]
+            for column, sources in implied:
+                prior[rows, column] = self._fold_implied(block, prior[rows], column, sources)
         return prior
+
+    def _implied_columns(self) -> list[tuple[int, list[int]]]:
+        """(head column, head columns of the tags implying it) for tags with `implied_by`."""
+        column = {name.casefold(): j for j, name in enumerate(self.head.tag_names)}
+        out = []
+        for tag in self.taxonomy.tags:
+            target = column.get(tag.name.casefold())
+            sources = [column[name.casefold()] for name in tag.implied_by if name.casefold() in column]
+            if target is not None and sources:
+                out.append((target, sources))
+        return out
+
+    def _fold_implied(self, x: np.ndarray, prior: np.ndarray, column: int, sources: list[int]) -> np.ndarray:
+        """Noisy-or of `column`'s prior with the head's most probable implying tag. Those
+        tags' scores do not depend on this prior, so there is no loop."""
+        head = self.head
+        if not head.has_model_[sources].any():
+            return prior[:, column]
+        z = x @ head.coef_[sources].T + prior_logits(prior[:, sources]) * head.prior_coef_[sources] \
+            + head.intercept_[sources]
+        z[:, ~head.has_model_[sources]] = -np.inf  # no model: implies nothing
+        with np.errstate(over="ignore"):
+            implied = 1.0 / (1.0 + np.exp(-z.max(axis=1)))
+        own = np.nan_to_num(prior[:, column], nan=0.0)
+        return 1.0 - (1.0 - own) * (1.0 - implied)
 
     def score(self, embeddings: np.ndarray, faces: np.ndarray | None = None) -> np.ndarray:
         """(n, n_head_tags) probabilities; NaN where a tag has no model yet."""
@@ -131,7 +160,7 @@ def load_suggestion_model(
         head.copy_tags_from(stored, np.array([column[stored.tag_names[i].casefold()] for i in trained], np.int64),
                             np.array(trained, np.int64))
         return SuggestionModel(backbone_key, weight, classifier[1], base.taxonomy, head, base.tag_ids, row["id"],
-                               base.pretrained)
+                               base.strong_start)
     return base
 
 
@@ -155,16 +184,17 @@ def base_suggestion_model(
     head = TagHead.from_prior(names, has_prior, weight.shape[1], backbone_key)
     head.thresholds_ = _prior_thresholds(taxonomy, names)
     pretrained = load_pretrained_head(backbone_key, weight.shape[1], taxonomy)
-    from_pretrained = np.zeros(len(names), bool)
+    combined = {tag.name.casefold() for tag in taxonomy.tags if tag.implied_by}
+    strong = np.array([name.casefold() in combined for name in names], bool)
     if pretrained is not None:
         column = {name.casefold(): j for j, name in enumerate(names)}
         shared = [i for i, name in enumerate(pretrained.tag_names) if name.casefold() in column]
         columns = np.array([column[pretrained.tag_names[i].casefold()] for i in shared], np.int64)
         head.copy_tags_from(pretrained, columns, np.array(shared, np.int64))
         head.trained_[:] = False  # trained_ marks the user's training only
-        from_pretrained[columns] = True
+        strong[columns] = True
     return SuggestionModel(backbone_key, weight, bias, taxonomy, head, [row["id"] for row in tag_rows], None,
-                           from_pretrained)
+                           strong)
 
 
 def _prior_thresholds(taxonomy: Taxonomy, names: Sequence[str]) -> np.ndarray:

@@ -66,6 +66,9 @@ class TagDefinition:
     synonyms: tuple[str, ...] = ()
     faces: str | None = None  # a FACE_RULES entry: the tag's prior also reads the photo's faces
     threshold: float | None = None  # the zero-shot threshold, where the general rule does not fit
+    # Tags whose presence implies this one (a tennis racket implies a player): the suggestion
+    # model folds their scores into this tag's prior by noisy-or (SuggestionModel).
+    implied_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,9 @@ def _check_tags(tags: tuple[TagDefinition, ...]) -> None:
             raise ValueError(f"tag {tag.name!r}: faces rule {tag.faces!r} unknown; use one of {', '.join(FACE_RULES)}")
     parents = {tag.name: tag.parent for tag in tags}
     for tag in tags:
+        unknown = [name for name in tag.implied_by if name not in parents or name == tag.name]
+        if unknown:
+            raise ValueError(f"tag {tag.name!r}: implied_by names {unknown}, which are not other tags")
         if tag.parent is not None and tag.parent not in parents:
             raise ValueError(f"tag {tag.name!r} has parent {tag.parent!r}, which is not a tag")
     for tag in tags:
@@ -209,7 +215,7 @@ def _from_table(data: Mapping[str, Any]) -> Taxonomy:
     calibration = data.get("calibration", {})
     tags = []
     for name, table in data.get("tags", {}).items():
-        unknown = set(table) - {"imagenet", "parent", "synonyms", "faces", "threshold"}
+        unknown = set(table) - {"imagenet", "parent", "synonyms", "faces", "threshold", "implied_by"}
         if unknown:
             raise ValueError(f"tag {name!r}: unknown keys {sorted(unknown)}")
         tags.append(
@@ -220,6 +226,7 @@ def _from_table(data: Mapping[str, Any]) -> Taxonomy:
                 synonyms=tuple(table.get("synonyms", ())),
                 faces=table.get("faces"),
                 threshold=None if "threshold" not in table else float(table["threshold"]),
+                implied_by=tuple(table.get("implied_by", ())),
             )
         )
     return Taxonomy(

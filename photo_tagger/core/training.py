@@ -27,9 +27,10 @@ MAX_THRESHOLD = 0.99
 # Below this many confirmed (or negative) examples a threshold chosen on them is mostly noise
 # (5 positives put person's at 0.17): it is shrunk toward the starting model's, in proportion.
 TRUSTED_EXAMPLES = 10
-# A tag the pretrained head learned from ~2,000 real photos is pulled back to it this hard (L2,
-# in photos) and its positives are not reweighted: a weak pull lets a few hundred of the user's
-# photos undo what thousands taught. Chosen on ../shared/trainset (pretrain on 1,300 photos,
+# A tag with a strong start (the pretrained head learned it from ~2,000 real photos, or, like
+# person, it combines several zero-shot signals) is pulled back to it this hard (L2, in photos)
+# and its positives are not reweighted: a weak pull lets a few hundred of the user's photos
+# undo what thousands taught. Chosen on ../shared/trainset (pretrain on 1,300 photos,
 # retrain on 10-450 others, test on 444): alpha 1 / 30 / 100 / 300 after 250 photos gave test mAP
 # 0.513 / 0.545 / 0.556 / 0.559 against 0.557 before; 300 never fell below it by more than 0.001.
 PRETRAINED_ALPHA = 300.0
@@ -215,7 +216,7 @@ def train_catalogue(
 
     tag_names = data.tag_names
 
-    pretrained = np.zeros(len(tag_names), bool) if base.pretrained is None else base.pretrained
+    pretrained = np.zeros(len(tag_names), bool) if base.strong_start is None else base.strong_start
     alpha = np.where(pretrained, PRETRAINED_ALPHA, 1.0)
     positive_weight = np.where(pretrained, PRETRAINED_POSITIVE_WEIGHT, 10.0)
     min_examples = np.where(pretrained, PRETRAINED_MIN_EXAMPLES, 3)

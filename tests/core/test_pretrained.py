@@ -83,8 +83,8 @@ def test_a_new_library_starts_from_the_shipped_head(tmp_path: Path) -> None:
     model = service.load_model(library)
     names = model.head.tag_names
     giraffe = names.index("giraffe")
-    assert model.head_id is None and model.head.has_model_[giraffe] and model.pretrained[giraffe]
-    assert not model.pretrained[names.index("person")]  # people come from faces and clothing
+    assert model.head_id is None and model.head.has_model_[giraffe] and model.strong_start[giraffe]
+    assert "person" not in model.head.tag_names or model.strong_start[names.index("person")]  # faces, clothing, context
 
 
 def test_the_fingerprint_ignores_synonyms_but_not_members() -> None:
