@@ -98,6 +98,8 @@ class Planner:
     def keyword(self, text: str, where: str) -> KeywordPath | None:
         """A cell's tag as a keyword path; None (a problem noted) for a name no tag may have."""
         path = split_path(text)
+        if len(path) != 1 and (not path or lookup_tag(self.catalogue, text) is not None):
+            path = (text.strip(),)  # nothing between the bars, or an existing tag named so: flat
         try:
             for part in path:
                 validate_tag_name(part)
