@@ -30,7 +30,7 @@ and the suggestions learn from your corrections.
   photo-tagger index PATH                  index a folder: thumbnails, embeddings, suggestions
   photo-tagger export PATH -o tags.csv     write the tags as CSV (--format onehot|json too)
   photo-tagger export PATH --format xmp    write the tags into an XMP sidecar per photo
-  photo-tagger import PATH tags.csv        take a CSV's (or one-hot CSV's, JSON's) tags as truth
+  photo-tagger import PATH tags.csv        apply a CSV's (or one-hot CSV's, JSON's) tags; --dry-run shows what
   photo-tagger tags PATH                   list tags with their counts
   photo-tagger train PATH [--rollback]     learn from your corrections; print the report
 
@@ -67,18 +67,24 @@ def build_parser() -> argparse.ArgumentParser:
                         "json: one object per photo; xmp: a sidecar next to each photo")
     p.add_argument("--scores", action="store_true", help="add one score:<tag> column per tag (0..1; csv only)")
     p.add_argument("--confirmed-only", action="store_true",
-                   help="the tags column holds only tags the user confirmed")
+                   help="the tags column holds only tags the user confirmed (sidecars always do, "
+                        "unless --include-suggestions)")
+    p.add_argument("--include-suggestions", action="store_true",
+                   help="xmp only: also write unreviewed suggestions at their threshold into the sidecars "
+                        "(other apps will take them as real keywords)")
     p.add_argument("--tag", dest="tags", action="append", default=[], metavar="NAME",
                    help="export only this tag and the tags under it (repeatable)")
     p.add_argument("--min-score", type=_probability, metavar="X",
                    help="a suggestion counts as a tag when its score is >= X (instead of its tag's threshold)")
 
-    p = sub.add_parser("import", help="import tags from CSV, one-hot CSV or JSON as confirmed truth")
+    p = sub.add_parser("import", help="import tags from CSV, one-hot CSV or JSON (--dry-run: say what would change)")
     p.add_argument("path", type=Path, help="the photo folder (library)")
     p.add_argument("csv", type=Path, metavar="FILE",
                    help="CSV with path,tags columns, one-hot CSV (path + one column per tag) or JSON")
     p.add_argument("--format", dest="format", choices=IMPORT_FORMATS, default=None,
                    help="the file's format (default: by extension, then by the CSV header)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print what the import would change (confirmed, rejected, unchanged) and change nothing")
 
     p = sub.add_parser("tags", help="list tags with counts")
     p.add_argument("path", type=Path, help="the photo folder (library)")
@@ -213,9 +219,12 @@ def _export(args: argparse.Namespace) -> int:
     from photo_tagger.core.service import ExportOptions, Library, export_library, export_library_sidecars
 
     library = Library.open(args.path)
+    if args.include_suggestions and (args.format != "xmp" or args.confirmed_only):
+        raise UserError("--include-suggestions is for --format xmp, without --confirmed-only "
+                        "(the other formats include suggestions unless --confirmed-only)")
     options = ExportOptions(confirmed_only=args.confirmed_only, tags=tuple(args.tags), min_score=args.min_score)
     if args.format == "xmp":
-        sidecars = export_library_sidecars(library, options)
+        sidecars = export_library_sidecars(library, options, include_suggestions=args.include_suggestions)
         for problem in sidecars.errors:
             print(f"error: {problem}", file=sys.stderr)
         print(f"wrote {len(sidecars.written)} sidecars ({len(sidecars.backups)} previous versions kept as .bak), "
@@ -227,10 +236,16 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from photo_tagger.core.service import Library, import_library
+    from photo_tagger.core.service import Library, apply_library_import, plan_library_import
 
     library = Library.open(args.path)
-    result = import_library(library, args.csv, args.format)
+    plan = plan_library_import(library, args.csv, args.format)
+    print(("would change: " if args.dry_run else "import: ") + plan.summary_text(), flush=True)
+    if args.dry_run:
+        for problem in plan.problems:
+            print(f"warning: {problem}", file=sys.stderr)
+        return EXIT_OK
+    result = apply_library_import(library, plan)
     for problem in result.problems:
         print(f"warning: {problem}", file=sys.stderr)
     for path in result.unknown_paths[:20]:

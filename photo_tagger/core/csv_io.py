@@ -20,8 +20,7 @@ from pathlib import Path, PurePosixPath
 from photo_tagger.core.atomic import atomic_write_text
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
-from photo_tagger.core.tag_names import resolve_name
-from photo_tagger.core.tagging import effective_tags, replace_confirmed_tags
+from photo_tagger.core.tagging import effective_tags
 
 log = logging.getLogger(__name__)
 
@@ -132,41 +131,13 @@ def read_csv_table(source: Path) -> tuple[list[str], list[dict[str, str]]]:
 
 
 def import_csv(catalogue: Catalogue, root: Path, source: Path) -> ImportSummary:
-    """Each row's tags become that photo's confirmed truth (others rejected)."""
-    rows = read_csv(source)
-    summary = ImportSummary()
-    path_ids = {path: pid for pid, path in catalogue.query("SELECT id, path FROM photos")}
-    seen: dict[str, int] = {}
-    with catalogue.transaction():
-        for line, row in enumerate(rows, start=2):
-            summary.rows += 1
-            # Exactly as exported first: a file name may start or end with a space.
-            key = row["path"] if row["path"] in path_ids else library_key(row["path"], root)
-            if key in seen:
-                summary.problems.append(
-                    f"{source} line {line}: duplicate row for {key} (line {seen[key]}); the later row wins"
-                )
-            seen[key] = line
-            photo_id = path_ids.get(key)
-            if photo_id is None:
-                summary.unknown_paths.append(row["path"])
-                continue
-            tag_ids = []
-            for name in _split_tags(row["tags"]):
-                try:
-                    tag_id, created = resolve_name(catalogue, name, origin="import")
-                except UserError as exc:
-                    summary.problems.append(f"{source} line {line}: {exc}")
-                    continue
-                tag_ids.append(tag_id)
-                if created:
-                    summary.created_tags.append(name)
-            replace_confirmed_tags(catalogue, photo_id, tag_ids)
-            summary.updated += 1
-    return summary
+    """Import our CSV (see import_plan.py for what its rows mean)."""
+    from photo_tagger.core.import_plan import apply_import, plan_import
+
+    return apply_import(catalogue, plan_import(catalogue, root, source, "csv"))
 
 
-def _split_tags(cell: str) -> list[str]:
+def split_tags(cell: str) -> list[str]:
     return [name.strip() for name in cell.split(TAG_SEPARATOR) if name.strip()]
 
 

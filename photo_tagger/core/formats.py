@@ -26,17 +26,11 @@ from pathlib import Path
 
 from photo_tagger.core.atomic import atomic_write_text
 from photo_tagger.core.catalogue import Catalogue
-from photo_tagger.core.csv_io import (
-    MAX_IMPORT_BYTES,
-    ImportSummary,
-    import_csv,
-    library_key,
-    read_csv_table,
-    write_csv,
-)
+from photo_tagger.core.csv_io import MAX_IMPORT_BYTES, ImportSummary, write_csv
 from photo_tagger.core.errors import UserError
+from photo_tagger.core.import_plan import Planner, apply_import, complete_truth, plan_import
 from photo_tagger.core.tag_names import add_synonym, ensure_synonyms_seeded, lookup_tag, resolve_name, synonyms_of
-from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL, replace_confirmed_tags, set_state
+from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL
 
 EXPORT_FORMATS = ("csv", "onehot", "json", "xmp")
 IMPORT_FORMATS = ("csv", "onehot", "json")
@@ -137,40 +131,25 @@ def onehot_rows(photos: Sequence[PhotoTags], vocab: Sequence[str]) -> list[list[
     return rows
 
 
-def import_onehot(catalogue: Catalogue, root: Path, source: Path, header: list[str], rows: list[dict]) -> ImportSummary:
-    summary = ImportSummary()
-    tag_columns = [name for name in header if name != "path"]
-    path_ids = {path: pid for pid, path in catalogue.query("SELECT id, path FROM photos")}
-    with catalogue.transaction() as conn:
-        ids = {}
-        for name in tag_columns:
-            try:
-                ids[name], created = resolve_name(catalogue, name)
-            except UserError as exc:
-                summary.problems.append(f"{source} column {name!r}: {exc}")
-                continue
-            if created:
-                summary.created_tags.append(name)
-        for line, row in enumerate(rows, start=2):
-            summary.rows += 1
-            photo_id = path_ids.get(library_key(row["path"], root))
-            if photo_id is None:
-                summary.unknown_paths.append(row["path"])
-                continue
-            for name, tag_id in ids.items():
-                value = (row.get(name) or "").strip()
-                if value not in ("0", "1", ""):
-                    summary.problems.append(f"{source} line {line}: {name!r} is {value!r}, expected 0 or 1")
-                elif value == "1":
-                    set_state(catalogue, [photo_id], tag_id, "confirmed", source="import")
-                elif value == "0":
-                    conn.execute(
-                        "UPDATE photo_tags SET state = 'rejected', source = 'import' WHERE photo_id = ?"
-                        " AND tag_id = ? AND state != 'rejected'",
-                        (photo_id, tag_id),
-                    )
-            summary.updated += 1
-    return summary
+def plan_onehot(planner: Planner, source: Path, header: list[str], rows: list[dict]) -> None:
+    columns = {}
+    for name in header:
+        if name != "path":
+            path = planner.keyword(name, f"{source} column {name!r}")
+            if path is not None:
+                columns[name] = path
+    for line, row in enumerate(rows, start=2):
+        photo_id = planner.photo(row["path"], f"{source} line {line}")
+        if photo_id is None:
+            continue
+        for name, path in columns.items():
+            value = (row.get(name) or "").strip()
+            if value not in ("0", "1", ""):
+                planner.plan.problems.append(f"{source} line {line}: {name!r} is {value!r}, expected 0 or 1")
+            elif value == "1":
+                planner.want(photo_id, path, "confirmed")
+            elif value == "0" and planner.tag_id(path) in planner.with_opinion(photo_id):
+                planner.want(photo_id, path, "rejected")
 
 
 # --- JSON -------------------------------------------------------------------------------
@@ -223,29 +202,42 @@ def read_json(source: Path) -> dict:
     return document if isinstance(document, dict) else {"photos": photos}
 
 
-def import_json(catalogue: Catalogue, root: Path, source: Path) -> ImportSummary:
+def plan_json(planner: Planner, source: Path) -> None:
     document = read_json(source)
-    summary = ImportSummary()
-    path_ids = {path: pid for pid, path in catalogue.query("SELECT id, path FROM photos")}
-    with catalogue.transaction():
-        listed = _import_tag_definitions(catalogue, source, document.get("tags") or [], summary)
-        for index, entry in enumerate(document["photos"]):
-            summary.rows += 1
-            photo_id = path_ids.get(library_key(entry["path"], root))
-            if photo_id is None:
-                summary.unknown_paths.append(entry["path"])
-                continue
-            where = f"{source} photos[{index}]"
-            if "confirmed" in entry:
-                _sync_opinions(catalogue, photo_id, entry, listed, where, summary)
-            else:
-                ids = [_tag_id(catalogue, name, where, summary) for name in _names(entry.get("tags"), where)]
-                replace_confirmed_tags(catalogue, photo_id, [i for i in ids if i is not None])
-            summary.updated += 1
-    return summary
+    planner.plan.tag_definitions = list(document.get("tags") or [])
+    listed = set()
+    for definition in planner.plan.tag_definitions:
+        if isinstance(definition, dict) and isinstance(definition.get("name"), str):
+            path = planner.keyword(definition["name"], f"{source} tags")
+            if path is not None and planner.tag_id(path) is not None:
+                listed.add(planner.tag_id(path))
+    for index, entry in enumerate(document["photos"]):
+        where = f"{source} photos[{index}]"
+        photo_id = planner.photo(entry["path"], where)
+        if photo_id is None:
+            continue
+        if "confirmed" not in entry:
+            complete_truth(planner, photo_id, _paths(planner, entry.get("tags"), where))
+            continue
+        confirmed = _paths(planner, entry.get("confirmed"), where)
+        rejected = _paths(planner, entry.get("rejected"), where)
+        for path in confirmed:
+            planner.want(photo_id, path, "confirmed")
+        confirmed_ids = {planner.tag_id(path) for path in confirmed}
+        for path in rejected:
+            if planner.tag_id(path) not in confirmed_ids or planner.tag_id(path) is None:
+                planner.want(photo_id, path, "rejected")
+        said = confirmed_ids | {planner.tag_id(path) for path in rejected}
+        for tag_id, (state, _) in sorted(planner.states.get(photo_id, {}).items()):
+            if state != "suggested" and tag_id in listed and tag_id not in said:
+                planner.want_id(photo_id, tag_id, None)  # an opinion the file does not repeat
 
 
-def _import_tag_definitions(catalogue: Catalogue, source: Path, tags: list, summary: ImportSummary) -> set[int]:
+def _paths(planner: Planner, value: object, where: str) -> list[tuple[str, ...]]:
+    return [p for p in (planner.keyword(name, where) for name in _names(value, where)) if p]
+
+
+def import_tag_definitions(catalogue: Catalogue, source: Path, tags: list, summary: ImportSummary) -> set[int]:
     listed = set()
     for index, definition in enumerate(tags):
         where = f"{source} tags[{index}]"
@@ -273,24 +265,6 @@ def _import_tag_definitions(catalogue: Catalogue, source: Path, tags: list, summ
             except UserError as exc:
                 summary.problems.append(f"{where}: {exc}")
     return listed
-
-
-def _sync_opinions(
-    catalogue: Catalogue, photo_id: int, entry: dict, listed: set[int], where: str, summary: ImportSummary
-) -> None:
-    confirmed = {_tag_id(catalogue, n, where, summary) for n in _names(entry.get("confirmed"), where)}
-    rejected = {_tag_id(catalogue, n, where, summary) for n in _names(entry.get("rejected"), where)}
-    confirmed.discard(None)
-    rejected.discard(None)
-    for tag_id in confirmed:
-        set_state(catalogue, [photo_id], tag_id, "confirmed", source="import")  # type: ignore[arg-type]
-    for tag_id in rejected - confirmed:
-        set_state(catalogue, [photo_id], tag_id, "rejected", source="import")  # type: ignore[arg-type]
-    for (tag_id,) in catalogue.query(
-        "SELECT tag_id FROM photo_tags WHERE photo_id = ? AND state != 'suggested'", (photo_id,)
-    ):
-        if tag_id in listed and tag_id not in confirmed and tag_id not in rejected:
-            set_state(catalogue, [photo_id], tag_id, None)
 
 
 def _names(value: object, where: str) -> list[str]:
@@ -329,16 +303,7 @@ def detect_format(source: Path, header: list[str] | None) -> str:
 
 def import_file(catalogue: Catalogue, root: Path, source: Path, fmt: str | None = None) -> ImportSummary:
     """Import `source` in `fmt` (None: by extension, then by the CSV header)."""
-    ensure_synonyms_seeded(catalogue)
-    if fmt == "json" or (fmt is None and source.suffix.lower() == ".json"):
-        return import_json(catalogue, root, source)
-    header, rows = read_csv_table(source)
-    fmt = fmt or detect_format(source, header)
-    if fmt == "csv":
-        return import_csv(catalogue, root, source)
-    if "path" not in header:
-        raise UserError(f"{source}: a one-hot CSV needs a 'path' column, found {header}")
-    return import_onehot(catalogue, root, source, header, rows)
+    return apply_import(catalogue, plan_import(catalogue, root, source, fmt))
 
 
 __all__ = [

@@ -85,16 +85,29 @@ def embedded_paths(path: Path) -> list[KeywordPath]:
 def _iptc_keywords(iptc: dict) -> list[str]:
     raw = iptc.get(IPTC_KEYWORDS) or []
     values = raw if isinstance(raw, list) else [raw]
-    utf8 = iptc.get(IPTC_CHARSET) == IPTC_UTF8
+    charset = iptc.get(IPTC_CHARSET)
+    utf8 = (charset[0] if isinstance(charset, list) and charset else charset) == IPTC_UTF8
     words = []
     for value in values:
-        try:
-            text = value.decode("utf-8")
-        except UnicodeDecodeError:
-            text = value.decode("utf-8" if utf8 else "latin-1", errors="replace")
+        text = decode_iptc(value, utf8=utf8)
         if text.strip():
             words.append(text.strip())
     return words
+
+
+def decode_iptc(value: bytes, *, utf8: bool = False) -> str:
+    """IPTC text as exiftool reads it. 1:90 CodedCharacterSet `ESC % G` declares UTF-8;
+    without it: UTF-8 when the bytes are valid UTF-8, else a legacy 8-bit guess, Mac Roman
+    when a byte falls in 0x80-0x9F (control characters in Latin-1, letters such as
+    0x97 'ó' and 0x92 'í' in Mac Roman, what old Mac software wrote), else Latin-1."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        if utf8:
+            return value.decode("utf-8", errors="replace")
+    if any(0x80 <= byte <= 0x9F for byte in value):
+        return value.decode("mac_roman")
+    return value.decode("latin-1")
 
 
 def read_sources(root: Path, rel_path: str, *, embedded: bool = True) -> list[KeywordSource]:

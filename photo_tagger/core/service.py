@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from photo_tagger.core.formats import (
     vocabulary,
     write_json,
 )
+from photo_tagger.core.import_plan import ImportPlan, apply_import, plan_import
 from photo_tagger.core.indexer import IndexProgress, IndexSummary, backbone_key, index_library
 from photo_tagger.core.keywords import keywords_enabled, set_keywords_enabled
 from photo_tagger.core.library import Library
@@ -38,6 +40,9 @@ __all__ = [
     "export_library_sidecars",
     "import_library",
     "import_library_csv",
+    "plan_library_import",
+    "apply_library_import",
+    "ImportPlan",
     "library_keywords_enabled",
     "set_library_keywords_enabled",
     "index",
@@ -159,16 +164,33 @@ def export_library(
     return ExportSummary(out, len(photos), len(vocab))
 
 
-def export_library_sidecars(library: Library, options: ExportOptions | None = None) -> SidecarSummary:
-    """Write or update an XMP sidecar next to each photo (never the photo itself)."""
+def export_library_sidecars(
+    library: Library, options: ExportOptions | None = None, *, include_suggestions: bool = False
+) -> SidecarSummary:
+    """Write or update an XMP sidecar next to each photo (never the photo itself). Only
+    confirmed tags unless `include_suggestions`: other apps take sidecar keywords as
+    true, so unreviewed guesses go there only when asked for."""
+    options = replace(options or ExportOptions(), confirmed_only=not include_suggestions)
     with library.connect() as catalogue:
-        return export_sidecars(catalogue, library.root, options or ExportOptions())
+        return export_sidecars(catalogue, library.root, options)
 
 
 def import_library(library: Library, source: Path, fmt: str | None = None) -> ImportSummary:
     """Import our CSV, a one-hot CSV or JSON (`fmt` None: detected)."""
     with library.connect() as catalogue:
         return import_file(catalogue, library.root, source, fmt)
+
+
+def plan_library_import(library: Library, source: Path, fmt: str | None = None) -> ImportPlan:
+    """What importing `source` would change (reads only; see import_plan.py)."""
+    with library.connect() as catalogue:
+        return plan_import(catalogue, library.root, source, fmt)
+
+
+def apply_library_import(library: Library, plan: ImportPlan) -> ImportSummary:
+    """Write a plan from `plan_library_import` in one transaction."""
+    with library.connect() as catalogue:
+        return apply_import(catalogue, plan)
 
 
 def import_library_csv(library: Library, source: Path) -> ImportSummary:

@@ -21,13 +21,20 @@ def export_sidecars_job(library: service.Library,
     yield  # pragma: no cover - makes this a generator
 
 
+def apply_import_job(library: service.Library, plan: service.ImportPlan) -> Generator[Any, None, Any]:
+    """`service.apply_library_import` as a job for `JobRunner` (module level, like
+    `export_sidecars_job`)."""
+    return service.apply_library_import(library, plan)
+    yield  # pragma: no cover - makes this a generator
+
+
 def sidecar_summary_text(summary: Any) -> str:
     """One line for the status bar from a `SidecarSummary`."""
     parts = [f"{len(summary.written):,} written", f"{len(summary.backups):,} previous versions kept as .bak",
              f"{summary.unchanged:,} unchanged", f"{len(summary.errors):,} errors"]
     if summary.skipped_missing:
         parts.append(f"{summary.skipped_missing:,} photos missing")
-    return "XMP sidecars: " + ", ".join(parts)
+    return "XMP sidecars (confirmed tags only): " + ", ".join(parts)
 
 
 def describe_progress(progress: Any) -> tuple[str, int, int]:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from photo_tagger.core import service
 from photo_tagger.core.report import TrainReport
-from photo_tagger.gui.jobs import export_sidecars_job, sidecar_summary_text
+from photo_tagger.gui.jobs import apply_import_job, export_sidecars_job, sidecar_summary_text
 from photo_tagger.gui.train_report_dialog import TrainReportDialog
 
 if TYPE_CHECKING:
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SIDECAR_JOB = "Exporting XMP sidecars"
+IMPORT_JOB = "Importing tags"
 RETRAIN_JOB = "Retraining"
 ROLLBACK_JOB = "Rolling back the training"
 ACTIVATE_JOB = "Using the new training"
@@ -65,6 +66,39 @@ class LibraryJobs:
         w.run_call(lambda: service.export_library_csv(library, out),
                     lambda result: w.statusBar().showMessage(f"Wrote {result.photos:,} photos to {result.path}",
                                                              8000))
+
+    # -- import ----------------------------------------------------------------------------
+    def import_tags(self, source: Path | None = None) -> None:
+        """File › Import tags…: choose a file (or pass `source`), work out in the pool what
+        importing it would change, then ask before applying it as a job."""
+        w = self.window
+        if w.session is None:
+            w.show_error("Open a folder first.", modal_box=True)
+            return
+        if source is None:
+            name, _ = QFileDialog.getOpenFileName(w, "Import tags", str(Path.home()),
+                                                  "Tag files (*.csv *.json);;All files (*)")
+            if not name:
+                return
+            source = Path(name)
+        library = w.session.library
+        w.run_call(lambda: service.plan_library_import(library, source), self._ask_to_apply)
+
+    def _ask_to_apply(self, plan: service.ImportPlan) -> None:
+        text = f"Importing {plan.source.name} will change: {plan.summary_text()}."
+        if plan.problems:
+            text += "\n\n" + "\n".join(plan.problems[:5]) + ("\n\u2026" if len(plan.problems) > 5 else "")
+        if not plan.changes:
+            self.window.statusBar().showMessage(f"{plan.source.name}: nothing to change ({plan.summary_text()})",
+                                                10000)
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Import tags", text + "\n\nApply?",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self.window)
+        box.setObjectName("importPlan")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.accepted.connect(lambda: self._start_by_hand(IMPORT_JOB, apply_import_job, "import tags", plan,
+                                                         child_process=self.window.export_in_child_process))
+        box.open()
 
     def export_sidecars(self) -> None:
         """Write or update an XMP sidecar next to each photo (File › Export XMP sidecars)."""
@@ -236,6 +270,12 @@ class LibraryJobs:
             return
         if name == SIDECAR_JOB:
             self._show_sidecar_summary(result)
+            return
+        if name == IMPORT_JOB:
+            w._tags_changed()
+            w.statusBar().showMessage(f"Imported tags: {result.updated:,} photos, "
+                                      f"{len(result.created_tags):,} new tags, {len(result.problems):,} problems",
+                                      10000)
             return
         w.poll_catalogue()
         summary = getattr(result, "photos", None)

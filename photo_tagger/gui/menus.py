@@ -29,7 +29,9 @@ def build_menus(window: MainWindow) -> None:
     add_action(w, file, "&Open Folder\u2026", w.choose_folder, QKeySequence.StandardKey.Open, "open")
     w.recent_menu = file.addMenu("Open &Recent")
     add_action(w, file, "&Export CSV\u2026", lambda: w.export_csv(), "Ctrl+E", "export")
-    add_action(w, file, "Export &XMP sidecars\u2026", w.export_sidecars, None, "exportSidecars")
+    add_action(w, file, "&Import tags\u2026", lambda: w.library_jobs.import_tags(), "Ctrl+I", "importTags")
+    add_action(w, file, "Export &XMP sidecars (confirmed tags only)\u2026", w.export_sidecars, None,
+               "exportSidecars")
     add_action(w, file, "Re-&index", w.start_indexing, "Ctrl+R", "reindex")
     file.addSeparator()
     add_action(w, file, "&Quit", w.close, QKeySequence.StandardKey.Quit, "quit")

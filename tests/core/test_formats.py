@@ -172,7 +172,7 @@ def test_bad_import_files_name_the_file(library: Library, tmp_path: Path) -> Non
 def test_xmp_export_writes_sidecars_and_keeps_other_apps_fields(library: Library) -> None:
     shutil.copy(DATA / "darktable.jpg.xmp", library.root / "cat.jpg.xmp")
     photo_before = (library.root / "cat.jpg").read_bytes()
-    summary = export_library_sidecars(library)
+    summary = export_library_sidecars(library, include_suggestions=True)
     assert not summary.errors
     assert sorted(p.name for p in summary.written) == ["cat.jpg.xmp", "dog.jpg.xmp"]
     assert [p.name for p in summary.backups] == ["cat.jpg.xmp.bak"]
@@ -189,7 +189,7 @@ def test_xmp_export_writes_sidecars_and_keeps_other_apps_fields(library: Library
     assert b'xmp:Rating="2"' in (library.root / "cat.jpg.xmp").read_bytes()
     assert (library.root / "cat.jpg").read_bytes() == photo_before
     assert not (library.root / "=odd.png.xmp").exists()  # no tags, no sidecar
-    assert export_library_sidecars(library).unchanged == 2
+    assert export_library_sidecars(library, include_suggestions=True).unchanged == 2
 
 
 def test_xmp_export_drops_a_keyword_the_user_rejected(library: Library) -> None:
@@ -203,7 +203,7 @@ def test_xmp_export_drops_a_keyword_the_user_rejected(library: Library) -> None:
 
 def test_xmp_export_reports_a_malformed_sidecar_and_goes_on(library: Library) -> None:
     shutil.copy(DATA / "truncated.xmp", library.root / "cat.jpg.xmp")
-    summary = export_library_sidecars(library)
+    summary = export_library_sidecars(library, include_suggestions=True)
     assert len(summary.errors) == 1 and "cat.jpg.xmp: malformed XMP" in summary.errors[0]
     assert (library.root / "cat.jpg.xmp").read_bytes() == (DATA / "truncated.xmp").read_bytes()
     assert [p.name for p in summary.written] == ["dog.jpg.xmp"]
@@ -215,7 +215,7 @@ def test_cli_export_formats_and_import(library: Library, tmp_path: Path, capsys:
     assert cli.main(["export", root, "-o", str(out), "--format", "json", "--tag", "dog", "--min-score", "0.5"]) == 0
     assert [p["tags"] for p in json.loads(out.read_text())["photos"]] == [[], [], ["dog"]]
     assert cli.main(["import", root, str(out)]) == 0
-    assert cli.main(["export", root, "--format", "xmp"]) == 0
+    assert cli.main(["export", root, "--format", "xmp", "--include-suggestions"]) == 0
     assert "wrote 2 sidecars" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exc:
         cli.main(["export", root, "--format", "onehot"])

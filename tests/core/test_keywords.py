@@ -27,11 +27,12 @@ XMP_PACKET = b"""<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://
 </rdf:Description></rdf:RDF></x:xmpmeta>"""
 
 
-def iptc_segment(keywords: list[str]) -> bytes:
-    """A JPEG APP13 segment holding IPTC Keywords (2:25) in UTF-8, as Photoshop stores it."""
-    records = b"\x1c\x01\x5a\x00\x03\x1b%G"  # 1:90 coded character set = UTF-8
+def iptc_segment(keywords: list[str] | list[bytes], *, utf8: bool = True) -> bytes:
+    """A JPEG APP13 segment holding IPTC Keywords (2:25) as Photoshop stores it: in UTF-8
+    with 1:90 saying so, or (`utf8` False) as raw bytes with no character set."""
+    records = b"\x1c\x01\x5a\x00\x03\x1b%G" if utf8 else b""  # 1:90 coded character set = UTF-8
     for word in keywords:
-        value = word.encode("utf-8")
+        value = word.encode("utf-8") if isinstance(word, str) else word
         records += b"\x1c\x02\x19" + struct.pack(">H", len(value)) + value
     if len(records) % 2:
         records += b"\x00"
@@ -56,6 +57,16 @@ def test_embedded_xmp_and_iptc_keywords_are_read(tmp_path: Path) -> None:
     # Cat is the leaf of Animals|Cat (one keyword); IPTC adds Straße
     assert embedded_paths(photo) == [("Animals", "Cat"), ("Holiday 2019",), ("Straße",)]
     assert embedded_paths(jpeg_with_keywords(tmp_path / "none.jpg", 2)) == []
+
+
+def test_iptc_keywords_without_a_character_set_are_decoded_as_exiftool_does(tmp_path: Path) -> None:
+    photo = tmp_path / "old mac.jpg"
+    jpeg_with_keywords(photo, 3)
+    legacy = [b"fot\x97grafo", b"medell\x92n", b"caf\xe9", "Stra\u00dfe".encode()]
+    data = photo.read_bytes()
+    photo.write_bytes(data[:2] + iptc_segment(legacy, utf8=False) + data[2:])
+    # Mac Roman (bytes in Latin-1's C1 control range), Latin-1, and valid UTF-8
+    assert embedded_paths(photo) == [("fot\u00f3grafo",), ("medell\u00edn",), ("caf\u00e9",), ("Stra\u00dfe",)]
 
 
 def test_unreadable_sources_become_warnings_naming_the_file(tmp_path: Path) -> None:
@@ -138,7 +149,7 @@ def test_our_own_sidecar_writes_are_not_imported_back(tagged_library: Library, e
     with tagged_library.connect() as cat:
         assert photo_tags(cat, "embedded.jpg") == {}
         cat.conn.execute("UPDATE tags SET threshold = 0.01")  # every suggestion is a tag now
-    summary = export_library_sidecars(tagged_library)
+    summary = export_library_sidecars(tagged_library, include_suggestions=True)
     assert summary.written and len(summary.errors) == 1  # only the broken sidecar fails
     with tagged_library.connect() as cat:
         before = cat.query("SELECT photo_id, tag_id, state FROM photo_tags WHERE state = 'confirmed'")

@@ -252,7 +252,7 @@ def test_export_xmp_sidecars_from_the_file_menu(window, qtbot, library_path: Pat
     assert summary.errors == [] and library_path / "cat.jpg.xmp" in summary.written
     sidecar = (library_path / "cat.jpg.xmp").read_text(encoding="utf-8")
     assert "Mittens" in sidecar
-    assert "XMP sidecars:" in window.statusBar().currentMessage()
+    assert "XMP sidecars (confirmed tags only):" in window.statusBar().currentMessage()
     assert "written" in window.statusBar().currentMessage()
 
 

@@ -41,7 +41,8 @@ def _valid_tag(text: str) -> str | None:
         return None
 
 
-tag_names = name_text.map(_valid_tag).filter(lambda name: name is not None)
+# '|' in an imported cell separates a keyword path (Pets|Rex), so names here have none.
+tag_names = name_text.map(_valid_tag).filter(lambda name: name is not None and "|" not in name)
 # A catalogue key: '/'-separated segments, each a non-empty file name other than . and ..
 segment = name_text.map(lambda s: s.replace("/", "_")).filter(lambda s: s not in ("", ".", ".."))
 photo_paths = st.lists(segment, min_size=1, max_size=3).map("/".join)

@@ -1,0 +1,169 @@
+"""Import means what the file says (issue 13), through the installed `photo-tagger` entry
+point: our own export imported back changes nothing, a row edited in a spreadsheet
+changes exactly what was edited, a plain path,tags file is complete truth, `--dry-run`
+only tells, and sidecars carry what the user confirmed."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.library import Library
+from photo_tagger.core.scan import reconcile, walk_photos
+from photo_tagger.core.tagging import ensure_tag, set_state
+from photo_tagger.core.xmp import HIERARCHICAL, SUBJECT, read_sidecar
+
+EXE = shutil.which("photo-tagger", path=os.path.dirname(sys.executable)) or "photo-tagger"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([EXE, *args], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def suggest(cat: Catalogue, photo_id: int, tag: str, score: float) -> None:
+    with cat.transaction() as conn:
+        conn.execute(
+            "INSERT INTO photo_tags(photo_id, tag_id, state, score, source, updated_at)"
+            " VALUES (?, ?, 'suggested', ?, 'model', ?)",
+            (photo_id, ensure_tag(cat, tag), score, time.time()),
+        )
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Path:
+    """Real photo files scanned into a real catalogue: cat.jpg has a confirmed, a rejected
+    and a suggested tag at its threshold; dog.jpg two suggestions, one below threshold."""
+    from photos import noise_photo, save_photo
+
+    root = tmp_path / "lib"
+    for i, name in enumerate(["cat.jpg", "dogs/dog.jpg"]):
+        save_photo(noise_photo(i, (64, 48)), root / name)
+    lib = Library.open(root)
+    with lib.connect() as cat:
+        reconcile(cat, lib.root, list(walk_photos(lib.root)))
+        ids = {path: pid for pid, path in cat.query("SELECT id, path FROM photos")}
+        set_state(cat, [ids["cat.jpg"]], ensure_tag(cat, "cat"), "confirmed")
+        set_state(cat, [ids["cat.jpg"]], ensure_tag(cat, "dog"), "rejected")
+        suggest(cat, ids["cat.jpg"], "sofa", 0.8)
+        suggest(cat, ids["dogs/dog.jpg"], "dog", 0.9)
+        suggest(cat, ids["dogs/dog.jpg"], "grass", 0.3)
+        cat.conn.execute("UPDATE tags SET threshold = 0.5")
+    return root
+
+
+def states(root: Path) -> dict[str, dict[str, str]]:
+    """photo -> tag -> state, read by a fresh process (so after a restart)."""
+    out = root.parent / "states.json"
+    run("export", str(root), "-o", str(out), "--format", "json")
+    photos = json.loads(out.read_text(encoding="utf-8"))["photos"]
+    result: dict[str, dict[str, str]] = {}
+    for photo in photos:
+        tags = {name: "suggested" for name in photo["tags"]}
+        tags.update({name: "confirmed" for name in photo["confirmed"]})
+        tags.update({name: "rejected" for name in photo["rejected"]})
+        result[photo["path"]] = tags
+    return result
+
+
+def edit_row(source: Path, path: str, tags: str) -> None:
+    with open(source, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        if row["path"] == path:
+            row["tags"] = tags
+    with open(source, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_our_export_imported_back_unchanged_changes_nothing(library: Path, tmp_path: Path) -> None:
+    before = states(library)
+    exported = tmp_path / "t.csv"
+    run("export", str(library), "-o", str(exported))
+    result = run("import", str(library), str(exported))
+    assert "import: 0 confirmed, 0 rejected, 3 unchanged" in result.stdout
+    assert states(library) == before
+    again = tmp_path / "again.csv"
+    run("export", str(library), "-o", str(again))
+    assert again.read_bytes() == exported.read_bytes()
+
+
+def test_a_row_edited_in_a_spreadsheet_rejects_the_removed_tag_and_confirms_the_added_one(
+    library: Path, tmp_path: Path
+) -> None:
+    exported = tmp_path / "t.csv"
+    run("export", str(library), "-o", str(exported))
+    edit_row(exported, "cat.jpg", "cat;Mittens")  # sofa (a suggestion) deleted, Mittens typed in
+    result = run("import", str(library), str(exported))
+    assert "import: 1 confirmed, 1 rejected, 2 unchanged" in result.stdout
+    after = states(library)  # read by a new process: the import was committed
+    assert after["cat.jpg"] == {"cat": "confirmed", "Mittens": "confirmed", "sofa": "rejected", "dog": "rejected"}
+    assert after["dogs/dog.jpg"] == {"dog": "suggested"}  # untouched row: still a suggestion
+
+
+def test_a_plain_path_tags_file_is_the_photos_complete_truth(library: Path, tmp_path: Path) -> None:
+    source = tmp_path / "truth.csv"
+    source.write_text("path,tags\r\ndogs/dog.jpg,dog\r\n", encoding="utf-8")
+    result = run("import", str(library), str(source))
+    assert "import: 1 confirmed, 1 rejected, 0 unchanged" in result.stdout  # grass, below threshold, rejected too
+    assert states(library)["dogs/dog.jpg"] == {"dog": "confirmed", "grass": "rejected"}
+
+
+def test_dry_run_prints_the_summary_and_changes_nothing(library: Path, tmp_path: Path) -> None:
+    before = states(library)
+    catalogue = library / ".photo-tagger" / "catalogue.sqlite"
+    source = tmp_path / "truth.csv"
+    source.write_text("path,tags\r\ncat.jpg,Pets|Rex\r\n", encoding="utf-8")
+    tags_before = run("tags", str(library)).stdout
+    result = run("import", str(library), str(source), "--dry-run")
+    assert result.stdout.startswith("would change: 1 confirmed, 2 rejected, 0 unchanged")
+    assert "1 new tags" in result.stdout  # Rex (the starting taxonomy has pets)
+    assert states(library) == before
+    assert run("tags", str(library)).stdout == tags_before  # Rex was not created
+    assert catalogue.exists()
+
+
+def test_sidecars_carry_confirmed_tags_unless_suggestions_are_asked_for(library: Path) -> None:
+    result = run("export", str(library), "--format", "xmp")
+    assert "wrote 1 sidecars" in result.stdout
+    assert read_sidecar(library / "cat.jpg.xmp").paths() == [("animal", "cat")]
+    assert not (library / "dogs" / "dog.jpg.xmp").exists()  # only guesses: no sidecar
+    run("export", str(library), "--format", "xmp", "--confirmed-only")  # still accepted
+    assert not (library / "dogs" / "dog.jpg.xmp").exists()
+    run("export", str(library), "--format", "xmp", "--include-suggestions")
+    assert read_sidecar(library / "cat.jpg.xmp").paths() == [("animal", "cat"), ("furniture", "sofa")]
+    assert read_sidecar(library / "dogs" / "dog.jpg.xmp").paths() == [("animal", "dog")]
+
+
+def test_a_lightroom_keyword_path_imports_as_a_tag_under_its_parent(library: Path, tmp_path: Path) -> None:
+    source = tmp_path / "keywords.csv"
+    source.write_text("path,tags\r\ncat.jpg,cat;Pets|Rex;Trips|Medellín\r\n", encoding="utf-8")
+    assert "3 new tags" in run("import", str(library), str(source)).stdout  # Rex, Trips, Medellín
+    out = tmp_path / "t.json"
+    run("export", str(library), "-o", str(out), "--format", "json")
+    document = json.loads(out.read_text(encoding="utf-8"))
+    # Pets is the starting taxonomy's synonym of the tag pet, so Rex goes under pet
+    assert {"name": "Rex", "parent": "pet", "synonyms": []} in document["tags"]
+    assert {"name": "Medellín", "parent": "Trips", "synonyms": []} in document["tags"]
+    assert not any("|" in tag["name"] for tag in document["tags"])
+    assert states(library)["cat.jpg"]["Rex"] == "confirmed"
+    run("export", str(library), "--format", "xmp")
+    from lxml import etree
+
+    tree = etree.fromstring((library / "cat.jpg.xmp").read_bytes())
+    subject = [li.text for bag in tree.iter(SUBJECT) for li in bag.iter("{*}li")]
+    hierarchical = [li.text for bag in tree.iter(HIERARCHICAL) for li in bag.iter("{*}li")]
+    assert subject == ["cat", "Rex", "Medellín"]
+    assert hierarchical == ["animal|cat", "animal|pet|Rex", "Trips|Medellín"]
