@@ -10,6 +10,12 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QStyleOptionViewItem
 from photo_tagger.gui.thumb_delegate import ThumbDelegate
 
 
+# Keys that are shortcuts on the grid (menus.py): type-ahead search never takes them, even
+# when their shortcut does not fire (no suggestion to act on, a keypad digit, a dialog's
+# shortcut map in between).
+SHORTCUT_KEYS = frozenset("aArRtT123456789")
+
+
 class PhotoGridView(QListView):
     accept_pressed = Signal()  # Enter / Return on the grid
 
@@ -57,6 +63,11 @@ class PhotoGridView(QListView):
         first = top // cell.height() * columns
         last = ((top + self.viewport().height()) // cell.height() + 1) * columns
         return range(max(0, first - margin), last + margin)
+
+    def keyboardSearch(self, search: str) -> None:
+        if search and search[-1] in SHORTCUT_KEYS:
+            return
+        super().keyboardSearch(search)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():

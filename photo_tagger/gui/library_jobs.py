@@ -92,7 +92,7 @@ class LibraryJobs:
                               QMessageBox.StandardButton.Ok, self.window)
             box.setObjectName("sidecarErrors")
             box.setDetailedText("\n".join(summary.errors))
-            box.open()
+            self.window.open_dialog(box)
 
     # -- retrain -----------------------------------------------------------------------------
     def retrain(self) -> None:
@@ -122,7 +122,7 @@ class LibraryJobs:
                                   "photos, then use Tags \u203a Retrain suggestions.",
                                   QMessageBox.StandardButton.Ok, w)
                 box.setObjectName("noTrainReport")
-                box.open()
+                w.open_dialog(box)
             else:
                 self.open_report(report)
 
@@ -260,5 +260,4 @@ class LibraryJobs:
         dialog = TrainReportDialog(report, self.window)
         dialog.rollback_requested.connect(self.rollback)
         dialog.activate_requested.connect(self.activate_anyway)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
+        self.window.open_dialog(dialog)

@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QUndoGroup
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSplitter, QStackedWidget
+from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSplitter, QStackedWidget
 
 from photo_tagger.core import browse, tag_names
 from photo_tagger.core.errors import UserError
@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
         self.panel.remove_requested.connect(lambda tag: self._with_session("remove", tag))
         self.panel.unreject_requested.connect(lambda tag: self._with_session("unreject", tag))
         self.panel.add_requested.connect(lambda name: self._with_session("confirm_on_all", name))
+        self.panel.done_editing.connect(self.grid.setFocus)
         self.jobs.progress.connect(lambda _p: self._poll.isActive() or self._poll.start())
         self.jobs.finished.connect(self.library_jobs.job_finished)
         self.jobs.failed.connect(self.library_jobs.job_failed)
@@ -312,7 +313,7 @@ class MainWindow(QMainWindow):
         if modal_box or not self.panel.isVisible():
             box = QMessageBox(QMessageBox.Icon.Warning, "photo-tagger", message, QMessageBox.StandardButton.Ok, self)
             box.setObjectName("errorBox")
-            box.open()
+            self.open_dialog(box)
         else:
             self.panel.show_message(message)
 
@@ -363,14 +364,16 @@ class MainWindow(QMainWindow):
         if self.session is None:
             self.show_error("Open a folder first.", modal_box=True)
             return
-        dialog = TagManager(self.session, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
+        self.open_dialog(TagManager(self.session, self))
 
     def show_shortcuts(self) -> None:
-        sheet = ShortcutSheet(self)
-        sheet.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        sheet.open()
+        self.open_dialog(ShortcutSheet(self))
+
+    def open_dialog(self, dialog: QDialog) -> None:
+        """Open `dialog` (deleted when closed); closed, it gives the keyboard back to the grid."""
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _result: self.grid.setFocus(Qt.FocusReason.OtherFocusReason))
+        dialog.open()
 
     def recent(self) -> list[str]:
         return window_settings.recent(self)
