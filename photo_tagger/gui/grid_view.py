@@ -9,7 +9,6 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QStyleOptionViewItem
 
 from photo_tagger.gui.thumb_delegate import ThumbDelegate
 
-
 # Keys that are shortcuts on the grid (menus.py): type-ahead search never takes them, even
 # when their shortcut does not fire (no suggestion to act on, a keypad digit, a dialog's
 # shortcut map in between).
