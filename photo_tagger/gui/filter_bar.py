@@ -58,10 +58,14 @@ class FilterBar(QWidget):
         self.sort = QComboBox(objectName="sort")
         for text, value in SORT_CHOICES:
             self.sort.addItem(text, value)
-        self.search.setMinimumWidth(200)
-        self.tags.setMinimumWidth(140)
-        for box in (self.show_box, self.mode, self.sort):
+        # Narrow minimums: the bar's minimum is the grid column's, and it must leave the tag
+        # panel room beside it at the default window size (long choices show in the popup).
+        self.search.setMinimumWidth(120)
+        self.tags.setMinimumWidth(100)
+        for box in (self.mode, self.sort):
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.show_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.show_box.setMinimumContentsLength(12)
         self.zoom = QSlider(Qt.Orientation.Horizontal, objectName="zoom")
         self.zoom.setRange(96, 256)
         self.zoom.setValue(160)

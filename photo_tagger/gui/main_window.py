@@ -125,7 +125,9 @@ class MainWindow(QMainWindow):
         try:
             library = Library.open(path)
         except UserError as exc:
-            self.show_error(f"Cannot open {path}: {exc}", modal_box=True)
+            # The core's message starts with the path: name it once.
+            message = f"Cannot open {exc}" if str(exc).startswith(str(path)) else f"Cannot open {path}: {exc}"
+            self.show_error(message, modal_box=True)
             return False
         self.close_library()
         self.session = LibrarySession(library, self)
@@ -208,9 +210,11 @@ class MainWindow(QMainWindow):
         elif self.review_order.rank is not None:
             self.forget_review_order()  # left the queue: rank afresh when it is shown again
         selected, current = self.selected_ids(), self.current_id()
+        current_row = self.grid.currentIndex().row()
         if not self.model.set_ids(ids):
             return False
-        self._restore_selection(selected, current)
+        self._restore_selection(selected, current, current_row)
+        self._selection_changed()  # a reset model says nothing: the preview follows here
         return True
 
     def forget_review_order(self) -> None:
@@ -233,7 +237,8 @@ class MainWindow(QMainWindow):
                 self.thumbs.forget_absent()
             self.refresh()
 
-    def _restore_selection(self, selected: list[int], current: int | None) -> None:
+    def _restore_selection(self, selected: list[int], current: int | None, current_row: int = -1) -> None:
+        """The current photo hidden by a filter: the one now in its place (or the last) instead."""
         model, selection = self.model, self.grid.selectionModel()
         rows = [r for r in (model.row_of(i) for i in selected) if r is not None]
         for row in rows:
@@ -241,6 +246,10 @@ class MainWindow(QMainWindow):
         row = model.row_of(current) if current is not None else None
         if row is not None:
             selection.setCurrentIndex(model.index(row), QItemSelectionModel.SelectionFlag.NoUpdate)
+        elif current is not None and model.rowCount():
+            nearest = model.index(min(max(current_row, 0), model.rowCount() - 1))
+            flag = QItemSelectionModel.SelectionFlag.NoUpdate if rows else QItemSelectionModel.SelectionFlag.ClearAndSelect
+            selection.setCurrentIndex(nearest, flag)
 
     def _thumbnail_ready(self, photo_id: int) -> None:
         self.model.photo_changed(photo_id)

@@ -93,8 +93,9 @@ class TagPanel(QWidget):
             tags, self.tags = self.tags, None  # re-draw the rows with the new paths
             self.show_tags(self.title.text(), tags)
 
-    def display_name(self, name: str) -> str:
-        return " \u203a ".join(self.paths.get(name) or [name])
+    def path(self, name: str) -> list[str]:
+        """The tag's parent chain and itself, root first."""
+        return self.paths.get(name) or [name]
 
     def focus_add_field(self) -> None:
         self.add_field.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -119,11 +120,11 @@ class TagPanel(QWidget):
         selected = tags.selected if tags is not None else 0
         for number, (row, summary) in enumerate(zip(self._suggestions.take(len(candidates)), candidates,
                                                     strict=True), start=1):
-            row.show_summary(number, summary, selected, self.display_name(summary.name))  # type: ignore[attr-defined]
+            row.show_summary(number, summary, selected, self.path(summary.name))  # type: ignore[attr-defined]
         for row, summary in zip(self._confirmed.take(len(confirmed)), confirmed, strict=True):
-            row.show_summary(summary, self.display_name(summary.name))  # type: ignore[attr-defined]
+            row.show_summary(summary, self.path(summary.name))  # type: ignore[attr-defined]
         for row, summary in zip(self._rejected.take(len(rejected)), rejected, strict=True):
-            row.show_summary(summary, self.display_name(summary.name))  # type: ignore[attr-defined]
+            row.show_summary(summary, self.path(summary.name))  # type: ignore[attr-defined]
         self._suggested_title.setVisible(shown)
         self._no_suggestions.setVisible(shown and not candidates)
         self._tags_title.setVisible(shown)
