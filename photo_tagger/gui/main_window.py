@@ -248,7 +248,8 @@ class MainWindow(QMainWindow):
             selection.setCurrentIndex(model.index(row), QItemSelectionModel.SelectionFlag.NoUpdate)
         elif current is not None and model.rowCount():
             nearest = model.index(min(max(current_row, 0), model.rowCount() - 1))
-            flag = QItemSelectionModel.SelectionFlag.NoUpdate if rows else QItemSelectionModel.SelectionFlag.ClearAndSelect
+            flags = QItemSelectionModel.SelectionFlag
+            flag = flags.NoUpdate if rows else flags.ClearAndSelect
             selection.setCurrentIndex(nearest, flag)
 
     def _thumbnail_ready(self, photo_id: int) -> None:

@@ -215,8 +215,8 @@ class RejectedRow(TagRow):
 
     def show_summary(self, summary: TagSummary, path: list[str]) -> None:
         self.summary = summary
-        partial = summary.rejected != summary.selected
-        self._name(self.name, path, summary.name, tail=f"  ({summary.rejected} of {summary.selected})" if partial else "")
+        tail = "" if summary.rejected == summary.selected else f"  ({summary.rejected} of {summary.selected})"
+        self._name(self.name, path, summary.name, tail=tail)
         self.restore.setToolTip(f"Un-reject '{summary.name}'")
         self.restore.setObjectName(f"unreject:{summary.name}")
         self.show()
