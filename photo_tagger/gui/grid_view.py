@@ -56,7 +56,7 @@ class PhotoGridView(QListView):
         """As many columns as fit, sharing the width left over between them: no empty band
         beside the last column."""
         cell = self._cell
-        width = self.viewport().width()
+        width = self.viewport().width() - 4 * self.spacing() - 1  # QListView's margins and rounding
         columns = max(1, width // cell.width())
         size = QSize(max(cell.width(), width // columns), cell.height())
         if size != self.gridSize():
