@@ -25,6 +25,10 @@ TAG_MODES = ("all", "any")
 
 _EFFECTIVE = f"(pt.state = 'confirmed' OR (pt.state = 'suggested' AND pt.score >= {THR}))"
 _UNREVIEWED = f"(pt.state = 'suggested' AND pt.score >= {THR})"
+# Waiting for an answer: what the tag panel lists (and the digit keys number) and the grid
+# cell's badge counts: unreviewed suggestions at or above their threshold, and the "maybe"
+# ones just below it. One definition, so the badge always counts the panel's rows.
+_LISTED = f"(pt.state = 'suggested' AND pt.score >= {THR} - {REVIEW_BAND})"
 _IN_REVIEW_BAND = f"(pt.state = 'suggested' AND pt.score >= {THR} - {REVIEW_BAND} AND pt.score < {THR} + {REVIEW_BAND})"
 _IDS = "(SELECT value FROM json_each(?))"
 
@@ -61,7 +65,7 @@ class PhotoInfo:
     mtime_ns: int
     tags: tuple[str, ...] = ()  # effective tags, sorted
     confirmed: frozenset[str] = frozenset()
-    unreviewed: int = 0  # suggestions at or above threshold the user has not answered
+    unreviewed: int = 0  # suggestions waiting for an answer (`_LISTED`): the tag panel's rows
 
     @property
     def name(self) -> str:
@@ -159,13 +163,14 @@ def photo_infos(catalogue: Catalogue, ids: Sequence[int]) -> dict[int, PhotoInfo
     param = _ids_param(ids)
     tags: dict[int, list[tuple[str, bool]]] = {}
     unreviewed: dict[int, int] = {}
-    for photo_id, name, state in catalogue.conn.execute(
-        "SELECT pt.photo_id, t.name, pt.state FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id"
-        f" WHERE pt.photo_id IN {_IDS} AND {_EFFECTIVE}",
+    for photo_id, name, state, effective, listed in catalogue.conn.execute(
+        f"SELECT pt.photo_id, t.name, pt.state, {_EFFECTIVE}, {_LISTED} FROM photo_tags pt"
+        f" JOIN tags t ON t.id = pt.tag_id WHERE pt.photo_id IN {_IDS} AND ({_EFFECTIVE} OR {_LISTED})",
         (param,),
     ):
-        tags.setdefault(photo_id, []).append((name, state == "confirmed"))
-        if state == "suggested":
+        if effective:
+            tags.setdefault(photo_id, []).append((name, state == "confirmed"))
+        if listed:
             unreviewed[photo_id] = unreviewed.get(photo_id, 0) + 1
     result = {}
     for row in catalogue.conn.execute(
@@ -202,8 +207,7 @@ def selection_tags(catalogue: Catalogue, ids: Sequence[int]) -> SelectionTags:
         " count(CASE WHEN pt.state = 'confirmed' THEN 1 END),"
         " count(CASE WHEN pt.state = 'rejected' THEN 1 END),"
         f" count(CASE WHEN {_UNREVIEWED} THEN 1 END),"
-        f" count(CASE WHEN pt.state = 'suggested' AND pt.score < {THR} AND pt.score >= {THR} - {REVIEW_BAND}"
-        " THEN 1 END),"
+        f" count(CASE WHEN {_LISTED} AND pt.score < {THR} THEN 1 END),"
         " coalesce(max(CASE WHEN pt.state = 'suggested' THEN pt.score END), 0)"
         f" FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.photo_id IN {_IDS}"
         " GROUP BY t.id",

@@ -1,11 +1,15 @@
 """What the user says about tags: confirm, reject, add, remove, and what that adds up to.
 
+Confirming a tag confirms its ancestors too (`zebra` is a `wild animal` is an `animal`):
+a photo of a zebra is a photo of an animal, and the parents stop being asked about.
+
 Every function here writes in one transaction and returns what it replaced, so the GUI
 can undo it exactly (`restore_states`).
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -62,6 +66,25 @@ def tag_id_by_name(catalogue: Catalogue, name: str) -> int | None:
     return None if value is None else int(value)
 
 
+def with_ancestors(catalogue: Catalogue, tag_ids: Iterable[int]) -> list[int]:
+    """`tag_ids` followed by every ancestor not among them (tags.parent holds the parent's
+    name). A cycle or a parent that is not a tag ends a chain."""
+    rows = catalogue.query("SELECT id, name, parent FROM tags")
+    by_name = {name.casefold(): tag_id for tag_id, name, _ in rows}
+    parent_of = {tag_id: parent for tag_id, _, parent in rows}
+    result = list(dict.fromkeys(tag_ids))
+    seen = set(result)
+    for tag_id in list(result):
+        parent = parent_of.get(tag_id)
+        while parent is not None and (parent_id := by_name.get(parent.casefold())) is not None:
+            if parent_id in seen:
+                break
+            seen.add(parent_id)
+            result.append(parent_id)
+            parent = parent_of.get(parent_id)
+    return result
+
+
 def snapshot(catalogue: Catalogue, photo_ids: Iterable[int], tag_ids: Iterable[int]) -> list[TagState]:
     states = []
     for photo_id in photo_ids:
@@ -84,13 +107,18 @@ def set_state(
     state: str | None,
     source: str = "user",
 ) -> list[TagState]:
-    """Confirm or reject `tag_id` on every photo, or (state None) drop the user's opinion
-    (a model suggestion comes back at the next scoring). Returns the previous rows."""
+    """Confirm (with its ancestors) or reject `tag_id` on every photo, or (state None) drop
+    the user's opinion (a model suggestion comes back at the next scoring). Returns the
+    previous rows."""
     if state is not None and state not in USER_STATES:
         raise ValueError(f"state must be one of {USER_STATES} or None, not {state!r}")
     with catalogue.transaction() as conn:
-        before = snapshot(catalogue, photo_ids, [tag_id])
+        tag_ids = with_ancestors(catalogue, [tag_id]) if state == "confirmed" else [tag_id]
+        before = snapshot(catalogue, photo_ids, tag_ids)
         now = time.time()
+        if state == "confirmed":
+            _confirm(conn, [(photo_id, t) for photo_id in photo_ids for t in tag_ids], source, now)
+            return before
         for photo_id in photo_ids:
             if state is None:
                 conn.execute(
@@ -112,6 +140,15 @@ def set_state(
     return before
 
 
+def _confirm(conn: sqlite3.Connection, pairs: Iterable[tuple[int, int]], source: str, now: float) -> None:
+    conn.executemany(
+        "INSERT INTO photo_tags(photo_id, tag_id, state, source, updated_at)"
+        " VALUES (?, ?, 'confirmed', ?, ?) ON CONFLICT(photo_id, tag_id) DO UPDATE SET"
+        " state = 'confirmed', source = excluded.source, updated_at = excluded.updated_at",
+        [(photo_id, tag_id, source, now) for photo_id, tag_id in pairs],
+    )
+
+
 def restore_states(catalogue: Catalogue, states: Sequence[TagState]) -> None:
     """Put rows back exactly as `snapshot` saw them (undo)."""
     now = time.time()
@@ -130,25 +167,21 @@ def restore_states(catalogue: Catalogue, states: Sequence[TagState]) -> None:
 
 
 def accept_suggestions(catalogue: Catalogue, photo_ids: Sequence[int]) -> list[TagState]:
-    """Confirm every suggestion at or above its threshold on these photos."""
+    """Confirm every suggestion at or above its threshold on these photos, and the
+    ancestors of each."""
     with catalogue.transaction() as conn:
         before: list[TagState] = []
+        now = time.time()
         for photo_id in photo_ids:
             rows = catalogue.query(
-                "SELECT pt.tag_id, pt.score, pt.source FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id"
+                "SELECT pt.tag_id FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id"
                 f" WHERE pt.photo_id = ? AND pt.state = 'suggested' AND pt.score >= {EFFECTIVE_THRESHOLD_SQL}",
                 (photo_id,),
             )
-            for tag_id, score, source in rows:
-                before.append(TagState(photo_id, tag_id, "suggested", score, source))
-            conn.execute(
-                "UPDATE photo_tags SET state = 'confirmed', source = 'user', updated_at = ?"
-                " WHERE photo_id = ? AND tag_id IN (SELECT pt.tag_id FROM photo_tags pt"
-                " JOIN tags t ON t.id = pt.tag_id WHERE pt.photo_id = ? AND pt.state = 'suggested'"
-                f" AND pt.score >= {EFFECTIVE_THRESHOLD_SQL})",
-                (time.time(), photo_id, photo_id),
-            )
-            conn.execute("UPDATE photos SET reviewed_at = ? WHERE id = ?", (time.time(), photo_id))
+            tag_ids = with_ancestors(catalogue, [tag_id for (tag_id,) in rows])
+            before += snapshot(catalogue, [photo_id], tag_ids)
+            _confirm(conn, [(photo_id, tag_id) for tag_id in tag_ids], "user", now)
+            conn.execute("UPDATE photos SET reviewed_at = ? WHERE id = ?", (now, photo_id))
     return before
 
 

@@ -58,18 +58,22 @@ class FilterBar(QWidget):
         self.sort = QComboBox(objectName="sort")
         for text, value in SORT_CHOICES:
             self.sort.addItem(text, value)
-        self.search.setMinimumWidth(200)
-        self.tags.setMinimumWidth(140)
-        for box in (self.show_box, self.mode, self.sort):
+        # Narrow minimums: the bar's minimum is the grid column's, and it must leave the tag
+        # panel room beside it at the default window size (long choices show in the popup).
+        self.search.setMinimumWidth(100)
+        self.tags.setMinimumWidth(90)
+        for box in (self.mode, self.sort):
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.show_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.show_box.setMinimumContentsLength(9)
         self.zoom = QSlider(Qt.Orientation.Horizontal, objectName="zoom")
         self.zoom.setRange(96, 256)
         self.zoom.setValue(160)
-        self.zoom.setFixedWidth(110)
+        self.zoom.setFixedWidth(90)
         self.zoom.setToolTip("Thumbnail size")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
-        layout.setSpacing(8)
+        layout.setSpacing(6)
         layout.addWidget(self.search, 3)
         layout.addWidget(QLabel("Show"))
         layout.addWidget(self.show_box)

@@ -8,7 +8,6 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from photo_tagger.core import service
@@ -126,7 +125,7 @@ class LibraryJobs:
                               QMessageBox.StandardButton.Ok, self.window)
             box.setObjectName("sidecarErrors")
             box.setDetailedText("\n".join(summary.errors))
-            box.open()
+            self.window.open_dialog(box)
 
     # -- retrain -----------------------------------------------------------------------------
     def retrain(self) -> None:
@@ -156,7 +155,7 @@ class LibraryJobs:
                                   "photos, then use Tags \u203a Retrain suggestions.",
                                   QMessageBox.StandardButton.Ok, w)
                 box.setObjectName("noTrainReport")
-                box.open()
+                w.open_dialog(box)
             else:
                 self.open_report(report)
 
@@ -300,5 +299,4 @@ class LibraryJobs:
         dialog = TrainReportDialog(report, self.window)
         dialog.rollback_requested.connect(self.rollback)
         dialog.activate_requested.connect(self.activate_anyway)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
+        self.window.open_dialog(dialog)

@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QUndoGroup
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSplitter, QStackedWidget
+from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSplitter, QStackedWidget
 
 from photo_tagger.core import browse, tag_names
 from photo_tagger.core.errors import UserError
@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
         self.panel.remove_requested.connect(lambda tag: self._with_session("remove", tag))
         self.panel.unreject_requested.connect(lambda tag: self._with_session("unreject", tag))
         self.panel.add_requested.connect(lambda name: self._with_session("confirm_on_all", name))
+        self.panel.done_editing.connect(self.grid.setFocus)
         self.jobs.progress.connect(lambda _p: self._poll.isActive() or self._poll.start())
         self.jobs.finished.connect(self.library_jobs.job_finished)
         self.jobs.failed.connect(self.library_jobs.job_failed)
@@ -124,7 +125,9 @@ class MainWindow(QMainWindow):
         try:
             library = Library.open(path)
         except UserError as exc:
-            self.show_error(f"Cannot open {path}: {exc}", modal_box=True)
+            # The core's message starts with the path: name it once.
+            message = f"Cannot open {exc}" if str(exc).startswith(str(path)) else f"Cannot open {path}: {exc}"
+            self.show_error(message, modal_box=True)
             return False
         self.close_library()
         self.session = LibrarySession(library, self)
@@ -207,9 +210,11 @@ class MainWindow(QMainWindow):
         elif self.review_order.rank is not None:
             self.forget_review_order()  # left the queue: rank afresh when it is shown again
         selected, current = self.selected_ids(), self.current_id()
+        current_row = self.grid.currentIndex().row()
         if not self.model.set_ids(ids):
             return False
-        self._restore_selection(selected, current)
+        self._restore_selection(selected, current, current_row)
+        self._selection_changed()  # a reset model says nothing: the preview follows here
         return True
 
     def forget_review_order(self) -> None:
@@ -232,7 +237,8 @@ class MainWindow(QMainWindow):
                 self.thumbs.forget_absent()
             self.refresh()
 
-    def _restore_selection(self, selected: list[int], current: int | None) -> None:
+    def _restore_selection(self, selected: list[int], current: int | None, current_row: int = -1) -> None:
+        """The current photo hidden by a filter: the one now in its place (or the last) instead."""
         model, selection = self.model, self.grid.selectionModel()
         rows = [r for r in (model.row_of(i) for i in selected) if r is not None]
         for row in rows:
@@ -240,6 +246,11 @@ class MainWindow(QMainWindow):
         row = model.row_of(current) if current is not None else None
         if row is not None:
             selection.setCurrentIndex(model.index(row), QItemSelectionModel.SelectionFlag.NoUpdate)
+        elif current is not None and model.rowCount():
+            nearest = model.index(min(max(current_row, 0), model.rowCount() - 1))
+            flags = QItemSelectionModel.SelectionFlag
+            flag = flags.NoUpdate if rows else flags.ClearAndSelect
+            selection.setCurrentIndex(nearest, flag)
 
     def _thumbnail_ready(self, photo_id: int) -> None:
         self.model.photo_changed(photo_id)
@@ -312,7 +323,7 @@ class MainWindow(QMainWindow):
         if modal_box or not self.panel.isVisible():
             box = QMessageBox(QMessageBox.Icon.Warning, "photo-tagger", message, QMessageBox.StandardButton.Ok, self)
             box.setObjectName("errorBox")
-            box.open()
+            self.open_dialog(box)
         else:
             self.panel.show_message(message)
 
@@ -363,14 +374,16 @@ class MainWindow(QMainWindow):
         if self.session is None:
             self.show_error("Open a folder first.", modal_box=True)
             return
-        dialog = TagManager(self.session, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
+        self.open_dialog(TagManager(self.session, self))
 
     def show_shortcuts(self) -> None:
-        sheet = ShortcutSheet(self)
-        sheet.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        sheet.open()
+        self.open_dialog(ShortcutSheet(self))
+
+    def open_dialog(self, dialog: QDialog) -> None:
+        """Open `dialog` (deleted when closed); closed, it gives the keyboard back to the grid."""
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _result: self.grid.setFocus(Qt.FocusReason.OtherFocusReason))
+        dialog.open()
 
     def recent(self) -> list[str]:
         return window_settings.recent(self)

@@ -5,11 +5,12 @@ refilled as the selection moves."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QCompleter, QFrame, QLabel, QLineEdit, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from photo_tagger.core.browse import SelectionTags
+from photo_tagger.gui.add_tag_field import AddTagField
 from photo_tagger.gui.tag_rows import ConfidenceBar as ConfidenceBar  # re-exported: it used to live here
 from photo_tagger.gui.tag_rows import ConfirmedRow, RejectedRow, RowList, SuggestionRow
 
@@ -31,6 +32,7 @@ class TagPanel(QWidget):
     remove_requested = Signal(object)
     unreject_requested = Signal(object)
     add_requested = Signal(str)  # a tag name to put on every selected photo
+    done_editing = Signal()  # the add-tag field is done: the keyboard goes back to the grid
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -43,16 +45,9 @@ class TagPanel(QWidget):
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() + 1)
         self.title.setFont(font)
-        self.add_field = QLineEdit()
-        self.add_field.setObjectName("addTag")
-        self.add_field.setPlaceholderText("Add a tag\u2026  (T)")
-        self.add_field.setClearButtonEnabled(True)
-        self._names = QStringListModel(self)
-        completer = QCompleter(self._names, self)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.add_field.setCompleter(completer)
-        self.add_field.returnPressed.connect(self._on_add)
+        self.add_field = AddTagField()
+        self.add_field.submitted.connect(self.add_requested.emit)
+        self.add_field.left.connect(self.done_editing.emit)
         self.message = QLabel()
         self.message.setObjectName("panelMessage")
         self.message.setWordWrap(True)
@@ -88,8 +83,8 @@ class TagPanel(QWidget):
         self.show_tags("No photo selected", None)
 
     def set_tag_names(self, names: list[str]) -> None:
-        if names != self._names.stringList():  # unchanged: keep an open completion as it is
-            self._names.setStringList(names)
+        if names != self.add_field.names.stringList():  # unchanged: keep an open completion as it is
+            self.add_field.names.setStringList(names)
 
     def set_tag_paths(self, paths: dict[str, list[str]]) -> None:
         """Tags with a parent show their path (`Animals › Cat`) and it as a tooltip."""
@@ -98,17 +93,13 @@ class TagPanel(QWidget):
             tags, self.tags = self.tags, None  # re-draw the rows with the new paths
             self.show_tags(self.title.text(), tags)
 
-    def display_name(self, name: str) -> str:
-        return " \u203a ".join(self.paths.get(name) or [name])
+    def path(self, name: str) -> list[str]:
+        """The tag's parent chain and itself, root first."""
+        return self.paths.get(name) or [name]
 
     def focus_add_field(self) -> None:
         self.add_field.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.add_field.selectAll()
-
-    def _on_add(self) -> None:
-        text = self.add_field.text()
-        self.add_field.clear()
-        self.add_requested.emit(text)
 
     def show_message(self, text: str) -> None:
         """A refused change, said next to where it was asked for; cleared by the next update."""
@@ -129,11 +120,11 @@ class TagPanel(QWidget):
         selected = tags.selected if tags is not None else 0
         for number, (row, summary) in enumerate(zip(self._suggestions.take(len(candidates)), candidates,
                                                     strict=True), start=1):
-            row.show_summary(number, summary, selected, self.display_name(summary.name))  # type: ignore[attr-defined]
+            row.show_summary(number, summary, selected, self.path(summary.name))  # type: ignore[attr-defined]
         for row, summary in zip(self._confirmed.take(len(confirmed)), confirmed, strict=True):
-            row.show_summary(summary, self.display_name(summary.name))  # type: ignore[attr-defined]
+            row.show_summary(summary, self.path(summary.name))  # type: ignore[attr-defined]
         for row, summary in zip(self._rejected.take(len(rejected)), rejected, strict=True):
-            row.show_summary(summary, self.display_name(summary.name))  # type: ignore[attr-defined]
+            row.show_summary(summary, self.path(summary.name))  # type: ignore[attr-defined]
         self._suggested_title.setVisible(shown)
         self._no_suggestions.setVisible(shown and not candidates)
         self._tags_title.setVisible(shown)

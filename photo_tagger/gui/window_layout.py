@@ -41,8 +41,9 @@ def build_layout(window: MainWindow) -> None:
     w.splitter = QSplitter(Qt.Orientation.Horizontal)
     w.splitter.addWidget(left)
     w.splitter.addWidget(w.side)
-    w.splitter.setStretchFactor(0, 3)
-    w.splitter.setStretchFactor(1, 1)
-    w.splitter.setSizes([900, 380])
+    w.splitter.setStretchFactor(0, 1)  # a wider window widens the grid; the panel keeps its width
+    w.splitter.setStretchFactor(1, 0)
+    w.splitter.setChildrenCollapsible(False)
+    w.splitter.setSizes([900, 400])  # window_settings sets the first run's and restores the user's
     w.setCentralWidget(w.splitter)
     w.grid.set_thumb_size(w.filter_bar.zoom.value())

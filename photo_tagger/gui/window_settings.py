@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from photo_tagger.gui.main_window import MainWindow
 
 MAX_RECENT = 8
+DEFAULT_PANEL_WIDTH = 400
 
 
 def recent(window: MainWindow) -> list[str]:
@@ -38,6 +39,8 @@ def restore_settings(window: MainWindow) -> None:
     settings = window.settings
     if not isinstance(settings.value("geometry"), QByteArray):
         _default_geometry(window)
+    if not isinstance(settings.value("splitter"), QByteArray):
+        _default_split(window)
     for key, restore in (("geometry", window.restoreGeometry), ("splitter", window.splitter.restoreState),
                          ("side", window.side.restoreState)):
         value = settings.value(key)
@@ -65,3 +68,11 @@ def _default_geometry(window: MainWindow) -> None:
     area = screen.availableGeometry()
     window.resize(int(area.width() * 0.85), int(area.height() * 0.85))
     window.move(area.center() - window.rect().center())
+
+
+def _default_split(window: MainWindow) -> None:
+    """First run: the tag panel wide enough to read a tag's path and its count (the grid
+    takes the rest, and what the window gains later)."""
+    width = max(window.width(), 1000)
+    side = max(DEFAULT_PANEL_WIDTH, width * 3 // 10)
+    window.splitter.setSizes([width - side, side])

@@ -132,3 +132,11 @@ def test_tag_table_counts_and_thresholds(cat: Catalogue, library: dict[str, int]
     assert (rows["cat"].suggested, rows["cat"].rejected) == (1, 1)
     assert (rows["pet"].confirmed, rows["pet"].suggested) == (1, 0)
     assert rows["dog"].threshold is None and rows["dog"].model_threshold == 0.5
+
+
+def test_the_badge_counts_exactly_the_suggestions_the_panel_lists(cat: Catalogue, library: dict[str, int]) -> None:
+    """Suggestions above the threshold and the "maybe" ones just below it, nothing else."""
+    infos = photo_infos(cat, list(library.values()))
+    for photo in library.values():
+        assert infos[photo].unreviewed == len(selection_tags(cat, [photo]).candidates)
+    assert infos[library["blank"]].unreviewed == 1  # pet 0.4, just below its 0.5 threshold
