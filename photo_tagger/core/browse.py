@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL as THR
 
-# A suggestion this close to its threshold (either side) is "low confidence": the review
-# queue shows it, and the tag panel offers the ones just below the threshold as "maybe".
-REVIEW_BAND = 0.15
+# A suggestion this close to its threshold (either side, as a share of the threshold) is "low
+# confidence": the review queue shows it, and the tag panel offers the ones just below the
+# threshold as "maybe". Relative: at 0.5 it is the old 0.15 either side, while a tag whose
+# threshold is 0.15 (many learnt from real photos) does not list every score above the floor.
+REVIEW_BAND = 0.3
 SHOWS = ("all", "unreviewed", "review", "untagged", "missing", "errors")
 SORTS = ("name", "date", "confidence")
 TAG_MODES = ("all", "any")
@@ -28,8 +30,9 @@ _UNREVIEWED = f"(pt.state = 'suggested' AND pt.score >= {THR})"
 # Waiting for an answer: what the tag panel lists (and the digit keys number) and the grid
 # cell's badge counts: unreviewed suggestions at or above their threshold, and the "maybe"
 # ones just below it. One definition, so the badge always counts the panel's rows.
-_LISTED = f"(pt.state = 'suggested' AND pt.score >= {THR} - {REVIEW_BAND})"
-_IN_REVIEW_BAND = f"(pt.state = 'suggested' AND pt.score >= {THR} - {REVIEW_BAND} AND pt.score < {THR} + {REVIEW_BAND})"
+_LISTED = f"(pt.state = 'suggested' AND pt.score >= {THR} * {1 - REVIEW_BAND})"
+_IN_REVIEW_BAND = (f"(pt.state = 'suggested' AND pt.score >= {THR} * {1 - REVIEW_BAND}"
+                   f" AND pt.score < {THR} * {1 + REVIEW_BAND})")
 _IDS = "(SELECT value FROM json_each(?))"
 
 
@@ -82,7 +85,7 @@ class TagSummary:
     confirmed: int  # photos where the user confirmed it
     rejected: int
     suggested: int  # unreviewed suggestions at or above the threshold
-    maybe: int  # unreviewed suggestions just below the threshold (within REVIEW_BAND)
+    maybe: int  # unreviewed suggestions just below the threshold (within REVIEW_BAND of it)
     score: float  # highest unreviewed suggestion score in the selection (0 if none)
     selected: int
 

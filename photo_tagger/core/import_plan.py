@@ -129,6 +129,14 @@ class Planner:
         """Tags with a row that is not rejected (what a complete truth rejects when unlisted)."""
         return {tid for tid, (state, _) in self.states.get(photo_id, {}).items() if state != "rejected"}
 
+    def implied(self, paths: list[KeywordPath]) -> set[int]:
+        """The existing tags `paths` name, with every ancestor: confirming a tag confirms
+        them (tagging.py), so a file that lists `cat` does not reject `animal`."""
+        from photo_tagger.core.tagging import with_ancestors
+
+        ids = {self.tag_id(path[: k + 1]) for path in paths for k in range(len(path))} - {None}
+        return set(with_ancestors(self.catalogue, sorted(i for i in ids if i is not None)))
+
     def want(self, photo_id: int, path: KeywordPath, state: str | None) -> None:
         tag_id = self.tag_id(path)
         current = None if tag_id is None else self.states.get(photo_id, {}).get(tag_id, (None, False))[0]
@@ -195,8 +203,8 @@ def plan_csv(planner: Planner, source: Path, rows: list[dict[str, str]], *, with
                 planner.want(photo_id, path, "confirmed")  # the user added it
             else:
                 planner.plan.unchanged += 1  # still listed: stays as it is
-        kept = {planner.tag_id(path) for path in [*listed, *confirmed]}
-        for tag_id in sorted(shown - kept - {None}):
+        kept = planner.implied([*listed, *confirmed])
+        for tag_id in sorted(shown - kept):
             planner.want_id(photo_id, tag_id, "rejected")  # the user deleted it
 
 
@@ -204,8 +212,8 @@ def complete_truth(planner: Planner, photo_id: int, listed: list[KeywordPath]) -
     """Listed tags confirmed, every other opinion of the photo rejected."""
     for path in listed:
         planner.want(photo_id, path, "confirmed")
-    kept = {planner.tag_id(path) for path in listed}
-    for tag_id in sorted(planner.with_opinion(photo_id) - kept - {None}):
+    kept = planner.implied(listed)
+    for tag_id in sorted(planner.with_opinion(photo_id) - kept):
         planner.want_id(photo_id, tag_id, "rejected")
     planner.plan.reviewed.add(photo_id)
 

@@ -48,7 +48,7 @@ def export_sidecars(catalogue: Catalogue, root: Path, options: ExportOptions) ->
         if not photo_file.is_file():
             summary.skipped_missing += 1
             continue
-        ours = {resolver.id(name): tuple(paths[name]) for name in photo.tags}
+        ours = _deepest({resolver.id(name): tuple(paths[name]) for name in photo.tags})
         dropped = {resolver.id(name) for name in photo.rejected}
         for path in recorded.get(photo.photo_id, []):
             tag_id = resolver.id(path[-1])
@@ -60,6 +60,16 @@ def export_sidecars(catalogue: Catalogue, root: Path, options: ExportOptions) ->
         except UserError as exc:
             summary.errors.append(str(exc))
     return summary
+
+
+def _deepest(ours: dict[int | None, KeywordPath]) -> dict[int | None, KeywordPath]:
+    """Without the tags whose path another tag's path extends: confirming `cat` confirms
+    `animal` too, and `animal|cat` already says so (as Lightroom writes a keyword tree)."""
+    folded = {tag_id: tuple(part.casefold() for part in path) for tag_id, path in ours.items()}
+    longer = list(folded.values())
+    return {tag_id: path for tag_id, path in ours.items()
+            if not any(len(other) > len(folded[tag_id]) and other[: len(folded[tag_id])] == folded[tag_id]
+                       for other in longer)}
 
 
 def _write_one(

@@ -73,7 +73,8 @@ def test_csv_export_without_filters_is_unchanged(library: Library, tmp_path: Pat
     export_library(library, new)
     assert new.read_bytes() == old.read_bytes()
     rows = {r["path"]: r for r in read_rows(new)}
-    assert rows["cat.jpg"]["tags"] == "cat;Mittens" and rows["dogs/dog.jpg"]["tags"] == "dog"
+    # confirming cat confirmed its parent animal too
+    assert rows["cat.jpg"]["tags"] == "animal;cat;Mittens" and rows["dogs/dog.jpg"]["tags"] == "dog"
 
 
 def test_filters_tag_confirmed_only_and_min_score(library: Library, tmp_path: Path) -> None:
@@ -83,7 +84,8 @@ def test_filters_tag_confirmed_only_and_min_score(library: Library, tmp_path: Pa
     export_library(library, out, options=ExportOptions(confirmed_only=True))
     assert {r["path"]: r["tags"] for r in read_rows(out)}["dogs/dog.jpg"] == ""
     export_library(library, out, options=ExportOptions(tags=("animal",)))  # cat and dog are under animal
-    assert {r["path"]: r["tags"] for r in read_rows(out)} == {"cat.jpg": "cat", "dogs/dog.jpg": "dog", "'=odd.png": ""}
+    assert {r["path"]: r["tags"] for r in read_rows(out)} == {
+        "cat.jpg": "animal;cat", "dogs/dog.jpg": "dog", "'=odd.png": ""}
     with pytest.raises(UserError, match="no such tag"):
         export_library(library, out, options=ExportOptions(tags=("unicorn",)))
 
@@ -107,6 +109,10 @@ def test_export_import_export_is_identical(library: Library, tmp_path: Path, fmt
     summary = import_library(library, first)
     assert summary.updated == 3 and not summary.problems and not summary.unknown_paths
     export_library(library, second, fmt=fmt, options=options)
+    if fmt == "onehot":  # its 1s confirm: the suggested dog's parent animal is confirmed with it
+        first.write_bytes(second.read_bytes())
+        import_library(library, first)
+        export_library(library, second, fmt=fmt, options=options)
     assert second.read_bytes() == first.read_bytes()
 
 
@@ -116,6 +122,10 @@ def test_json_round_trip_into_a_fresh_library_recreates_tags_parents_and_synonym
     with library.connect() as cat:
         resolve_path(cat, ("Pets", "Mittens"))
         add_synonym(cat, "Mittens", "Mitty")
+        # confirmed again under its new parent: its ancestors are confirmed with it, as the
+        # import into the fresh library will do
+        photo_id = cat.scalar("SELECT id FROM photos WHERE path = 'cat.jpg'")
+        set_state(cat, [photo_id], tag_id_by_name(cat, "Mittens"), "confirmed")
     out = tmp_path / "tags.json"
     export_library(library, out, fmt="json")
     fresh_root = tmp_path / "fresh"
@@ -142,7 +152,8 @@ def test_json_objects_with_only_tags_work_like_the_csv(library: Library, tmp_pat
     import_library(library, source)
     out = tmp_path / "out.csv"
     export_library(library, out, options=ExportOptions(confirmed_only=True))
-    assert {r["path"]: r["tags"] for r in read_rows(out)}["dogs/dog.jpg"] == "cat;dog"  # kitten is cat
+    # kitten is cat; both are animals
+    assert {r["path"]: r["tags"] for r in read_rows(out)}["dogs/dog.jpg"] == "animal;cat;dog"
 
 
 def test_import_maps_synonyms_to_their_tag(library: Library, tmp_path: Path) -> None:
@@ -152,7 +163,7 @@ def test_import_maps_synonyms_to_their_tag(library: Library, tmp_path: Path) -> 
     assert summary.created_tags == []
     out = tmp_path / "out.csv"
     export_library(library, out, options=ExportOptions(confirmed_only=True))
-    assert {r["path"]: r["tags"] for r in read_rows(out)}["'=odd.png"] == "cat;dog"
+    assert {r["path"]: r["tags"] for r in read_rows(out)}["'=odd.png"] == "animal;cat;dog"
 
 
 def test_bad_import_files_name_the_file(library: Library, tmp_path: Path) -> None:

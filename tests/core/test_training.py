@@ -201,7 +201,7 @@ def test_corrections_are_counted_since_the_last_training(corrected) -> None:
     time.sleep(0.01)
     with library.connect() as catalogue:
         set_state(catalogue, [ids["rocket"][-1]], tag_id_by_name(catalogue, "rocket"), "confirmed")
-    assert service.corrections_since_last_training(library) == 1
+    assert service.corrections_since_last_training(library) == 2  # rocket, and its parent with it
 
 
 def test_training_without_corrections_is_a_user_error(tmp_path: Path, real_embeddings) -> None:
