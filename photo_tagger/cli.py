@@ -245,7 +245,9 @@ def _import(args: argparse.Namespace) -> int:
         for problem in plan.problems:
             print(f"warning: {problem}", file=sys.stderr)
         return EXIT_OK
-    result = apply_library_import(library, plan)
+    applied, result = apply_library_import(library, plan)
+    if applied.summary_text() != plan.summary_text():  # another writer got in between
+        print("import (the library changed meanwhile): " + applied.summary_text(), flush=True)
     for problem in result.problems:
         print(f"warning: {problem}", file=sys.stderr)
     for path in result.unknown_paths[:20]:

@@ -28,7 +28,7 @@ from photo_tagger.core.atomic import atomic_write_text
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.csv_io import MAX_IMPORT_BYTES, ImportSummary, write_csv
 from photo_tagger.core.errors import UserError
-from photo_tagger.core.import_plan import Planner, apply_import, complete_truth, plan_import
+from photo_tagger.core.import_plan import ImportPlan, Planner, apply_import, complete_truth, plan_import
 from photo_tagger.core.tag_names import add_synonym, ensure_synonyms_seeded, lookup_tag, resolve_name, synonyms_of
 from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL
 
@@ -303,7 +303,17 @@ def detect_format(source: Path, header: list[str] | None) -> str:
 
 def import_file(catalogue: Catalogue, root: Path, source: Path, fmt: str | None = None) -> ImportSummary:
     """Import `source` in `fmt` (None: by extension, then by the CSV header)."""
-    return apply_import(catalogue, plan_import(catalogue, root, source, fmt))
+    return import_file_planned(catalogue, root, source, fmt)[1]
+
+
+def import_file_planned(
+    catalogue: Catalogue, root: Path, source: Path, fmt: str | None = None
+) -> tuple[ImportPlan, ImportSummary]:
+    """Plan and apply under one write lock: a plan made outside it could be overtaken by
+    another writer (two imports at once would then both half win)."""
+    with catalogue.transaction():
+        plan = plan_import(catalogue, root, source, fmt)
+        return plan, apply_import(catalogue, plan)
 
 
 __all__ = [

@@ -19,7 +19,7 @@ from photo_tagger.core.formats import (
     vocabulary,
     write_json,
 )
-from photo_tagger.core.import_plan import ImportPlan, apply_import, plan_import
+from photo_tagger.core.import_plan import ImportPlan, plan_import
 from photo_tagger.core.indexer import IndexProgress, IndexSummary, backbone_key, index_library
 from photo_tagger.core.keywords import keywords_enabled, set_keywords_enabled
 from photo_tagger.core.library import Library
@@ -187,10 +187,14 @@ def plan_library_import(library: Library, source: Path, fmt: str | None = None) 
         return plan_import(catalogue, library.root, source, fmt)
 
 
-def apply_library_import(library: Library, plan: ImportPlan) -> ImportSummary:
-    """Write a plan from `plan_library_import` in one transaction."""
+def apply_library_import(library: Library, plan: ImportPlan) -> tuple[ImportPlan, ImportSummary]:
+    """Import the file `plan` was made from: planned again and applied in one write
+    transaction, so an edit or another import since the plan is not overwritten by a stale
+    one. Returns the plan applied and the summary."""
+    from photo_tagger.core.formats import import_file_planned
+
     with library.connect() as catalogue:
-        return apply_import(catalogue, plan)
+        return import_file_planned(catalogue, library.root, plan.source, plan.fmt)
 
 
 def import_library_csv(library: Library, source: Path) -> ImportSummary:

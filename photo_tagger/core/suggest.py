@@ -86,8 +86,8 @@ class SuggestionModel:
             block_faces = None if faces is None else faces[start : start + PRIOR_BLOCK_ROWS]
             rows = slice(start, start + len(block))
             prior[rows, head_columns] = self.taxonomy.prior_probabilities(logits, block_faces)[:, taxonomy_columns]
-            for column, sources in implied:
-                prior[rows, column] = self._fold_implied(block, prior[rows], column, sources)
+            for target, sources in implied:
+                prior[rows, target] = self._fold_implied(block, prior[rows], target, sources)
         return prior
 
     def _implied_columns(self) -> list[tuple[int, list[int]]]:

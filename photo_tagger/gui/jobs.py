@@ -24,7 +24,7 @@ def export_sidecars_job(library: service.Library,
 def apply_import_job(library: service.Library, plan: service.ImportPlan) -> Generator[Any, None, Any]:
     """`service.apply_library_import` as a job for `JobRunner` (module level, like
     `export_sidecars_job`)."""
-    return service.apply_library_import(library, plan)
+    return service.apply_library_import(library, plan)[1]
     yield  # pragma: no cover - makes this a generator
 
 

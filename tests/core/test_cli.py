@@ -76,7 +76,7 @@ def test_import_makes_tags_confirmed_and_reports_unknown_paths(indexed_library: 
     out = tmp_path / "after.csv"
     run("export", str(indexed_library), "-o", str(out), "--confirmed-only")
     rows = {row["path"]: row for row in read_csv(out)}
-    assert rows["cat.jpg"]["confirmed"] == "cat;Mittens"
+    assert rows["cat.jpg"]["confirmed"] == "animal;cat;Mittens"  # cat brings its parent
     tags = run("tags", str(indexed_library)).stdout
     assert "Mittens" in tags
 
