@@ -2,7 +2,7 @@
 
 This interface is a contract that scripts and the app rely on: extend it, never break it.
 Exit codes: 0 ok, 1 user error (the message names the file and the problem), 2 usage,
-130 cancelled with Ctrl+C (finished work is kept).
+130 cancelled with Ctrl+C (finished work is kept), 141 the reader of the output went away.
 """
 
 from __future__ import annotations
