@@ -2,14 +2,18 @@
 
 This interface is a contract that scripts and the app rely on: extend it, never break it.
 Exit codes: 0 ok, 1 user error (the message names the file and the problem), 2 usage,
-130 cancelled with Ctrl+C (finished work is kept).
+130 cancelled with Ctrl+C (finished work is kept), 141 the reader of the output went away.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import logging
+import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +21,9 @@ from pathlib import Path
 from photo_tagger.core.errors import UserError
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+# What a shell reports for a program killed by SIGPIPE (128 + 13): `photo-tagger tags P | head`
+# ends as `cat` or `grep` would there, and a script can tell it from a user error (1).
+EXIT_BROKEN_PIPE = 141
 COMMANDS = ("index", "export", "import", "tags", "train")
 # As in core/formats.py (not imported here: the CLI starts without loading the core).
 EXPORT_FORMATS = ("csv", "onehot", "json", "xmp")
@@ -34,8 +41,11 @@ and the suggestions learn from your corrections.
   photo-tagger tags PATH                   list tags with their counts
   photo-tagger train PATH [--rollback]     learn from your corrections; print the report
 
-Exit codes: 0 ok, 1 user error, 2 usage, 130 cancelled.
+Exit codes: 0 ok, 1 user error, 2 usage, 130 cancelled, 141 output pipe closed.
 """
+USAGE = "photo-tagger [-h] [PATH]\n       photo-tagger {" + ",".join(COMMANDS) + "} ..."
+# Qt platforms that draw without a window system (tests, CI, remote).
+HEADLESS_QT_PLATFORMS = ("offscreen", "minimal", "minimalegl", "vnc", "linuxfb", "eglfs", "vkkhrdisplay")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export tags to CSV, one-hot CSV, JSON or XMP sidecars")
     p.add_argument("path", type=Path, help="the photo folder (library)")
     p.add_argument("-o", "--output", type=Path, metavar="FILE.csv",
-                   help="file to write (required unless --format xmp)")
+                   help="file to write, - for stdout (required unless --format xmp)")
     p.add_argument("--format", dest="format", choices=EXPORT_FORMATS, default="csv",
                    help="csv (default): path,tags,confirmed; onehot: one 0/1 column per tag; "
                         "json: one object per photo; xmp: a sidecar next to each photo")
@@ -137,9 +147,23 @@ def _positive_int(text: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        code = _main(list(sys.argv[1:] if argv is None else argv))
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+    except BrokenPipeError:
+        # The reader (head, less) has gone: stop quietly. Python's "Note on SIGPIPE": point
+        # stdout at devnull so the flush at exit does not print "Exception ignored".
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    return code
+
+
+def _main(args_list: list[str]) -> int:
     first_positional = next((a for a in args_list if not a.startswith("-")), None)
     if first_positional not in COMMANDS and not any(a in ("-h", "--help") for a in args_list):
+        if first_positional is not None and not Path(first_positional).expanduser().is_dir():
+            return _unknown_command(first_positional)
         return _open_app(args_list)
     parser = build_parser()
     args = parser.parse_args(args_list)
@@ -163,11 +187,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CANCELLED
 
 
+def _unknown_command(word: str) -> int:
+    """Neither a command nor a folder: most likely a typo, so say so instead of opening the app."""
+    close = difflib.get_close_matches(word, COMMANDS, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    print(f"usage: {USAGE}", file=sys.stderr)
+    print(f"photo-tagger: error: {word!r} is neither a command nor a folder{hint}\n"
+          f"commands: {', '.join(COMMANDS)} (photo-tagger COMMAND --help); "
+          "photo-tagger FOLDER opens the app on a folder", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def _open_app(args_list: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="photo-tagger", description=DESCRIPTION,
+    parser = argparse.ArgumentParser(prog="photo-tagger", usage=USAGE, description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("path", nargs="?", type=Path, help="photo folder to open")
     args = parser.parse_args(args_list)
+    problem = _no_display()
+    if problem:
+        print(f"photo-tagger: cannot open the desktop app: {problem}; the commands "
+              f"({', '.join(COMMANDS)}) work without one", file=sys.stderr)
+        return EXIT_USER_ERROR
     try:
         from photo_tagger.gui.app import run_app
     except ImportError as exc:
@@ -175,6 +215,19 @@ def _open_app(args_list: list[str]) -> int:
               "use the index/export/import/tags commands", file=sys.stderr)
         return EXIT_USER_ERROR
     return run_app(args.path)
+
+
+def _no_display() -> str | None:
+    """Why Qt could not open a window here, or None. Checked before Qt is imported: without a
+    display Qt aborts the process (exit 134) with advice to reinstall."""
+    if not sys.platform.startswith("linux"):
+        return None
+    platforms = [p.split(":")[0].strip().lower() for p in os.environ.get("QT_QPA_PLATFORM", "").split(";")]
+    if any(p in HEADLESS_QT_PLATFORMS for p in platforms):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return "no display (neither DISPLAY nor WAYLAND_DISPLAY is set; run it in a desktop session)"
 
 
 def _index(args: argparse.Namespace) -> int:
@@ -197,15 +250,7 @@ def _index(args: argparse.Namespace) -> int:
         print(f"  error: {message}", file=sys.stderr)
     if len(summary.error_messages) > 20:
         print(f"  ... and {len(summary.error_messages) - 20} more errors", file=sys.stderr)
-    scan = summary.scan
-    print(
-        f"{summary.photos} photos, {summary.indexed} indexed, {summary.errors} errors, "
-        f"{summary.seconds:.1f} s, {summary.photos_per_s:.1f} photos/s "
-        f"(new {scan.new}, changed {scan.changed}, moved {scan.moved}, missing {scan.missing}, "
-        f"unchanged {scan.unchanged})"
-        + (f"; {scan.still_broken} broken files unchanged since they failed, not retried until they change"
-           if scan.still_broken else "")
-    )
+    print(_index_summary(summary))
     keywords = summary.keywords
     for warning in keywords.warnings[:20]:
         print(f"  warning: {warning}", file=sys.stderr)
@@ -213,6 +258,29 @@ def _index(args: argparse.Namespace) -> int:
         print(f"keywords: {keywords.applied} tags confirmed from keywords in photos and sidecars, "
               f"{len(keywords.created_tags)} new tags, {len(keywords.warnings)} unreadable")
     return EXIT_OK
+
+
+def _index_summary(summary) -> str:  # type: ignore[no-untyped-def]
+    """One line for a person: what this run did, what it could not, what the library holds."""
+    if summary.indexed:
+        line = (f"Indexed {_count(summary.indexed, 'new or changed photo')} in {summary.seconds:.1f} s"
+                f" ({summary.photos_per_s:.1f} photos/s)")
+    else:
+        line = f"Nothing new or changed to index ({summary.seconds:.1f} s)"
+    if summary.errors:
+        shown = "listed above" if summary.errors <= 20 else "the first 20 listed above"
+        line += f"; {summary.errors} could not be read ({shown})"
+    scan = summary.scan
+    line += (f"; library: {_count(summary.photos, 'photo')}. Files since the last index: {scan.new} new,"
+             f" {scan.changed} changed, {scan.moved} moved, {scan.missing} missing, {scan.unchanged} unchanged")
+    if scan.still_broken:
+        line += (f", {scan.still_broken} still unreadable (not retried until"
+                 f" {'it changes' if scan.still_broken == 1 else 'they change'})")
+    return line + "."
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -228,10 +296,22 @@ def _export(args: argparse.Namespace) -> int:
         for problem in sidecars.errors:
             print(f"error: {problem}", file=sys.stderr)
         print(f"wrote {len(sidecars.written)} sidecars ({len(sidecars.backups)} previous versions kept as .bak), "
-              f"{sidecars.unchanged} unchanged, {len(sidecars.errors)} errors")
+              f"{sidecars.unchanged} unchanged, {_count(len(sidecars.errors), 'error')}")
         return EXIT_USER_ERROR if sidecars.errors else EXIT_OK
-    result = export_library(library, args.output, fmt=args.format, options=options, scores=args.scores)
-    print(f"wrote {result.photos} photos to {result.path}")
+    if str(args.output) != "-":
+        result = export_library(library, args.output, fmt=args.format, options=options, scores=args.scores)
+        print(f"wrote {result.photos} photos to {result.path}")
+        return EXIT_OK
+    # `-o -`: the file is written as usual (atomic, same bytes), then copied to stdout, so
+    # stdout holds only the data and the summary goes to stderr.
+    with tempfile.TemporaryDirectory(prefix="photo-tagger-export-") as folder:
+        out = Path(folder) / f"export.{'json' if args.format == 'json' else 'csv'}"
+        result = export_library(library, out, fmt=args.format, options=options, scores=args.scores)
+        sys.stdout.flush()
+        with open(out, "rb") as fh:
+            shutil.copyfileobj(fh, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+    print(f"wrote {result.photos} photos to stdout", file=sys.stderr)
     return EXIT_OK
 
 

@@ -11,7 +11,9 @@ and left as it is. xmp.py does the XML; this module decides the keywords.
 
 from __future__ import annotations
 
+import errno
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +44,7 @@ def export_sidecars(catalogue: Catalogue, root: Path, options: ExportOptions) ->
     rows = catalogue.query("SELECT photo_id, keywords FROM keyword_sources WHERE kind = 'sidecar'")
     recorded = {photo_id: [tuple(p) for p in json.loads(keywords)] for photo_id, keywords in rows}
     summary = SidecarSummary()
+    read_only: Counter[Path] = Counter()  # folder -> photos skipped: one message per folder, not per photo
     resolver = _Resolver(catalogue)
     for photo in select_photo_tags(catalogue, options, vocab):
         photo_file = root / photo.path
@@ -58,7 +61,12 @@ def export_sidecars(catalogue: Catalogue, root: Path, options: ExportOptions) ->
         try:
             _write_one(catalogue, root, photo.photo_id, photo_file, ours, dropped, resolver, summary)
         except UserError as exc:
-            summary.errors.append(str(exc))
+            if _is_permission_error(exc):
+                read_only[photo_file.parent] += 1
+            else:
+                summary.errors.append(str(exc))
+    summary.errors[:0] = [f"{folder}: cannot write sidecars here (read-only): {n} photo{'' if n == 1 else 's'} skipped"
+                          for folder, n in sorted(read_only.items())]
     return summary
 
 
@@ -70,6 +78,11 @@ def _deepest(ours: dict[int | None, KeywordPath]) -> dict[int | None, KeywordPat
     return {tag_id: path for tag_id, path in ours.items()
             if not any(len(other) > len(folded[tag_id]) and other[: len(folded[tag_id])] == folded[tag_id]
                        for other in longer)}
+
+
+def _is_permission_error(exc: BaseException) -> bool:
+    cause = exc.__cause__
+    return isinstance(cause, OSError) and cause.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
 def _write_one(

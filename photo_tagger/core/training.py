@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
 
 import numpy as np
 
-from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.catalogue import APP_FOLDER, Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.head import TagHead
 from photo_tagger.core.head_versions import activate_and_refresh, store_head, trained_photo_ids, update_report
@@ -38,6 +39,7 @@ PRETRAINED_POSITIVE_WEIGHT = 1.0
 # ... and such a tag is retrained only from this many confirmed and negative photos: below, the
 # pull keeps it where it was anyway, and cross-validating a handful only lets noise through.
 PRETRAINED_MIN_EXAMPLES = TRUSTED_EXAMPLES
+NEW_TAG_MIN_EXAMPLES = 3  # confirmed and negative photos before any other tag is trained
 # A trained head in use is compared with the new one on labelled photos it never saw, once there
 # are this many (on the photos it was trained on it would look better than it is).
 MIN_UNSEEN_PHOTOS = 10
@@ -219,7 +221,7 @@ def train_catalogue(
     pretrained = np.zeros(len(tag_names), bool) if base.strong_start is None else base.strong_start
     alpha = np.where(pretrained, PRETRAINED_ALPHA, 1.0)
     positive_weight = np.where(pretrained, PRETRAINED_POSITIVE_WEIGHT, 10.0)
-    min_examples = np.where(pretrained, PRETRAINED_MIN_EXAMPLES, 3)
+    min_examples = np.where(pretrained, PRETRAINED_MIN_EXAMPLES, NEW_TAG_MIN_EXAMPLES)
 
     def new_head() -> TagHead:
         if make_head:
@@ -238,6 +240,13 @@ def train_catalogue(
     fit_start = time.perf_counter()
     head = new_head().fit(data.embeddings, data.prior, data.labels, data.mask, data.has_prior, start=base.head)
     fit_seconds = time.perf_counter() - fit_start
+    if not head.trained_.any():  # storing it would activate a head that learned nothing
+        raise UserError(
+            f"{_library_name(catalogue)}: nothing to learn yet: no tag has enough examples. A tag needs at least"
+            f" {NEW_TAG_MIN_EXAMPLES} photos where you confirmed it and {NEW_TAG_MIN_EXAMPLES} where you rejected it"
+            f" (or reviewed the photo without it); {PRETRAINED_MIN_EXAMPLES} of each for a tag the starting model"
+            " already suggests. Nothing was changed"
+        )
     head.thresholds_ = choose_thresholds(head, cv_data, oof, target_precision=target_precision)
     head.thresholds_ = shrink_thresholds(head, base.head, cv_data)
     kept = tags_not_improved(head, cv_data, oof)
@@ -276,6 +285,12 @@ def train_catalogue(
     update_report(catalogue, head_id, report)
     yield TrainProgress("done", 1, 1, report.seconds, "Done")
     return report
+
+
+def _library_name(catalogue: Catalogue) -> Path:
+    """The photo folder when the catalogue lives inside it (the usual case), else the catalogue."""
+    folder = catalogue.path.parent
+    return folder.parent if folder.name == APP_FOLDER else catalogue.path
 
 
 def shrink_predictions(

@@ -40,9 +40,9 @@ def indexed_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_index_prints_a_summary_and_reports_the_broken_file(indexed_library: Path) -> None:
     result = run("index", str(indexed_library))
     assert result.returncode == 0
-    assert "3 photos" in result.stdout and "photos/s" in result.stdout
-    assert "unchanged 3" in result.stdout  # nothing was redone
-    assert "1 broken files unchanged since they failed" in result.stdout  # broken.jpg is not decoded again
+    assert "library: 3 photos" in result.stdout and "Nothing new or changed to index" in result.stdout
+    assert "3 unchanged" in result.stdout  # nothing was redone
+    assert "1 still unreadable (not retried until it changes)" in result.stdout  # broken.jpg is not decoded again
 
 
 def test_export_writes_suggested_tags(indexed_library: Path, tmp_path: Path) -> None:

@@ -206,17 +206,17 @@ def test_thousands_of_qt_calls_do_not_exhaust_none_or_true(window) -> None:
     assert window.model.rowCount() == 5
 
 
-def test_retrain_through_the_real_core_updates_the_suggestions(window, qtbot) -> None:
+def test_retrain_through_the_real_core_says_when_no_tag_has_enough_examples(window, qtbot) -> None:
     if getattr(service, "train", None) is None:
         pytest.skip("the training use case is not in this build")
     select(window, "cat.jpg", "coffee.jpg", "astronaut.jpg")
     window.accept_all()
     window.train_in_child_process = False  # the same code path, minus a process start
-    with qtbot.waitSignal(window.jobs.finished, timeout=60_000):
+    # Three labelled photos are too few for any tag: nothing is stored or activated (issue 13).
+    with qtbot.waitSignal(window.jobs.failed, timeout=60_000):
         window.retrain()
-    box = window.findChild(TrainReportDialog, "trainReport")
-    assert box is not None
-    box.close()
+    assert "nothing to learn yet" in window.statusBar().currentMessage()
+    assert window.findChild(TrainReportDialog, "trainReport") is None
 
 
 def test_dropping_a_folder_opens_it_and_help_lists_the_keys(window, qtbot, tmp_path: Path) -> None:

@@ -181,7 +181,7 @@ def test_a_read_only_library_is_indexed_with_its_catalogue_elsewhere(tiny_fs: Pa
 
     result = run("index", str(root), env=env)
     assert result.returncode == 0, result.stderr
-    assert "4 photos, 4 indexed" in result.stdout
+    assert "Indexed 4 new or changed photos" in result.stdout and "library: 4 photos" in result.stdout
     assert sorted((str(p), p.stat().st_mtime_ns) for p in tiny_fs.rglob("*")) == before
     assert list((tmp_path / "data").rglob("catalogue.sqlite"))
     result = run("export", str(root), "-o", str(tmp_path / "tags.csv"), env=env)

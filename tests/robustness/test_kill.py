@@ -281,7 +281,9 @@ def test_killing_index_loses_nothing_and_the_next_run_redoes_nothing(tmp_path: P
     result = subprocess.run([EXE, "index", str(root)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     # resumes: only what was left (pending or never scanned) is decoded
-    assert f"{next_photo} photos, {next_photo - ok_before} indexed," in result.stdout
+    redone = next_photo - ok_before
+    assert f"library: {next_photo} photos" in result.stdout
+    assert (f"Indexed {redone} new or changed photo" if redone else "Nothing new or changed to index") in result.stdout
 
 
 def test_killing_train_keeps_user_tags_and_one_complete_active_head(tmp_path: Path, embedder) -> None:
