@@ -146,7 +146,7 @@ class PreviewPane(QWidget):
                 "missing": "The file is missing: moved or deleted outside photo-tagger. Its tags are kept.",
                 "pending": "Waiting to be indexed\u2026",
             }.get(info.status, "")
-            if root is not None and info.status in ("ok", "pending"):
+            if root is not None and info.status in ("ok", "pending") and not self.isHidden():  # the viewer's on
                 self._load(root / info.path, self._token)
         self.picture.update()
 
