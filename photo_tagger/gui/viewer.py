@@ -92,7 +92,8 @@ class PhotoViewer(QWidget):
         self._cache.clear()
         self.photo_id = None
         self.win.preview.show()
-        selection_display.show_preview(self.win)
+        # Once the splitter has laid it out again: it decodes at its size.
+        QTimer.singleShot(0, lambda: selection_display.show_preview(self.win))
         self.win.grid.scrollTo(self.win.grid.currentIndex())
         self.win.grid.setFocus(Qt.FocusReason.OtherFocusReason)
 
@@ -211,13 +212,13 @@ class PhotoViewer(QWidget):
         self.update()
 
     def _fitted(self, info: PhotoInfo) -> QSize:
-        """The size the photo is shown at: fitted to the box, never enlarged."""
+        """The size the photo is shown at: fitted to the box, a small one enlarged at most 2x
+        (as the preview does: past that it is mostly blur)."""
         if not info.width or not info.height:
             return QSize()
         size = QSize(info.width, info.height)
-        box = self.box()
-        return size if size.width() <= box.width() and size.height() <= box.height() \
-            else size.scaled(box, Qt.AspectRatioMode.KeepAspectRatio)
+        fitted = size.scaled(self.box(), Qt.AspectRatioMode.KeepAspectRatio)
+        return size * 2 if fitted.width() > size.width() * 2 else fitted
 
     def _prefetch(self, row: int) -> None:
         for neighbour in (row + 1, row - 1):
@@ -260,9 +261,8 @@ class PhotoViewer(QWidget):
         text_area = self.rect().adjusted(12, 0, -12, -8)
         if self.pixmap is not None and not self.pixmap.isNull():
             ratio = self.devicePixelRatioF()
-            size = self.full_size if self.full_size.isValid() else self.pixmap.size()
-            size = size.scaled(self.box(), Qt.AspectRatioMode.KeepAspectRatio) \
-                if size.width() > self.box().width() or size.height() > self.box().height() else size
+            size = self.full_size if self.full_size.isValid() \
+                else self.pixmap.size().scaled(self.box(), Qt.AspectRatioMode.KeepAspectRatio)
             target = QRect(0, 0, round(size.width() / ratio), round(size.height() / ratio))
             target.moveCenter(self.rect().center())
             painter.drawPixmap(target, self.pixmap)
