@@ -270,6 +270,8 @@ class PhotoViewer(QWidget):
             painter.setPen(QColor(230, 230, 230))
             painter.drawText(self.rect().adjusted(24, 0, -24, 0),
                              Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.message)
-        painter.setPen(QColor(200, 200, 200))
+        band = painter.fontMetrics().height() * 2 + 14  # the caption stays legible over a light photo
+        painter.fillRect(QRect(0, self.height() - band, self.width(), band), QColor(0, 0, 0, 150))
+        painter.setPen(QColor(220, 220, 220))
         painter.drawText(text_area, Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft,
                          f"{self.caption}\n\u2190 \u2192 next photo   \u00b7   Esc back to the grid")
