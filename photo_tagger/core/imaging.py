@@ -157,6 +157,65 @@ def _decode(data: bytes, model_short_side: int) -> DecodedPhoto:
     )
 
 
+def decode_for_display(path: Path, max_size: tuple[int, int]) -> Image.Image:
+    """`path` upright (EXIF orientation applied) as an RGB image that fits in `max_size`
+    (width, height), never enlarged: what the preview and the viewer show. The same guards
+    as indexing: a regular file only, the pixel caps, JPEGs decoded at a reduced DCT scale.
+    Raises `PhotoDecodeError` saying what is wrong with the file."""
+    box_w, box_h = max(1, max_size[0]), max(1, max_size[1])
+    try:
+        with open_regular_file(path) as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise PhotoDecodeError(photo_errors.cannot_read(exc.strerror or exc)) from exc
+    if not data:
+        raise PhotoDecodeError("empty file (0 bytes)")
+    with warnings_logged(str(path)):
+        return _decode_within(data, box_w, box_h)
+
+
+def _stored_box(orientation: int, box_w: int, box_h: int) -> tuple[int, int]:
+    """The box in stored pixels: turned for a photo that EXIF turns a quarter."""
+    return (box_h, box_w) if orientation in (5, 6, 7, 8) else (box_w, box_h)
+
+
+def _decode_within(data: bytes, box_w: int, box_h: int) -> Image.Image:
+    try:
+        image: Image.Image = Image.open(io.BytesIO(data))
+        width, height = image.size
+        if width * height > MAX_PIXELS:
+            raise PhotoDecodeError(f"image too large ({width} x {height} pixels; limit {MAX_PIXELS:,})")
+        scaled = isinstance(image, JpegImageFile)
+        if scaled:  # its EXIF is in the header: turn the box before choosing the DCT scale
+            box = _stored_box(_orientation(image), box_w, box_h)
+            _draft_to(image, max(1, int(min(width, height) * min(box[0] / width, box[1] / height, 1.0))))
+        elif width * height > MAX_FULL_DECODE_PIXELS:
+            raise PhotoDecodeError(
+                f"image too large to decode ({width} x {height} pixels; limit "
+                f"{MAX_FULL_DECODE_PIXELS:,} for {image.format or 'this format'})"
+            )
+        with _decode_slot(0 if scaled else width * height):
+            # EXIF is read after load: a PNG's getexif() decodes the whole image.
+            image.load()
+            orientation = _orientation(image)
+            image = _to_rgb(image)
+            image.thumbnail(_stored_box(orientation, box_w, box_h), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        image = _oriented(image, orientation)
+    except PhotoDecodeError:
+        raise
+    except UnidentifiedImageError as exc:
+        raise PhotoDecodeError("not an image file, or an unsupported format") from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise PhotoDecodeError(f"image too large ({exc})") from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise PhotoDecodeError(f"corrupt or truncated image ({exc})") from exc
+    except MemoryError as exc:
+        raise PhotoDecodeError("image too large to decode in memory") from exc
+    if image.size[0] < 1 or image.size[1] < 1:
+        raise PhotoDecodeError("image has no pixels")
+    return image
+
+
 def _draft_to(image: Image.Image, short_side: int) -> bool:
     """Ask the JPEG decoder for the smallest DCT scale that keeps the shorter side at
     least `short_side`. False for formats that must decode every pixel."""

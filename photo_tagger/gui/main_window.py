@@ -35,6 +35,7 @@ from photo_tagger.gui.tag_manager import TagManager
 from photo_tagger.gui.tag_panel import TagPanel
 from photo_tagger.gui.thumb_delegate import ThumbDelegate
 from photo_tagger.gui.thumbnails import ThumbnailCache
+from photo_tagger.gui.viewer import PhotoViewer
 from photo_tagger.gui.window_layout import build_layout
 from photo_tagger.gui.workers import CallWorker, job_pool
 
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         build_menus(self)
         window_settings.update_recent_menu(self)
         self._connect()
+        self.viewer = PhotoViewer(self)  # Space or a double-click on the grid
         self._selection_timer = QTimer(self, singleShot=True, interval=0)
         self._selection_timer.timeout.connect(self._show_selection)
         self._poll = QTimer(self, singleShot=True, interval=POLL_MS)

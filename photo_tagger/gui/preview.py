@@ -1,38 +1,59 @@
 """The selected photo, large: the cached thumbnail at once, then the file itself decoded in
-the io pool (EXIF orientation applied, scaled while decoding), plus name, size and date."""
+the io pool by `core.imaging` (EXIF orientation applied, scaled while decoding), plus name,
+size and date."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
 
+from PIL import Image
 from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QImage, QImageIOHandler, QImageReader, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QImage, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from photo_tagger.core import imaging
 from photo_tagger.core.browse import PhotoInfo
+from photo_tagger.core.decode_pool import CallTimedOut, DecodePool, PoolStalled
 from photo_tagger.core.errors import UserError
 from photo_tagger.gui.workers import CallWorker, io_pool
 
 MAX_SIDE = 1600
+DISPLAY_TIMEOUT_S = 20.0
 
 
 def read_scaled(path: Path, max_side: int = MAX_SIDE, fit: QSize | None = None) -> QImage:
     """Decode `path` at most `max_side` px on its long side and, if `fit` is given, no larger
-    than needed to fill it, EXIF orientation applied. Runs in a worker: the GUI thread then
-    paints the picture at its own size, with no scaling of its own."""
-    reader = QImageReader(str(path))
-    reader.setAutoTransform(True)
-    stored = reader.size()
+    than needed to fill it, upright. Runs in a worker: the GUI thread then paints the
+    picture at its own size, with no scaling of its own. The decode is `core.imaging`'s (HEIC,
+    the regular-file guard, the pixel caps), in the display pool, which gives up on a file
+    that takes longer than `DISPLAY_TIMEOUT_S` (a stalled network drive)."""
     box = QSize(max_side, max_side) if fit is None else fit.boundedTo(QSize(max_side, max_side))
-    if reader.transformation() & QImageIOHandler.Transformation.TransformationRotate90:
-        box.transpose()  # the reader scales the stored pixels, before turning them upright
-    if stored.isValid() and (stored.width() > box.width() or stored.height() > box.height()):
-        reader.setScaledSize(stored.scaled(box, Qt.AspectRatioMode.KeepAspectRatio))
-    image = reader.read()
-    if image.isNull():
-        raise UserError(f"{path.name}: {reader.errorString()}")
-    return image
+    pool = _display_pool()
+    task = pool.submit(lambda: imaging.decode_for_display(path, (box.width(), box.height())))
+    try:
+        return to_qimage(pool.result(task))
+    except imaging.PhotoDecodeError as exc:
+        raise UserError(f"{path.name}: {exc}") from exc
+    except (CallTimedOut, PoolStalled) as exc:
+        raise UserError(f"{path.name}: took longer than {pool.timeout_s:g} s to read (a stalled drive?)") from exc
+
+
+def to_qimage(image: Image.Image) -> QImage:
+    """An RGB Pillow image as a QImage that owns its pixels."""
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    width, height = rgb.size
+    return QImage(rgb.tobytes(), width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+
+
+def _display_pool() -> DecodePool:
+    global _pool
+    if _pool is None:
+        _pool = DecodePool(2, DISPLAY_TIMEOUT_S, name="display")
+    return _pool
+
+
+_pool: DecodePool | None = None
 
 
 def human_size(size: int) -> str:
@@ -125,7 +146,7 @@ class PreviewPane(QWidget):
                 "missing": "The file is missing: moved or deleted outside photo-tagger. Its tags are kept.",
                 "pending": "Waiting to be indexed\u2026",
             }.get(info.status, "")
-            if root is not None and info.status in ("ok", "pending"):
+            if root is not None and info.status in ("ok", "pending") and not self.isHidden():  # the viewer's on
                 self._load(root / info.path, self._token)
         self.picture.update()
 

@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QW
 
 SHORTCUTS = [
     ("Arrow keys", "Move through the photos (Shift extends the selection)"),
+    ("Space or double-click", "View the photo fitted to the window (arrows: next, Space/Esc: back)"),
     ("Enter or A", "Accept all suggestions of the selected photo(s)"),
     ("1 \u2013 9", "Accept the Nth suggestion in the tag panel"),
     ("R", "Reject the first suggestion"),
