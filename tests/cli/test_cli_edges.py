@@ -164,7 +164,7 @@ def test_a_read_only_folder_is_reported_once(tmp_path: Path) -> None:
     try:
         if not _make_unwritable(root):
             pytest.skip("cannot make a folder read-only here (root without chattr)")
-        result = run("export", str(root), "--format", "xmp", "--min-score", "0")
+        result = run("export", str(root), "--format", "xmp", "--include-suggestions", "--min-score", "0")
     finally:
         if shutil.which("chattr"):
             subprocess.run(["chattr", "-i", str(root)], capture_output=True)
