@@ -40,7 +40,8 @@ def make_library(root: Path) -> None:
 
 
 def review_some(root: Path) -> None:
-    """Accept and reject a few things so the grid shows every kind of chip."""
+    """Accept the suggestions of two photos (real suggestions, nothing staged), so the grid
+    shows confirmed chips beside suggested ones."""
     from photo_tagger.core import tagging
     from photo_tagger.core.indexer import index_library
     from photo_tagger.core.library import Library
@@ -51,9 +52,6 @@ def review_some(root: Path) -> None:
     with library.connect() as catalogue:
         ids = {row["path"]: row["id"] for row in catalogue.query("SELECT id, path FROM photos")}
         tagging.accept_suggestions(catalogue, [ids["2026 Summer/coffee.jpg"], ids["2026 Summer/rocket.jpg"]])
-        holiday = tagging.ensure_tag(catalogue, "holiday")
-        tagging.set_state(catalogue, [ids["2026 Summer/astronaut.jpg"], ids["2026 Summer/motorcycle.jpg"]],
-                          holiday, "confirmed")
 
 
 def main() -> int:
@@ -80,7 +78,7 @@ def main() -> int:
         window.show()
         window.open_library(root, index=False)
         window.filter_bar.zoom.setValue(176)
-        cat = next(r for r in range(window.model.rowCount()) if window.model.info(r).name == "chelsea.jpg")
+        cat = next(r for r in range(window.model.rowCount()) if window.model.info(r).name == "astronaut.jpg")
         window.grid.setCurrentIndex(window.model.index(cat))
         deadline = time.time() + 8
         while time.time() < deadline:

@@ -37,7 +37,8 @@ def taxonomy_fingerprint(taxonomy: Taxonomy) -> str:
     head fitted on one prior is refused with another."""
     content = {
         "calibration": [taxonomy.temperature, taxonomy.aggregation, taxonomy.exponent],
-        "tags": [[tag.name, list(tag.imagenet), tag.faces, list(tag.implied_by)] for tag in taxonomy.tags],
+        "tags": [[tag.name, list(tag.imagenet), tag.faces, list(tag.implied_by), tag.above_uniform]
+                 for tag in taxonomy.tags],
     }
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
