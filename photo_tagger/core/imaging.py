@@ -130,14 +130,11 @@ def _decode(data: bytes, model_short_side: int) -> DecodedPhoto:
             image = _shrunk(image, model_short_side)
     except PhotoDecodeError:
         raise
-    except UnidentifiedImageError as exc:
-        raise PhotoDecodeError("not an image file, or an unsupported format") from exc
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise PhotoDecodeError(f"image too large ({exc})") from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise PhotoDecodeError(f"corrupt or truncated image ({exc})") from exc
-    except MemoryError as exc:
-        raise PhotoDecodeError("image too large to decode in memory") from exc
+    except Exception as exc:
+        error = _as_decode_error(exc)
+        if error is None:
+            raise
+        raise error from exc
     rotated = orientation in (5, 6, 7, 8)
     model_image = _to_rgb(_oriented(image, orientation))
     if model_image.size[0] < 1 or model_image.size[1] < 1:
@@ -203,17 +200,27 @@ def _decode_within(data: bytes, box_w: int, box_h: int) -> Image.Image:
         image = _oriented(image, orientation)
     except PhotoDecodeError:
         raise
-    except UnidentifiedImageError as exc:
-        raise PhotoDecodeError("not an image file, or an unsupported format") from exc
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise PhotoDecodeError(f"image too large ({exc})") from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise PhotoDecodeError(f"corrupt or truncated image ({exc})") from exc
-    except MemoryError as exc:
-        raise PhotoDecodeError("image too large to decode in memory") from exc
+    except Exception as exc:
+        error = _as_decode_error(exc)
+        if error is None:
+            raise
+        raise error from exc
     if image.size[0] < 1 or image.size[1] < 1:
         raise PhotoDecodeError("image has no pixels")
     return image
+
+
+def _as_decode_error(exc: Exception) -> PhotoDecodeError | None:
+    """What Pillow raised, as the error naming the problem for the user; None for a bug."""
+    if isinstance(exc, UnidentifiedImageError):
+        return PhotoDecodeError("not an image file, or an unsupported format")
+    if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
+        return PhotoDecodeError(f"image too large ({exc})")
+    if isinstance(exc, (OSError, SyntaxError, ValueError, EOFError)):
+        return PhotoDecodeError(f"corrupt or truncated image ({exc})")
+    if isinstance(exc, MemoryError):
+        return PhotoDecodeError("image too large to decode in memory")
+    return None
 
 
 def _draft_to(image: Image.Image, short_side: int) -> bool:
