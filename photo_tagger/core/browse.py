@@ -128,8 +128,8 @@ def photo_ids(catalogue: Catalogue, flt: BrowseFilter | None = None) -> list[int
     where.append({"missing": "p.status = 'missing'", "errors": "p.status = 'error'"}.get(
         flt.show, "p.status != 'missing'"))
     exists = "EXISTS (SELECT 1 FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.photo_id = p.id AND {})"
-    if flt.show == "unreviewed":
-        where.append(exists.format(_UNREVIEWED))
+    if flt.show == "unreviewed":  # the photos with a badge: answers pending, maybes included
+        where.append(exists.format(_LISTED))
     elif flt.show == "review":
         where.append(exists.format(_IN_REVIEW_BAND))
     elif flt.show == "untagged":

@@ -83,6 +83,7 @@ class Planner:
             self.states.setdefault(photo_id, {})[tag_id] = (state, bool(above))
         self.names = {int(tid): str(name) for tid, name in catalogue.query("SELECT id, name FROM tags")}
         self._ids: dict[str, int | None] = {}
+        self._planned: set[tuple[int, int]] = set()  # (photo, existing tag) already in the plan
 
     def photo(self, path: str, where: str) -> int | None:
         # Exactly as exported first: a file name may start or end with a space.
@@ -142,11 +143,27 @@ class Planner:
         current = None if tag_id is None else self.states.get(photo_id, {}).get(tag_id, (None, False))[0]
         if tag_id is None and state != "confirmed":
             return  # nothing to reject or clear on a tag that does not exist
+        if tag_id is not None and (photo_id, tag_id) in self._planned:
+            return  # confirmed already as the ancestor of another listed tag
         if current == state or (state is None and current in (None, "suggested")):
             self.plan.unchanged += 1
             return
         self.plan.changes.append(TagChange(photo_id, path, state))
         self.plan.reviewed.add(photo_id)
+        if tag_id is not None:
+            self._planned.add((photo_id, tag_id))
+            if state == "confirmed":
+                self._plan_ancestors(photo_id, tag_id)
+
+    def _plan_ancestors(self, photo_id: int, tag_id: int) -> None:
+        """Confirming a tag confirms its ancestors (tagging.py): the summary counts them."""
+        from photo_tagger.core.tagging import with_ancestors
+
+        for ancestor in with_ancestors(self.catalogue, [tag_id])[1:]:
+            if self.states.get(photo_id, {}).get(ancestor, (None, False))[0] != "confirmed" \
+                    and (photo_id, ancestor) not in self._planned:
+                self._planned.add((photo_id, ancestor))
+                self.plan.changes.append(TagChange(photo_id, (self.names[ancestor],), "confirmed"))
 
     def want_id(self, photo_id: int, tag_id: int, state: str | None) -> None:
         self.want(photo_id, (self.names[tag_id],), state)

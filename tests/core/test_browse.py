@@ -55,7 +55,8 @@ def test_default_shows_everything_but_missing_files_by_name(cat: Catalogue, libr
 
 
 def test_show_filters_select_the_right_photos(cat: Catalogue, library: dict[str, int]) -> None:
-    assert names(cat, BrowseFilter(show="unreviewed")) == ["cat.jpg", "Dog.jpg"]
+    # blank.jpg: a "maybe" (0.4 at threshold 0.5) waits for an answer too, as its badge says
+    assert names(cat, BrowseFilter(show="unreviewed")) == ["cat.jpg", "Dog.jpg", "blank.jpg"]
     assert names(cat, BrowseFilter(show="review")) == ["Dog.jpg", "blank.jpg"]  # 0.55 and 0.4 near 0.5
     assert names(cat, BrowseFilter(show="untagged")) == ["bad.jpg", "blank.jpg"]
     assert names(cat, BrowseFilter(show="missing")) == ["gone.jpg"]
@@ -140,3 +141,23 @@ def test_the_badge_counts_exactly_the_suggestions_the_panel_lists(cat: Catalogue
     for photo in library.values():
         assert infos[photo].unreviewed == len(selection_tags(cat, [photo]).candidates)
     assert infos[library["blank"]].unreviewed == 1  # pet 0.4, just below its 0.5 threshold
+
+
+def test_the_unreviewed_filter_shows_every_photo_with_a_badge(tmp_path) -> None:
+    from photo_tagger.core import browse
+    from photo_tagger.core.catalogue import Catalogue
+    from photo_tagger.core.tagging import ensure_tag
+
+    with Catalogue(tmp_path / "c.sqlite") as cat, cat.transaction() as conn:
+        for pid, path in ((1, "above.jpg"), (2, "maybe.jpg"), (3, "low.jpg")):
+            conn.execute("INSERT INTO photos(id, path, size, mtime_ns, content_hash, status, added_at)"
+                         " VALUES (?, ?, 1, 0, ?, 'ok', 0)", (pid, path, path))
+        tag = ensure_tag(cat, "kite")
+        conn.execute("UPDATE tags SET model_threshold = 0.5 WHERE id = ?", (tag,))
+        for pid, score in ((1, 0.6), (2, 0.4), (3, 0.2)):  # above, within 30% below, far below
+            conn.execute("INSERT INTO photo_tags(photo_id, tag_id, state, score, updated_at)"
+                         " VALUES (?, ?, 'suggested', ?, 0)", (pid, tag, score))
+    with Catalogue(tmp_path / "c.sqlite") as cat:
+        shown = browse.photo_ids(cat, browse.BrowseFilter(show="unreviewed"))
+        badges = {pid: info.unreviewed for pid, info in browse.photo_infos(cat, [1, 2, 3]).items()}
+    assert shown == [1, 2] and badges == {1: 1, 2: 1, 3: 0}

@@ -118,7 +118,8 @@ def test_a_plain_path_tags_file_is_the_photos_complete_truth(library: Path, tmp_
     source = tmp_path / "truth.csv"
     source.write_text("path,tags\r\ndogs/dog.jpg,dog\r\n", encoding="utf-8")
     result = run("import", str(library), str(source))
-    assert "import: 1 confirmed, 1 rejected, 0 unchanged" in result.stdout  # grass, below threshold, rejected too
+    # dog and its parent animal confirmed; grass, below threshold, rejected too
+    assert "import: 2 confirmed, 1 rejected, 0 unchanged" in result.stdout
     # dog's parent animal comes with it
     assert states(library)["dogs/dog.jpg"] == {"dog": "confirmed", "animal": "confirmed", "grass": "rejected"}
 
