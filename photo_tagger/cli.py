@@ -251,6 +251,9 @@ def _index(args: argparse.Namespace) -> int:
     if len(summary.error_messages) > 20:
         print(f"  ... and {len(summary.error_messages) - 20} more errors", file=sys.stderr)
     print(_index_summary(summary))
+    if summary.earlier_training:
+        print(f"note: your corrections trained the suggestions of an earlier model; your tags are kept, and"
+              f" `photo-tagger train {args.path}` learns from them again")
     keywords = summary.keywords
     for warning in keywords.warnings[:20]:
         print(f"  warning: {warning}", file=sys.stderr)

@@ -99,6 +99,9 @@ class IndexSummary:
     scan: ScanSummary = field(default_factory=ScanSummary)
     error_messages: list[str] = field(default_factory=list)
     keywords: KeywordResult = field(default_factory=KeywordResult)  # tags from embedded/sidecar keywords
+    # A head was trained for an earlier pipeline (other views or weights) and none for this one:
+    # the user's corrections are kept, but the suggestions learn from them only once retrained.
+    earlier_training: bool = False
 
     @property
     def photos_per_s(self) -> float:
@@ -182,6 +185,9 @@ def index_library(
                 synced = sync_keywords(catalogue, library.root)
             summary.keywords = _merge_keywords(summary.keywords, synced)
         summary.photos = int(catalogue.scalar("SELECT count(*) FROM photos WHERE status = 'ok'") or 0)
+        summary.earlier_training = bool(catalogue.scalar(
+            "SELECT EXISTS (SELECT 1 FROM heads WHERE backbone != ?) AND NOT EXISTS"
+            " (SELECT 1 FROM heads WHERE backbone = ?)", (key, key)))
         summary.seconds = time.perf_counter() - start
         yield IndexProgress("done", summary.indexed + summary.errors - scan.errors, total,
                             summary.errors, summary.seconds)

@@ -278,6 +278,10 @@ class LibraryJobs:
                                       10000)
             return
         w.poll_catalogue()
+        if getattr(result, "earlier_training", False):
+            w.statusBar().showMessage("Your corrections trained the suggestions of an earlier model; your tags are "
+                                      "kept. Tags \u203a Retrain learns from them again.", 20000)
+            return
         summary = getattr(result, "photos", None)
         w.statusBar().showMessage(f"{name} done" + (f": {summary:,} photos" if isinstance(summary, int) else ""),
                                   6000)

@@ -383,3 +383,15 @@ def test_a_tag_taught_by_a_handful_is_not_suggested_on_most_photos() -> None:
     assert "would be suggested on 100%" in kept[0]
     head.thresholds_[0] = 0.8  # the same ranking, cut where it should be: trained
     assert training.tags_not_improved(head, unit_data(labels, np.zeros((40, 1), np.float32)), oof) == {}
+
+
+def test_an_index_after_a_new_pipeline_says_the_corrections_need_a_retrain(corrected) -> None:
+    library, _ = corrected
+    run_job(service.train(library))
+    assert not run_job(service.index(library)).earlier_training
+    with library.connect() as catalogue, catalogue.transaction() as conn:  # as trained before the views changed
+        conn.execute("UPDATE heads SET backbone = 'efficientnet-lite0:0123456789abcdef'")
+    summary = run_job(service.index(library))
+    assert summary.earlier_training
+    with library.connect() as catalogue:  # the user's own tags are all still there
+        assert catalogue.scalar("SELECT count(*) FROM photo_tags WHERE state = 'confirmed'") > 0
