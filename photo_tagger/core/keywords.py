@@ -25,7 +25,15 @@ from PIL import Image, IptcImagePlugin, UnidentifiedImageError
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.tag_names import ensure_synonyms_seeded, join_path, resolve_path
-from photo_tagger.core.xmp import XmpError, XmpKeywords, choose_sidecar, dedupe_paths, parse_xmp, read_sidecar
+from photo_tagger.core.xmp import (
+    XmpError,
+    XmpKeywords,
+    choose_sidecar,
+    dedupe_paths,
+    folder_names,
+    parse_xmp,
+    read_sidecar,
+)
 
 log = logging.getLogger(__name__)
 
@@ -116,12 +124,7 @@ def read_sources(root: Path, rel_path: str, *, embedded: bool = True) -> list[Ke
     sources = []
     if embedded:
         sources.append(_read_source("embedded", photo, rel_path, embedded_paths))
-    try:
-        names = {photo.name + ".xmp", photo.stem + ".xmp"}
-        present = {name for name in names if (photo.parent / name).is_file()}
-    except OSError:
-        present = set()
-    sidecar = choose_sidecar(photo.name, present)
+    sidecar = choose_sidecar(photo.name, folder_names(photo.parent))
     if sidecar is not None:
         rel_sidecar = str(PurePosixPath(rel_path).with_name(sidecar))
         sources.append(_read_source("sidecar", photo.parent / sidecar, rel_sidecar, lambda p: read_sidecar(p).paths()))
@@ -299,7 +302,7 @@ def _sidecar_listing(folder: Path) -> dict[str, tuple[int, int]]:
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
-                if entry.name.endswith(".xmp") and entry.is_file():
+                if entry.name.casefold().endswith(".xmp") and entry.is_file():
                     st = entry.stat()
                     listing[entry.name] = (st.st_size, st.st_mtime_ns)
     except OSError:

@@ -15,14 +15,16 @@ content goes to `<sidecar>.bak`; the new one is written atomically. Image files 
 never opened for writing.
 
 Sidecar name: darktable and digiKam use `photo.jpg.xmp`, Lightroom (for raw files)
-`photo.xmp`. We use `photo.jpg.xmp`, unless only `photo.xmp` exists, in which case that
-one is updated (when writing: only if no other photo shares its stem).
+`photo.xmp`, Photo Mechanic `photo.XMP`; the extensions are matched in any case. We use
+an existing `photo.jpg.xmp`, else an existing `photo.xmp` (when writing: only if no other
+photo shares its stem), else create `photo.jpg.xmp`.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,39 +146,78 @@ def read_sidecar(path: Path) -> XmpKeywords:
     return parse_xmp(read_packet_bytes(path), str(path))
 
 
-def sidecar_candidates(photo: Path) -> tuple[Path, Path]:
-    """(`photo.jpg.xmp`, `photo.xmp`)."""
-    return photo.with_name(photo.name + ".xmp"), photo.with_suffix(".xmp")
+def sidecar_names(photo_name: str, names: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The sidecars of `photo_name` among `names` (a folder's file names), in any case of
+    the extensions (Photo Mechanic writes `photo.XMP`, cameras `PHOTO.JPG`): the
+    `photo.jpg.xmp` forms and the `photo.xmp` forms, each with the exact case first."""
+    photo = Path(photo_name)
+    stem, full_tail = photo.stem, (photo.suffix + ".xmp").casefold()
+    full: list[str] = []
+    short: list[str] = []
+    for name in names:
+        if len(name) <= len(stem) or name[: len(stem)] != stem:
+            continue
+        tail = name[len(stem) :].casefold()
+        if tail == full_tail:
+            full.append(name)
+        elif tail == ".xmp":
+            short.append(name)
+    full.sort(key=lambda n: (n != photo_name + ".xmp", n))
+    short.sort(key=lambda n: (n != stem + ".xmp", n))
+    return full, short
 
 
-def choose_sidecar(photo_name: str, names: set[str]) -> str | None:
+def choose_sidecar(photo_name: str, names: Iterable[str]) -> str | None:
     """Which of `names` (a folder's file names) is the sidecar of `photo_name` to read."""
-    full, short = photo_name + ".xmp", Path(photo_name).stem + ".xmp"
-    return full if full in names else short if short in names else None
+    full, short = sidecar_names(photo_name, names)
+    found = full or short
+    return found[0] if found else None
 
 
-def sidecar_for(photo: Path, *, writing: bool = False) -> Path:
+_listings: dict[Path, tuple[int, frozenset[str]]] = {}
+_listings_lock = threading.Lock()
+
+
+def folder_names(folder: Path) -> frozenset[str]:
+    """The file names in `folder`. Finding `photo.XMP` takes a listing (a case-sensitive
+    file system has no case-insensitive lookup); it is reused while the folder's mtime
+    stays the same, so a folder of n photos is listed once, not n times."""
+    try:
+        mtime = folder.stat().st_mtime_ns
+        with _listings_lock:
+            cached = _listings.get(folder)
+        if cached is not None and cached[0] == mtime:
+            return cached[1]
+        names = frozenset(entry.name for entry in folder.iterdir())
+    except OSError:
+        return frozenset()
+    with _listings_lock:
+        if len(_listings) >= 64:
+            _listings.clear()
+        _listings[folder] = (mtime, names)
+    return names
+
+
+def sidecar_for(photo: Path, *, writing: bool = False, names: Iterable[str] | None = None) -> Path:
     """The sidecar to read or update for `photo` (it may not exist yet); the same choice
-    as `choose_sidecar`."""
-    full, short = sidecar_candidates(photo)
-    if full.exists() or not short.exists():
-        return full
-    if writing and _stem_shared(photo):
-        return full  # photo.xmp may belong to photo.cr2 next to photo.jpg: leave it
-    return short
+    as `choose_sidecar`. `names`: the folder's file names, when the caller has them."""
+    names = folder_names(photo.parent) if names is None else names
+    full, short = sidecar_names(photo.name, names)
+    if full:
+        return photo.with_name(full[0])
+    if short and not (writing and _stem_shared(photo, names)):
+        return photo.with_name(short[0])
+    # photo.xmp may belong to photo.cr2 next to photo.jpg: leave it
+    return photo.with_name(photo.name + ".xmp")
 
 
-def _stem_shared(photo: Path) -> bool:
+def _stem_shared(photo: Path, names: Iterable[str]) -> bool:
     from photo_tagger.core.scan import PHOTO_EXTENSIONS
 
     others = PHOTO_EXTENSIONS | RAW_EXTENSIONS
-    try:
-        return any(
-            entry.stem == photo.stem and entry.name != photo.name and entry.suffix.lower() in others
-            for entry in photo.parent.iterdir()
-        )
-    except OSError:
-        return True
+    return any(
+        Path(name).stem == photo.stem and name != photo.name and Path(name).suffix.lower() in others for name in names
+    )
 
 
 RAW_EXTENSIONS = frozenset({".cr2", ".cr3", ".nef", ".arw", ".dng", ".orf", ".raf", ".rw2", ".pef", ".srw"})
@@ -320,10 +361,11 @@ class SidecarWrite:
     backup: Path | None  # the previous content, when there was one and it changed
 
 
-def write_sidecar(photo: Path, paths: Sequence[Sequence[str]]) -> SidecarWrite:
+def write_sidecar(photo: Path, paths: Sequence[Sequence[str]], *, names: Iterable[str] | None = None) -> SidecarWrite:
     """Write `paths` as the keywords of `photo`'s sidecar (created or merged). A malformed
-    sidecar raises XmpError and stays untouched; the photo itself is never written."""
-    target = sidecar_for(photo, writing=True)
+    sidecar raises XmpError and stays untouched; the photo itself is never written.
+    `names`: the folder's file names, as for `sidecar_for`."""
+    target = sidecar_for(photo, writing=True, names=names)
     existing = read_packet_bytes(target) if target.exists() else None
     new = render_sidecar(existing, paths, str(target))
     if new == existing:

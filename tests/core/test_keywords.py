@@ -18,6 +18,7 @@ from photo_tagger.core.library import Library
 from photo_tagger.core.service import export_library_sidecars
 from photo_tagger.core.tag_names import tag_path
 from photo_tagger.core.tagging import set_state, tag_id_by_name
+from photo_tagger.core.xmp import read_sidecar
 
 DATA = Path(__file__).parent / "data"
 XMP_PACKET = b"""<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
@@ -196,3 +197,23 @@ def test_keywords_embedded_in_a_heic_photo_are_read(tmp_path: Path) -> None:
     path = tmp_path / "IMG_0001.heic"
     Image.new("RGB", (64, 48), "red").save(path, xmp=packet)
     assert embedded_paths(path) == [("Mittens",), ("garden",)]
+
+
+def test_an_upper_case_sidecar_is_imported_and_export_writes_back_into_it(tmp_path: Path, embedder) -> None:
+    root = tmp_path / "lib"
+    jpeg_with_keywords(root / "DSC_1.JPG", 1)
+    (root / "DSC_1.XMP").write_bytes(
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        b'<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:subject><rdf:Bag>'
+        b"<rdf:li>Harbour</rdf:li></rdf:Bag></dc:subject></rdf:Description></rdf:RDF></x:xmpmeta>"
+    )
+    library = Library.open(root)
+    run_index(library, embedder)
+    with library.connect() as cat:
+        assert photo_tags(cat, "DSC_1.JPG") == {"Harbour": ("confirmed", "keywords")}
+        photo_id = cat.scalar("SELECT id FROM photos WHERE path = 'DSC_1.JPG'")
+        set_state(cat, [photo_id], tag_id_by_name(cat, "cat"), "confirmed")
+    summary = export_library_sidecars(library)
+    assert summary.written == [root / "DSC_1.XMP"]
+    assert sorted(p.name for p in root.iterdir() if ".xmp" in p.name.casefold()) == ["DSC_1.XMP", "DSC_1.XMP.bak"]
+    assert read_sidecar(root / "DSC_1.XMP").paths() == [("animal", "cat"), ("Harbour",)]

@@ -186,3 +186,47 @@ def test_exiftool_sees_the_other_apps_fields_unchanged_after_a_merge(fixture: st
         k: v for k, v in before.items() if k not in keyword_fields
     }
     assert as_list(after["HierarchicalSubject"])[0] == "animal|cat"
+
+
+# Photo Mechanic's layout: dc:subject only, plus its own fields, in `photo.XMP`
+PHOTO_MECHANIC = b"""<?xml version="1.0" encoding="UTF-8"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="Photo Mechanic 6">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about=""
+    xmlns:photomechanic="http://ns.camerabits.com/photomechanic/1.0/"
+    xmlns:dc="http://purl.org/dc/elements/1.1/"
+    photomechanic:ColorClass="3" photomechanic:Tagged="True">
+   <dc:subject>
+    <rdf:Bag>
+     <rdf:li>Harbour</rdf:li>
+     <rdf:li>Boats</rdf:li>
+    </rdf:Bag>
+   </dc:subject>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+"""
+
+
+@pytest.mark.parametrize("name", ["cat.XMP", "cat.jpg.XMP", "cat.JPG.xmp", "cat.Jpg.Xmp"])
+def test_a_sidecar_is_found_in_any_case_of_its_extensions_and_updated_in_place(name: str, tmp_path: Path) -> None:
+    photo = photo_in(tmp_path)
+    (tmp_path / name).write_bytes(PHOTO_MECHANIC)
+    assert sidecar_for(photo) == tmp_path / name
+    assert read_sidecar(sidecar_for(photo)).paths() == [("Harbour",), ("Boats",)]
+    result = write_sidecar(photo, [("Harbour",), ("Boats",), ("animal", "cat")])
+    assert result.path == tmp_path / name
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.casefold().endswith(".xmp")) == [name]
+    assert read_sidecar(tmp_path / name).paths() == [("Harbour",), ("Boats",), ("animal", "cat")]
+    assert b'photomechanic:ColorClass="3"' in (tmp_path / name).read_bytes()
+
+
+@needs_exiftool
+def test_exiftool_reads_our_keywords_from_photo_mechanics_upper_case_sidecar(tmp_path: Path) -> None:
+    photo = photo_in(tmp_path)
+    (tmp_path / "cat.XMP").write_bytes(PHOTO_MECHANIC)
+    write_sidecar(photo, [("Harbour",), ("animal", "cat")])
+    tags = exiftool_json(tmp_path / "cat.XMP")
+    assert as_list(tags["Subject"]) == ["Harbour", "cat"]
+    assert as_list(tags["HierarchicalSubject"]) == ["Harbour", "animal|cat"]
+    assert tags["ColorClass"] == "3 (Superior)" and tags["Tagged"] == "Yes"  # theirs, kept
