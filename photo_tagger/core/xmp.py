@@ -167,11 +167,11 @@ def sidecar_names(photo_name: str, names: Iterable[str]) -> tuple[list[str], lis
     return full, short
 
 
-def choose_sidecar(photo_name: str, names: Iterable[str]) -> str | None:
-    """Which of `names` (a folder's file names) is the sidecar of `photo_name` to read."""
+def sidecar_files(photo_name: str, names: Iterable[str]) -> list[str]:
+    """Every sidecar of `photo_name` among `names`, all read: for `IMG.JPG` beside
+    `IMG.CR2`, Lightroom keeps adding keywords to `IMG.xmp` after we wrote `IMG.JPG.xmp`."""
     full, short = sidecar_names(photo_name, names)
-    found = full or short
-    return found[0] if found else None
+    return full + short
 
 
 _listings: dict[Path, tuple[int, frozenset[str]]] = {}
@@ -199,8 +199,8 @@ def folder_names(folder: Path) -> frozenset[str]:
 
 
 def sidecar_for(photo: Path, *, writing: bool = False, names: Iterable[str] | None = None) -> Path:
-    """The sidecar to read or update for `photo` (it may not exist yet); the same choice
-    as `choose_sidecar`. `names`: the folder's file names, when the caller has them."""
+    """The one sidecar to update for `photo` (it may not exist yet), and the first one
+    read (`sidecar_files` lists them all). `names`: the folder's file names, when the caller has them."""
     names = folder_names(photo.parent) if names is None else names
     full, short = sidecar_names(photo.name, names)
     if full:

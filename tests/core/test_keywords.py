@@ -217,3 +217,56 @@ def test_an_upper_case_sidecar_is_imported_and_export_writes_back_into_it(tmp_pa
     assert summary.written == [root / "DSC_1.XMP"]
     assert sorted(p.name for p in root.iterdir() if ".xmp" in p.name.casefold()) == ["DSC_1.XMP", "DSC_1.XMP.bak"]
     assert read_sidecar(root / "DSC_1.XMP").paths() == [("animal", "cat"), ("Harbour",)]
+
+
+def test_keywords_lightroom_adds_to_the_raws_sidecar_after_our_export_still_come_in(tmp_path: Path, embedder) -> None:
+    root = tmp_path / "lib"
+    jpeg_with_keywords(root / "IMG_1.JPG", 1)
+    (root / "IMG_1.CR2").write_bytes(b"raw")
+    raw_sidecar = root / "IMG_1.xmp"
+    shutil.copy(DATA / "lightroom.xmp", raw_sidecar)
+    library = Library.open(root)
+    run_index(library, embedder)
+    with library.connect() as cat:
+        assert set(photo_tags(cat, "IMG_1.JPG")) == {"cat", "Holiday 2019"}
+    summary = export_library_sidecars(library)
+    assert summary.written == [root / "IMG_1.JPG.xmp"]  # the raw's sidecar is Lightroom's
+    assert raw_sidecar.read_bytes() == (DATA / "lightroom.xmp").read_bytes()
+    assert run_index(library, embedder).keywords.applied == 0  # our own write is not news
+
+    raw_sidecar.write_bytes(
+        raw_sidecar.read_bytes()
+        .replace(b"<rdf:li>Holiday 2019</rdf:li>", b"<rdf:li>Holiday 2019</rdf:li><rdf:li>Fjord Cruise</rdf:li>")
+        .replace(b"<rdf:li>Animals|Cat</rdf:li>", b"<rdf:li>Animals|Cat</rdf:li><rdf:li>Trips|Fjord Cruise</rdf:li>")
+    )
+    os.utime(raw_sidecar, ns=(1, 1_000_000_000))
+    summary = run_index(library, embedder)
+    assert summary.keywords.applied == 1
+    with library.connect() as cat:
+        tags = photo_tags(cat, "IMG_1.JPG")
+        assert tags["Fjord Cruise"] == ("confirmed", "keywords")
+        assert tag_path(cat, "Fjord Cruise") == ["Trips", "Fjord Cruise"]
+        assert set(tags) == {"cat", "Holiday 2019", "Fjord Cruise"}
+    assert run_index(library, embedder).keywords.applied == 0
+    export_library_sidecars(library)  # and the next export carries Lightroom's new keyword
+    written = read_sidecar(root / "IMG_1.JPG.xmp").paths()
+    assert written == [("animal", "cat"), ("Holiday 2019",), ("Trips", "Fjord Cruise")]
+
+
+def test_a_sidecar_recorded_by_an_earlier_version_is_still_known(tagged_library: Library, embedder) -> None:
+    run_index(tagged_library, embedder)
+    sidecar = tagged_library.root / "digikam.jpg.xmp"
+    st = sidecar.stat()
+    with tagged_library.connect() as cat:  # the row as versions that read one sidecar wrote it
+        cat.conn.execute(
+            "UPDATE keyword_sources SET file = 'digikam.jpg.xmp', size = ?, mtime_ns = ?,"
+            " keywords = '[[\"Animals\", \"Kitten\"], [\"Places\", \"Garden\"]]'"
+            " WHERE kind = 'sidecar' AND photo_id = (SELECT id FROM photos WHERE path = 'digikam.jpg')",
+            (st.st_size, st.st_mtime_ns),
+        )
+    assert run_index(tagged_library, embedder).keywords.applied == 0
+    sidecar.write_bytes(
+        sidecar.read_bytes().replace(b"<rdf:li>Garden</rdf:li>", b"<rdf:li>Garden</rdf:li><rdf:li>Sunny</rdf:li>")
+    )
+    os.utime(sidecar, ns=(1, 1_000_000_000))
+    assert run_index(tagged_library, embedder).keywords.applied == 1
