@@ -11,7 +11,8 @@ it) and `lr:hierarchicalSubject` (each tag's full path); `digiKam:TagsList` and
 since digiKam reads those first. Everything else in an existing sidecar (ratings,
 darktable history, Lightroom develop settings, unknown namespaces, prefixes, comments)
 is kept: the file is edited as a tree with lxml, never re-templated. The previous
-content goes to `<sidecar>.bak`; the new one is written atomically. Image files are
+content goes to `<sidecar>.bak`, another app's content before our first write to
+`<sidecar>.orig` (once); the new one is written atomically. Image files are
 never opened for writing.
 
 Sidecar name: darktable and digiKam use `photo.jpg.xmp`, Lightroom (for raw files)
@@ -60,6 +61,8 @@ INTERNAL_ROOTS = frozenset({"darktable"})
 
 MAX_SIDECAR_BYTES = 16 * 1024 * 1024  # darktable histories reach ~1 MB; 16 is generous
 XPACKET_ID = "W5M0MpCehiHzreSzNTczkc9d"  # fixed by the XMP specification
+XMPTK = "photo-tagger"  # the toolkit a sidecar we create names; a merge keeps the other app's
+XMPTK_MARK = f'xmptk="{XMPTK}"'.encode()
 
 
 class XmpError(UserError):
@@ -274,7 +277,7 @@ def _lxml_parse(data: bytes, source: str) -> etree._ElementTree:
 
 def _new_document() -> etree._ElementTree:
     meta = etree.Element(f"{{{X}}}xmpmeta", nsmap={"x": X})
-    meta.set(f"{{{X}}}xmptk", "photo-tagger")
+    meta.set(f"{{{X}}}xmptk", XMPTK)
     meta.text = "\n "
     rdf = etree.SubElement(meta, f"{{{RDF}}}RDF", nsmap={"rdf": RDF})
     rdf.text, rdf.tail = "\n  ", "\n"
@@ -359,6 +362,7 @@ class SidecarWrite:
     path: Path
     changed: bool
     backup: Path | None  # the previous content, when there was one and it changed
+    original: Path | None = None  # another app's content before our first write, kept now
 
 
 def write_sidecar(photo: Path, paths: Sequence[Sequence[str]], *, names: Iterable[str] | None = None) -> SidecarWrite:
@@ -370,9 +374,10 @@ def write_sidecar(photo: Path, paths: Sequence[Sequence[str]], *, names: Iterabl
     new = render_sidecar(existing, paths, str(target))
     if new == existing:
         return SidecarWrite(target, False, None)
-    backup = None
+    backup = original = None
     mode = 0o644
     if existing is not None:
+        original = _keep_original(target, existing)
         backup = target.with_name(target.name + ".bak")
         mode = target.stat().st_mode & 0o777
         try:
@@ -384,4 +389,22 @@ def write_sidecar(photo: Path, paths: Sequence[Sequence[str]], *, names: Iterabl
         os.chmod(target, mode)  # other tools must read it; mkstemp made it private
     except OSError:
         pass
-    return SidecarWrite(target, True, backup)
+    return SidecarWrite(target, True, backup, original)
+
+
+def _keep_original(target: Path, existing: bytes) -> Path | None:
+    """Keep another app's sidecar as it was before our first write (`<sidecar>.orig`,
+    written once, never replaced): `.bak` holds only the previous version, which after
+    two exports is our own. Returns the file when written now."""
+    if XMPTK_MARK in existing:
+        return None  # a sidecar we created: there is no other app's original to keep
+    original = target.with_name(target.name + ".orig")
+    try:
+        with open(original, "xb") as out:
+            out.write(existing)
+        shutil.copystat(target, original)
+    except FileExistsError:
+        return None
+    except OSError as exc:
+        raise XmpError(f"{original}: cannot keep the original ({exc.strerror or exc}); sidecar left as it was") from exc
+    return original

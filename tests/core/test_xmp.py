@@ -230,3 +230,26 @@ def test_exiftool_reads_our_keywords_from_photo_mechanics_upper_case_sidecar(tmp
     assert as_list(tags["Subject"]) == ["Harbour", "cat"]
     assert as_list(tags["HierarchicalSubject"]) == ["Harbour", "animal|cat"]
     assert tags["ColorClass"] == "3 (Superior)" and tags["Tagged"] == "Yes"  # theirs, kept
+
+
+def test_the_other_apps_original_sidecar_survives_two_exports_byte_identical(tmp_path: Path) -> None:
+    photo = photo_in(tmp_path)
+    sidecar = tmp_path / "cat.jpg.xmp"
+    shutil.copy(DATA / "digikam.jpg.xmp", sidecar)
+    first = write_sidecar(photo, [("animal", "cat")])
+    assert first.original == tmp_path / "cat.jpg.xmp.orig"
+    after_first = sidecar.read_bytes()
+    second = write_sidecar(photo, [("animal", "cat"), ("Holiday",)])
+    assert second.original is None
+    assert (tmp_path / "cat.jpg.xmp.orig").read_bytes() == (DATA / "digikam.jpg.xmp").read_bytes()
+    assert (tmp_path / "cat.jpg.xmp.bak").read_bytes() == after_first  # the previous version
+    assert read_sidecar(tmp_path / "cat.jpg.xmp.orig").paths() == [("Animals", "Kitten"), ("Places", "Garden")]
+    assert read_sidecar(sidecar).paths() == [("animal", "cat"), ("Holiday",)]
+
+
+def test_a_sidecar_we_created_gets_no_original_copy(tmp_path: Path) -> None:
+    photo = photo_in(tmp_path)
+    write_sidecar(photo, [("animal", "cat")])
+    second = write_sidecar(photo, [("dog",)])
+    assert second.original is None and second.backup == tmp_path / "cat.jpg.xmp.bak"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cat.jpg", "cat.jpg.xmp", "cat.jpg.xmp.bak"]
