@@ -2,18 +2,20 @@
 
 Read: `dc:subject` (flat keywords, every tool), `lr:hierarchicalSubject` (Lightroom,
 darktable, digiKam: `Animals|Cat`), `digiKam:TagsList` and `MicrosoftPhoto:LastKeywordXMP`
-(`Animals/Cat`). Untrusted XML is parsed with defusedxml with DTDs forbidden, so entity
-bombs and external entities are refused before anything expands.
+(`Animals/Cat`; the namespace with or without its trailing slash). Untrusted XML is
+parsed with defusedxml with DTDs forbidden, so entity bombs and external entities are
+refused before anything expands.
 
 Write: a sidecar gets `dc:subject` (each tag's own name, as digiKam and darktable write
 it) and `lr:hierarchicalSubject` (each tag's full path); `digiKam:TagsList` and
-`MicrosoftPhoto:LastKeywordXMP` are rewritten too when the sidecar already has them,
-since digiKam reads those first. Everything else in an existing sidecar (ratings,
-darktable history, Lightroom develop settings, unknown namespaces, prefixes, comments)
-is kept: the file is edited as a tree with lxml, never re-templated. The previous
-content goes to `<sidecar>.bak`, another app's content before our first write to
-`<sidecar>.orig` (once); the new one is written atomically. Image files are
-never opened for writing.
+`MicrosoftPhoto:LastKeywordXMP` (under either spelling of its namespace) are rewritten
+too when the sidecar already has them, since digiKam reads those first, and so is
+`acdsee:categories` (an XML string of nested categories). Everything else in an
+existing sidecar (ratings, darktable history, Lightroom develop settings, unknown
+namespaces, prefixes, comments) is kept: the file is edited as a tree with lxml, never
+re-templated. The previous content goes to `<sidecar>.bak`, another app's content
+before our first write to `<sidecar>.orig` (once); the new one is written atomically.
+Image files are never opened for writing.
 
 Sidecar name: darktable and digiKam use `photo.jpg.xmp`, Lightroom (for raw files)
 `photo.xmp`, Photo Mechanic `photo.XMP`; the extensions are matched in any case. We use
@@ -29,7 +31,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element, ParseError, SubElement, tostring
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
@@ -43,18 +45,39 @@ RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 DC = "http://purl.org/dc/elements/1.1/"
 LR = "http://ns.adobe.com/lightroom/1.0/"
 DIGIKAM = "http://www.digikam.org/ns/1.0/"
-MSPHOTO = "http://ns.microsoft.com/photo/1.0/"
+MSPHOTO = "http://ns.microsoft.com/photo/1.0/"  # as Exiv2 (digiKam) spells it
+MSPHOTO_EXIFTOOL = "http://ns.microsoft.com/photo/1.0"  # as ExifTool writes it, no trailing slash
 MEDIAPRO = "http://ns.iview-multimedia.com/mediapro/1.0/"
-PREFIXES = {DC: "dc", LR: "lr", DIGIKAM: "digiKam", MSPHOTO: "MicrosoftPhoto", MEDIAPRO: "mediapro"}
+ACDSEE = "http://ns.acdsee.com/iptc/1.0/"
+PREFIXES = {
+    DC: "dc",
+    LR: "lr",
+    DIGIKAM: "digiKam",
+    MSPHOTO: "MicrosoftPhoto",
+    MSPHOTO_EXIFTOOL: "MicrosoftPhoto",
+    MEDIAPRO: "mediapro",
+}
 
 SUBJECT = f"{{{DC}}}subject"
 HIERARCHICAL = f"{{{LR}}}hierarchicalSubject"
 TAGS_LIST = f"{{{DIGIKAM}}}TagsList"
 LAST_KEYWORD = f"{{{MSPHOTO}}}LastKeywordXMP"
+LAST_KEYWORD_EXIFTOOL = f"{{{MSPHOTO_EXIFTOOL}}}LastKeywordXMP"
+# ACDSee's (and digiKam's) copy of the tags: an XML string, `<Categories><Category
+# Assigned="1">Places<Category Assigned="1">Paris</Category></Category></Categories>`;
+# not read (dc:subject says the same), but kept in step when written
+CATEGORIES = f"{{{ACDSEE}}}categories"
 CATALOG_SETS = f"{{{MEDIAPRO}}}CatalogSets"
 DESCRIPTION = f"{{{RDF}}}Description"
 # property -> the separator of its hierarchical values (None: flat keywords)
-KEYWORD_PROPERTIES = {SUBJECT: None, HIERARCHICAL: "|", TAGS_LIST: "/", LAST_KEYWORD: "/", CATALOG_SETS: "|"}
+KEYWORD_PROPERTIES = {
+    SUBJECT: None,
+    HIERARCHICAL: "|",
+    TAGS_LIST: "/",
+    LAST_KEYWORD: "/",
+    LAST_KEYWORD_EXIFTOOL: "/",
+    CATALOG_SETS: "|",
+}
 # darktable files its own bookkeeping (`darktable|format|jpg`, `darktable|changed`) as
 # hierarchical keywords: not the user's tags, so not read, but kept when we write.
 INTERNAL_ROOTS = frozenset({"darktable"})
@@ -254,10 +277,12 @@ def render_sidecar(existing: bytes | None, paths: Sequence[Sequence[str]], sourc
         slashed = ["/".join(p) for p in own]
         if TAGS_LIST in present and slashed:
             _append_bag(target, TAGS_LIST, slashed, "rdf:Seq")
-        if LAST_KEYWORD in present and slashed:
-            _append_bag(target, LAST_KEYWORD, slashed, "rdf:Bag")
+        for last_keyword in (LAST_KEYWORD, LAST_KEYWORD_EXIFTOOL):  # under the spelling found
+            if last_keyword in present and slashed:
+                _append_bag(target, last_keyword, slashed, "rdf:Bag")
         if CATALOG_SETS in present and hierarchical:
             _append_bag(target, CATALOG_SETS, hierarchical, "rdf:Bag")
+    _update_categories(rdf, [tuple(p) for p in paths if not is_internal(p)])
     declaration = existing is not None and existing.lstrip().startswith(b"<?xml")
     body = etree.tostring(doc, encoding="UTF-8", xml_declaration=declaration)
     # lxml drops the line breaks between the root and the xpacket instructions around it
@@ -265,6 +290,50 @@ def render_sidecar(existing: bytes | None, paths: Sequence[Sequence[str]], sourc
         b"</x:xmpmeta><?xpacket", b"</x:xmpmeta>\n<?xpacket"
     )
     return body if body.endswith(b"\n") else body + b"\n"
+
+
+def _update_categories(rdf: etree._Element, paths: Sequence[tuple[str, ...]]) -> None:
+    for description in rdf.iter(DESCRIPTION):
+        if CATEGORIES in description.attrib:
+            description.set(CATEGORIES, edit_categories(description.get(CATEGORIES) or "", paths))
+        for element in description.findall(CATEGORIES):
+            element.text = edit_categories(element.text or "", paths)
+
+
+def edit_categories(text: str, paths: Sequence[Sequence[str]]) -> str:
+    """acdsee:categories holding exactly `paths` as assigned categories: a category no
+    path goes through is removed (when it or one below it was assigned: a tag removed),
+    each path is added under its parents. Categories assigned to nothing are ACDSee's
+    structure and stay. Text that is not such XML is left as it is."""
+    try:
+        root = SafeET.fromstring(text, forbid_dtd=True) if text.strip() else Element("Categories")
+    except (DefusedXmlException, ParseError):
+        return text
+    wanted = {tuple(part.casefold() for part in p) for p in paths if p}
+    through = {w[:i] for w in wanted for i in range(1, len(w) + 1)}
+
+    def prune(parent: Element, prefix: tuple[str, ...]) -> None:
+        for node in parent.findall("Category"):
+            path = (*prefix, (node.text or "").strip().casefold())
+            if path in through:
+                if path in wanted:
+                    node.set("Assigned", "1")
+                prune(node, path)
+            elif any(n.get("Assigned") == "1" for n in node.iter("Category")):
+                parent.remove(node)
+
+    prune(root, ())
+    for p in paths:
+        parent = root
+        for part in p:
+            node = next(
+                (n for n in parent.findall("Category") if (n.text or "").strip().casefold() == part.casefold()), None
+            )
+            if node is None:
+                node = SubElement(parent, "Category", {"Assigned": "1"})
+                node.text = part
+            parent = node
+    return tostring(root, encoding="unicode")
 
 
 def _lxml_parse(data: bytes, source: str) -> etree._ElementTree:

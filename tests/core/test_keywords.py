@@ -215,7 +215,8 @@ def test_an_upper_case_sidecar_is_imported_and_export_writes_back_into_it(tmp_pa
         set_state(cat, [photo_id], tag_id_by_name(cat, "cat"), "confirmed")
     summary = export_library_sidecars(library)
     assert summary.written == [root / "DSC_1.XMP"]
-    assert sorted(p.name for p in root.iterdir() if ".xmp" in p.name.casefold()) == ["DSC_1.XMP", "DSC_1.XMP.bak", "DSC_1.XMP.orig"]
+    sidecars = sorted(p.name for p in root.iterdir() if ".xmp" in p.name.casefold())
+    assert sidecars == ["DSC_1.XMP", "DSC_1.XMP.bak", "DSC_1.XMP.orig"]
     assert read_sidecar(root / "DSC_1.XMP").paths() == [("animal", "cat"), ("Harbour",)]
 
 

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 
@@ -253,3 +254,103 @@ def test_a_sidecar_we_created_gets_no_original_copy(tmp_path: Path) -> None:
     second = write_sidecar(photo, [("dog",)])
     assert second.original is None and second.backup == tmp_path / "cat.jpg.xmp.bak"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cat.jpg", "cat.jpg.xmp", "cat.jpg.xmp.bak"]
+
+
+# digiKam's layout after ExifTool has rewritten it: MicrosoftPhoto under ExifTool's
+# namespace (no trailing slash), and ACDSee's categories as an XML string
+DIGIKAM_EXIFTOOL = b"""<?xpacket begin='\xef\xbb\xbf' id='W5M0MpCehiHzreSzNTczkc9d'?>
+<x:xmpmeta xmlns:x='adobe:ns:meta/' x:xmptk='Image::ExifTool 12.57'>
+<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>
+ <rdf:Description rdf:about=''
+  xmlns:MicrosoftPhoto='http://ns.microsoft.com/photo/1.0'>
+  <MicrosoftPhoto:LastKeywordXMP>
+   <rdf:Bag>
+    <rdf:li>Places/Paris</rdf:li>
+    <rdf:li>People/Anna</rdf:li>
+   </rdf:Bag>
+  </MicrosoftPhoto:LastKeywordXMP>
+ </rdf:Description>
+ <rdf:Description rdf:about=''
+  xmlns:acdsee='http://ns.acdsee.com/iptc/1.0/'>
+  <acdsee:categories>CATEGORIES</acdsee:categories>
+ </rdf:Description>
+ <rdf:Description rdf:about=''
+  xmlns:dc='http://purl.org/dc/elements/1.1/'
+  xmlns:digiKam='http://www.digikam.org/ns/1.0/'
+  xmlns:xmp='http://ns.adobe.com/xap/1.0/'>
+  <dc:subject>
+   <rdf:Bag>
+    <rdf:li>Paris</rdf:li>
+    <rdf:li>Anna</rdf:li>
+   </rdf:Bag>
+  </dc:subject>
+  <digiKam:TagsList>
+   <rdf:Seq>
+    <rdf:li>Places/Paris</rdf:li>
+    <rdf:li>People/Anna</rdf:li>
+   </rdf:Seq>
+  </digiKam:TagsList>
+  <xmp:Rating>4</xmp:Rating>
+ </rdf:Description>
+</rdf:RDF>
+</x:xmpmeta>
+<?xpacket end='w'?>
+""".replace(
+    b"CATEGORIES",
+    escape(
+        '<Categories><Category Assigned="1">Places<Category Assigned="1">Paris</Category></Category>'
+        '<Category Assigned="0">People<Category Assigned="1">Anna</Category></Category>'
+        '<Category Assigned="0">Events</Category></Categories>'
+    ).encode(),
+)
+
+
+def assigned_categories(text: str) -> list[tuple[str, ...]]:
+    found = []
+
+    def walk(node: ET.Element, prefix: tuple[str, ...]) -> None:
+        for child in node.findall("Category"):
+            path = (*prefix, (child.text or "").strip())
+            if child.get("Assigned") == "1" and not any(c.get("Assigned") == "1" for c in child.iter("Category")
+                                                       if c is not child):
+                found.append(path)
+            walk(child, path)
+
+    walk(ET.fromstring(text), ())
+    return found
+
+
+def test_exiftools_spelling_of_the_microsoft_namespace_is_read() -> None:
+    first_description = DIGIKAM_EXIFTOOL.split(b" <rdf:Description rdf:about=''\n  xmlns:acdsee")[0]
+    only_microsoft = first_description + b"</rdf:RDF></x:xmpmeta>"
+    assert parse_xmp(only_microsoft, "x").paths() == [("Places", "Paris"), ("People", "Anna")]
+
+
+def test_stale_keyword_copies_are_updated_a_removed_tag_removed_an_added_one_added(tmp_path: Path) -> None:
+    photo = photo_in(tmp_path)
+    sidecar = tmp_path / "cat.jpg.xmp"
+    sidecar.write_bytes(DIGIKAM_EXIFTOOL)
+    write_sidecar(photo, [("People", "Anna"), ("animal", "cat")])  # Paris removed, cat added
+    root = ET.fromstring(sidecar.read_bytes())
+    last = [li.text for li in root.find(f".//{xmp.LAST_KEYWORD_EXIFTOOL}").iter(f"{{{xmp.RDF}}}li")]
+    assert last == ["People/Anna", "animal/cat"]
+    assert root.find(f".//{xmp.LAST_KEYWORD}") is None  # not a second copy under the other spelling
+    categories = root.find(f".//{xmp.CATEGORIES}").text
+    assert assigned_categories(categories) == [("People", "Anna"), ("animal", "cat")]
+    assert '<Category Assigned="0">Events</Category>' in categories  # ACDSee's own structure
+    assert read_sidecar(sidecar).paths() == [("People", "Anna"), ("animal", "cat")]
+    assert b"<xmp:Rating>4</xmp:Rating>" in sidecar.read_bytes()
+
+
+@needs_exiftool
+def test_exiftool_reads_the_updated_keyword_copies(tmp_path: Path) -> None:
+    photo = photo_in(tmp_path)
+    sidecar = tmp_path / "cat.jpg.xmp"
+    sidecar.write_bytes(DIGIKAM_EXIFTOOL)
+    write_sidecar(photo, [("People", "Anna"), ("animal", "cat")])
+    tags = exiftool_json(sidecar)
+    assert as_list(tags["LastKeywordXMP"]) == ["People/Anna", "animal/cat"]
+    assert as_list(tags["TagsList"]) == ["People/Anna", "animal/cat"]
+    assert as_list(tags["Subject"]) == ["Anna", "cat"]
+    assert assigned_categories(tags["Categories"]) == [("People", "Anna"), ("animal", "cat")]
+    assert "Paris" not in json.dumps(tags) and tags["Rating"] == 4
