@@ -78,6 +78,13 @@ KEYWORD_PROPERTIES = {
     LAST_KEYWORD_EXIFTOOL: "/",
     CATALOG_SETS: "|",
 }
+# A tag name holding its field's separator (`Black/White`) would read as two nested tags
+# (digiKam's TagsList cannot hold a `/` in a name at all). In those fields the character
+# is written as a look-alike (U+2215 DIVISION SLASH, U+2223 DIVIDES), and read back as
+# itself. Not left out: digiKam reads TagsList before dc:subject, so a tag missing there
+# would be lost to it, and its next write would drop it from dc:subject too; with the
+# look-alike it shows one tag, spelt nearly the same, and the round trip keeps the name.
+LOOK_ALIKES = {"/": "\u2215", "|": "\u2223"}
 # darktable files its own bookkeeping (`darktable|format|jpg`, `darktable|changed`) as
 # hierarchical keywords: not the user's tags, so not read, but kept when we write.
 INTERNAL_ROOTS = frozenset({"darktable"})
@@ -135,7 +142,8 @@ def parse_xmp(data: bytes | str, source: str) -> XmpKeywords:
                     if separator is None:
                         subjects.append(value)
                     else:
-                        path = tuple(p.strip() for p in value.split(separator) if p.strip())
+                        parts = (p.strip().replace(LOOK_ALIKES[separator], separator) for p in value.split(separator))
+                        path = tuple(p for p in parts if p)
                         if path:
                             hierarchical.append(path)
     return XmpKeywords(tuple(dict.fromkeys(subjects)), tuple(dedupe_paths(hierarchical)))
@@ -271,10 +279,10 @@ def render_sidecar(existing: bytes | None, paths: Sequence[Sequence[str]], sourc
         own = [p for p in paths if not is_internal(p)]
         if own:
             _append_bag(target, SUBJECT, dict.fromkeys(p[-1] for p in own), "rdf:Bag")
-        hierarchical = ["|".join(p) for p in paths if not any("|" in part for part in p)]
+        hierarchical = [_join(p, "|") for p in paths]
         if hierarchical:
             _append_bag(target, HIERARCHICAL, hierarchical, "rdf:Bag")
-        slashed = ["/".join(p) for p in own]
+        slashed = [_join(p, "/") for p in own]
         if TAGS_LIST in present and slashed:
             _append_bag(target, TAGS_LIST, slashed, "rdf:Seq")
         for last_keyword in (LAST_KEYWORD, LAST_KEYWORD_EXIFTOOL):  # under the spelling found
@@ -290,6 +298,10 @@ def render_sidecar(existing: bytes | None, paths: Sequence[Sequence[str]], sourc
         b"</x:xmpmeta><?xpacket", b"</x:xmpmeta>\n<?xpacket"
     )
     return body if body.endswith(b"\n") else body + b"\n"
+
+
+def _join(path: Sequence[str], separator: str) -> str:
+    return separator.join(part.replace(separator, LOOK_ALIKES[separator]) for part in path)
 
 
 def _update_categories(rdf: etree._Element, paths: Sequence[tuple[str, ...]]) -> None:

@@ -354,3 +354,30 @@ def test_exiftool_reads_the_updated_keyword_copies(tmp_path: Path) -> None:
     assert as_list(tags["Subject"]) == ["Anna", "cat"]
     assert assigned_categories(tags["Categories"]) == [("People", "Anna"), ("animal", "cat")]
     assert "Paris" not in json.dumps(tags) and tags["Rating"] == 4
+
+
+def li_texts(data: bytes, prop: str) -> list[str]:
+    element = ET.fromstring(data).find(f".//{prop}")
+    return [li.text or "" for li in element.iter(f"{{{xmp.RDF}}}li")]
+
+
+def test_a_separator_inside_a_tag_name_is_written_as_a_look_alike_in_that_field_only() -> None:
+    merged = render_sidecar((DATA / "digikam.jpg.xmp").read_bytes(), [("Style", "Black/White"), ("Rock|Pop",)])
+    assert li_texts(merged, xmp.SUBJECT) == ["Black/White", "Rock|Pop"]
+    assert li_texts(merged, xmp.HIERARCHICAL) == ["Style|Black/White", "Rock\u2223Pop"]
+    assert li_texts(merged, xmp.TAGS_LIST) == ["Style/Black\u2215White", "Rock|Pop"]  # one tag to digiKam
+    assert li_texts(merged, xmp.LAST_KEYWORD) == ["Style/Black\u2215White", "Rock|Pop"]
+    # and read back as the names we wrote, not as nested tags
+    assert parse_xmp(merged, "x").paths() == [("Style", "Black/White"), ("Rock|Pop",)]
+
+
+@needs_exiftool
+def test_exiftool_sees_one_tag_per_name_holding_a_separator(tmp_path: Path) -> None:
+    photo = photo_in(tmp_path)
+    shutil.copy(DATA / "digikam.jpg.xmp", tmp_path / "cat.jpg.xmp")
+    write_sidecar(photo, [("Style", "Black/White"), ("Rock|Pop",)])
+    tags = exiftool_json(tmp_path / "cat.jpg.xmp")
+    assert as_list(tags["TagsList"]) == ["Style/Black\u2215White", "Rock|Pop"]
+    assert as_list(tags["HierarchicalSubject"]) == ["Style|Black/White", "Rock\u2223Pop"]
+    assert as_list(tags["Subject"]) == ["Black/White", "Rock|Pop"]
+    assert [item.split("/") for item in as_list(tags["TagsList"])] == [["Style", "Black\u2215White"], ["Rock|Pop"]]
