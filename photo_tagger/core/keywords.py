@@ -3,11 +3,11 @@ brought in as confirmed tags (source 'keywords') when a library is indexed.
 
 Rules: a keyword never overrides what the user said in the app (a confirmed or rejected
 tag stays as it is; only an unreviewed suggestion is promoted). Each source (the
-embedded keywords, the sidecar) is remembered in `keyword_sources` with its size, mtime
-and keywords, so a source is read again only when it changed and only keywords added
-since are applied; our own sidecar writes are recorded there too and never come back
-as "new" keywords. Reading is on by default; `set_keywords_enabled` (the library
-setting, meta key `keywords.read`) turns it off.
+embedded keywords, each sidecar: `IMG.JPG.xmp` and the raw's `IMG.xmp`) is remembered
+in `keyword_sources` with its size, mtime and keywords, so a source is read again only
+when it changed and only keywords added since are applied; our own sidecar writes are
+recorded there too and never come back as "new" keywords. Reading is on by default;
+`set_keywords_enabled` (the library setting, meta key `keywords.read`) turns it off.
 """
 
 from __future__ import annotations
@@ -25,7 +25,15 @@ from PIL import Image, IptcImagePlugin, UnidentifiedImageError
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.tag_names import ensure_synonyms_seeded, join_path, resolve_path
-from photo_tagger.core.xmp import XmpError, XmpKeywords, choose_sidecar, dedupe_paths, parse_xmp, read_sidecar
+from photo_tagger.core.xmp import (
+    XmpError,
+    XmpKeywords,
+    dedupe_paths,
+    folder_names,
+    parse_xmp,
+    read_sidecar,
+    sidecar_files,
+)
 
 log = logging.getLogger(__name__)
 
@@ -116,13 +124,7 @@ def read_sources(root: Path, rel_path: str, *, embedded: bool = True) -> list[Ke
     sources = []
     if embedded:
         sources.append(_read_source("embedded", photo, rel_path, embedded_paths))
-    try:
-        names = {photo.name + ".xmp", photo.stem + ".xmp"}
-        present = {name for name in names if (photo.parent / name).is_file()}
-    except OSError:
-        present = set()
-    sidecar = choose_sidecar(photo.name, present)
-    if sidecar is not None:
+    for sidecar in sidecar_files(photo.name, folder_names(photo.parent)):
         rel_sidecar = str(PurePosixPath(rel_path).with_name(sidecar))
         sources.append(_read_source("sidecar", photo.parent / sidecar, rel_sidecar, lambda p: read_sidecar(p).paths()))
     return sources
@@ -145,6 +147,41 @@ def _read_source(kind: str, path: Path, rel: str, reader: Callable[[Path], list[
 # --- applying (catalogue writer) ------------------------------------------------------
 
 
+# A photo's sidecars (`IMG.JPG.xmp` and the raw's `IMG.xmp`) share its one 'sidecar' row:
+# `keywords` holds {file: [size, mtime_ns, paths]}; `file`, `size` and `mtime_ns` repeat
+# the first file's. A row from before (a JSON list) describes its `file` alone.
+SourceState = tuple[int, int, list[KeywordPath]]  # size, mtime_ns, keywords then
+
+
+def _sidecar_state(row: Sequence) -> dict[str, SourceState]:
+    file, size, mtime_ns, keywords = row
+    data = json.loads(keywords)
+    if isinstance(data, list):
+        return {file: (size, mtime_ns, [tuple(p) for p in data])}
+    return {name: (s, m, [tuple(p) for p in paths]) for name, (s, m, paths) in data.items()}
+
+
+def recorded_sidecars(catalogue: Catalogue) -> dict[int, dict[str, SourceState]]:
+    """Per photo, its sidecars as last read or written."""
+    rows = catalogue.query(
+        "SELECT photo_id, file, size, mtime_ns, keywords FROM keyword_sources WHERE kind = 'sidecar'"
+    )
+    return {row[0]: _sidecar_state(row[1:]) for row in rows}
+
+
+def _store_sidecars(catalogue: Catalogue, photo_id: int, state: dict[str, SourceState], now: float) -> None:
+    if not state:
+        catalogue.conn.execute("DELETE FROM keyword_sources WHERE photo_id = ? AND kind = 'sidecar'", (photo_id,))
+        return
+    first = sorted(state)[0]
+    data = {name: [s, m, [list(p) for p in paths]] for name, (s, m, paths) in sorted(state.items())}
+    catalogue.conn.execute(
+        "INSERT OR REPLACE INTO keyword_sources(photo_id, kind, file, size, mtime_ns, keywords, read_at)"
+        " VALUES (?, 'sidecar', ?, ?, ?, ?, ?)",
+        (photo_id, first, state[first][0], state[first][1], json.dumps(data, ensure_ascii=False), now),
+    )
+
+
 def apply_sources(
     catalogue: Catalogue,
     photo_id: int,
@@ -162,38 +199,45 @@ def apply_sources(
             "SELECT kind, file, size, mtime_ns, keywords FROM keyword_sources WHERE photo_id = ?", (photo_id,)
         )
     }
+    old_sidecars = _sidecar_state(tuple(previous["sidecar"])[1:]) if "sidecar" in previous else {}
+    new_sidecars = {} if forget_sidecar else dict(old_sidecars)
     now = time.time()
     with catalogue.transaction() as conn:
         for source in sources:
-            old = previous.get(source.kind)
-            if old is not None and (old["file"], old["size"], old["mtime_ns"]) == (
-                source.file,
-                source.size,
-                source.mtime_ns,
-            ):
+            if source.kind == "sidecar":
+                old = old_sidecars.get(source.file)
+                new_sidecars[source.file] = _apply_source(catalogue, photo_id, source, old, result)
                 continue
-            known = [tuple(p) for p in json.loads(old["keywords"])] if old is not None else []
-            if source.error is not None:
-                result.warnings.append(source.error)
-                paths = known  # keep what we knew; re-read once the file changes
-            else:
-                paths = list(source.paths)
-                _confirm_new(catalogue, photo_id, paths, known, result)
-            conn.execute(
-                "INSERT OR REPLACE INTO keyword_sources(photo_id, kind, file, size, mtime_ns, keywords, read_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    photo_id,
-                    source.kind,
-                    source.file,
-                    source.size,
-                    source.mtime_ns,
-                    json.dumps([list(p) for p in paths], ensure_ascii=False),
-                    now,
-                ),
-            )
-        if forget_sidecar and "sidecar" in previous and not any(s.kind == "sidecar" for s in sources):
-            conn.execute("DELETE FROM keyword_sources WHERE photo_id = ? AND kind = 'sidecar'", (photo_id,))
+            row = previous.get(source.kind)
+            old = None
+            if row is not None:  # another file (the photo moved): re-read, but what it held is known
+                size, mtime_ns, paths = _sidecar_state(tuple(row)[1:])[row["file"]]
+                old = (size, mtime_ns, paths) if row["file"] == source.file else (-1, -1, paths)
+            size, mtime_ns, paths = _apply_source(catalogue, photo_id, source, old, result)
+            if (size, mtime_ns, paths) != old:
+                conn.execute(
+                    "INSERT OR REPLACE INTO keyword_sources(photo_id, kind, file, size, mtime_ns, keywords, read_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (photo_id, source.kind, source.file, size, mtime_ns,
+                     json.dumps([list(p) for p in paths], ensure_ascii=False), now),
+                )
+        if new_sidecars != old_sidecars:
+            _store_sidecars(catalogue, photo_id, new_sidecars, now)
+
+
+def _apply_source(
+    catalogue: Catalogue, photo_id: int, source: KeywordSource, old: SourceState | None, result: KeywordResult
+) -> SourceState:
+    """Confirm the keywords `source` gained since `old` (its state when last read); its state now."""
+    if old is not None and (old[0], old[1]) == (source.size, source.mtime_ns):
+        return old
+    known = old[2] if old is not None else []
+    if source.error is not None:
+        result.warnings.append(source.error)
+        return (source.size, source.mtime_ns, known)  # keep what we knew; re-read once the file changes
+    paths = list(source.paths)
+    _confirm_new(catalogue, photo_id, paths, known, result)
+    return (source.size, source.mtime_ns, paths)
 
 
 def _confirm_new(
@@ -228,21 +272,17 @@ def record_sidecar(
     catalogue: Catalogue, photo_id: int, root: Path, sidecar: Path, paths: Sequence[KeywordPath]
 ) -> None:
     """Remember a sidecar we wrote as already read, so indexing does not import our own
-    tags (model suggestions included) back as confirmed keywords."""
+    tags (model suggestions included) back as confirmed keywords. The photo's other
+    sidecars stay as they were read: what another app adds to them later still counts."""
     st = sidecar.stat()
-    with catalogue.transaction() as conn:
-        conn.execute(
-            "INSERT OR REPLACE INTO keyword_sources(photo_id, kind, file, size, mtime_ns, keywords, read_at)"
-            " VALUES (?, 'sidecar', ?, ?, ?, ?, ?)",
-            (
-                photo_id,
-                sidecar.relative_to(root).as_posix(),
-                st.st_size,
-                st.st_mtime_ns,
-                json.dumps([list(p) for p in paths], ensure_ascii=False),
-                time.time(),
-            ),
+    with catalogue.transaction():
+        row = catalogue.query(
+            "SELECT file, size, mtime_ns, keywords FROM keyword_sources WHERE photo_id = ? AND kind = 'sidecar'",
+            (photo_id,),
         )
+        state = _sidecar_state(tuple(row[0])) if row else {}
+        state[sidecar.relative_to(root).as_posix()] = (st.st_size, st.st_mtime_ns, [tuple(p) for p in paths])
+        _store_sidecars(catalogue, photo_id, state, time.time())
 
 
 def sync_keywords(catalogue: Catalogue, root: Path) -> KeywordResult:
@@ -260,12 +300,10 @@ def sync_keywords(catalogue: Catalogue, root: Path) -> KeywordResult:
         )
     }
     recorded = {
-        photo_id: (file, size, mtime_ns)
-        for photo_id, file, size, mtime_ns in conn.execute(
-            "SELECT photo_id, file, size, mtime_ns FROM keyword_sources WHERE kind = 'sidecar'"
-        )
+        photo_id: {file: (size, mtime_ns) for file, (size, mtime_ns, _) in state.items()}
+        for photo_id, state in recorded_sidecars(catalogue).items()
     }
-    recorded_folders = {file.rpartition("/")[0] for file, _, _ in recorded.values()}
+    recorded_folders = {file.rpartition("/")[0] for state in recorded.values() for file in state}
     # rtrim(path, <path without '/'>) strips the file name: 'a/b/c.jpg' -> 'a/b/'
     folders = [
         row[0]
@@ -282,9 +320,9 @@ def sync_keywords(catalogue: Catalogue, root: Path) -> KeywordResult:
             " AND instr(substr(path, ? + 1), '/') = 0",
             (len(prefix), prefix, len(prefix)),
         ).fetchall():
-            sidecar = choose_sidecar(rel[len(prefix) :], names) if names else None
-            now_state = (prefix + sidecar, *listing[sidecar]) if sidecar else None
-            if recorded.get(photo_id) != now_state:
+            sidecars = sidecar_files(rel[len(prefix) :], names) if names else []
+            now_state = {prefix + name: listing[name] for name in sidecars}
+            if recorded.get(photo_id, {}) != now_state:
                 todo[photo_id] = rel
     for photo_id, rel in sorted(todo.items(), key=lambda item: item[1]):
         embedded = not catalogue.scalar(
@@ -299,7 +337,7 @@ def _sidecar_listing(folder: Path) -> dict[str, tuple[int, int]]:
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
-                if entry.name.endswith(".xmp") and entry.is_file():
+                if entry.name.casefold().endswith(".xmp") and entry.is_file():
                     st = entry.stat()
                     listing[entry.name] = (st.st_size, st.st_mtime_ns)
     except OSError:

@@ -12,7 +12,6 @@ and left as it is. xmp.py does the XML; this module decides the keywords.
 from __future__ import annotations
 
 import errno
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.formats import ExportOptions, select_photo_tags, vocabulary
-from photo_tagger.core.keywords import record_sidecar
+from photo_tagger.core.keywords import record_sidecar, recorded_sidecars
 from photo_tagger.core.tag_names import ensure_synonyms_seeded, lookup_tag, tag_paths
 from photo_tagger.core.xmp import is_internal, read_sidecar, sidecar_for, write_sidecar
 
@@ -41,8 +40,10 @@ def export_sidecars(catalogue: Catalogue, root: Path, options: ExportOptions) ->
     vocab = vocabulary(catalogue, options)
     restricted = {name.casefold() for name in vocab} if options.tags else None
     paths = tag_paths(catalogue, vocab)
-    rows = catalogue.query("SELECT photo_id, keywords FROM keyword_sources WHERE kind = 'sidecar'")
-    recorded = {photo_id: [tuple(p) for p in json.loads(keywords)] for photo_id, keywords in rows}
+    recorded = {  # every sidecar's: a keyword imported from the raw's IMG.xmp counts too
+        photo_id: [path for _, _, paths in state.values() for path in paths]
+        for photo_id, state in recorded_sidecars(catalogue).items()
+    }
     summary = SidecarSummary()
     read_only: Counter[Path] = Counter()  # folder -> photos skipped: one message per folder, not per photo
     resolver = _Resolver(catalogue)

@@ -2,31 +2,36 @@
 
 Read: `dc:subject` (flat keywords, every tool), `lr:hierarchicalSubject` (Lightroom,
 darktable, digiKam: `Animals|Cat`), `digiKam:TagsList` and `MicrosoftPhoto:LastKeywordXMP`
-(`Animals/Cat`). Untrusted XML is parsed with defusedxml with DTDs forbidden, so entity
-bombs and external entities are refused before anything expands.
+(`Animals/Cat`; the namespace with or without its trailing slash). Untrusted XML is
+parsed with defusedxml with DTDs forbidden, so entity bombs and external entities are
+refused before anything expands.
 
 Write: a sidecar gets `dc:subject` (each tag's own name, as digiKam and darktable write
 it) and `lr:hierarchicalSubject` (each tag's full path); `digiKam:TagsList` and
-`MicrosoftPhoto:LastKeywordXMP` are rewritten too when the sidecar already has them,
-since digiKam reads those first. Everything else in an existing sidecar (ratings,
-darktable history, Lightroom develop settings, unknown namespaces, prefixes, comments)
-is kept: the file is edited as a tree with lxml, never re-templated. The previous
-content goes to `<sidecar>.bak`; the new one is written atomically. Image files are
-never opened for writing.
+`MicrosoftPhoto:LastKeywordXMP` (under either spelling of its namespace) are rewritten
+too when the sidecar already has them, since digiKam reads those first, and so is
+`acdsee:categories` (an XML string of nested categories). Everything else in an
+existing sidecar (ratings, darktable history, Lightroom develop settings, unknown
+namespaces, prefixes, comments) is kept: the file is edited as a tree with lxml, never
+re-templated. The previous content goes to `<sidecar>.bak`, another app's content
+before our first write to `<sidecar>.orig` (once); the new one is written atomically.
+Image files are never opened for writing.
 
 Sidecar name: darktable and digiKam use `photo.jpg.xmp`, Lightroom (for raw files)
-`photo.xmp`. We use `photo.jpg.xmp`, unless only `photo.xmp` exists, in which case that
-one is updated (when writing: only if no other photo shares its stem).
+`photo.xmp`, Photo Mechanic `photo.XMP`; the extensions are matched in any case. We use
+an existing `photo.jpg.xmp`, else an existing `photo.xmp` (when writing: only if no other
+photo shares its stem), else create `photo.jpg.xmp`.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element, ParseError, SubElement, tostring
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
@@ -40,24 +45,54 @@ RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 DC = "http://purl.org/dc/elements/1.1/"
 LR = "http://ns.adobe.com/lightroom/1.0/"
 DIGIKAM = "http://www.digikam.org/ns/1.0/"
-MSPHOTO = "http://ns.microsoft.com/photo/1.0/"
+MSPHOTO = "http://ns.microsoft.com/photo/1.0/"  # as Exiv2 (digiKam) spells it
+MSPHOTO_EXIFTOOL = "http://ns.microsoft.com/photo/1.0"  # as ExifTool writes it, no trailing slash
 MEDIAPRO = "http://ns.iview-multimedia.com/mediapro/1.0/"
-PREFIXES = {DC: "dc", LR: "lr", DIGIKAM: "digiKam", MSPHOTO: "MicrosoftPhoto", MEDIAPRO: "mediapro"}
+ACDSEE = "http://ns.acdsee.com/iptc/1.0/"
+PREFIXES = {
+    DC: "dc",
+    LR: "lr",
+    DIGIKAM: "digiKam",
+    MSPHOTO: "MicrosoftPhoto",
+    MSPHOTO_EXIFTOOL: "MicrosoftPhoto",
+    MEDIAPRO: "mediapro",
+}
 
 SUBJECT = f"{{{DC}}}subject"
 HIERARCHICAL = f"{{{LR}}}hierarchicalSubject"
 TAGS_LIST = f"{{{DIGIKAM}}}TagsList"
 LAST_KEYWORD = f"{{{MSPHOTO}}}LastKeywordXMP"
+LAST_KEYWORD_EXIFTOOL = f"{{{MSPHOTO_EXIFTOOL}}}LastKeywordXMP"
+# ACDSee's (and digiKam's) copy of the tags: an XML string, `<Categories><Category
+# Assigned="1">Places<Category Assigned="1">Paris</Category></Category></Categories>`;
+# not read (dc:subject says the same), but kept in step when written
+CATEGORIES = f"{{{ACDSEE}}}categories"
 CATALOG_SETS = f"{{{MEDIAPRO}}}CatalogSets"
 DESCRIPTION = f"{{{RDF}}}Description"
 # property -> the separator of its hierarchical values (None: flat keywords)
-KEYWORD_PROPERTIES = {SUBJECT: None, HIERARCHICAL: "|", TAGS_LIST: "/", LAST_KEYWORD: "/", CATALOG_SETS: "|"}
+KEYWORD_PROPERTIES = {
+    SUBJECT: None,
+    HIERARCHICAL: "|",
+    TAGS_LIST: "/",
+    LAST_KEYWORD: "/",
+    LAST_KEYWORD_EXIFTOOL: "/",
+    CATALOG_SETS: "|",
+}
+# A tag name holding its field's separator (`Black/White`) would read as two nested tags
+# (digiKam's TagsList cannot hold a `/` in a name at all). In those fields the character
+# is written as a look-alike (U+2215 DIVISION SLASH, U+2223 DIVIDES), and read back as
+# itself. Not left out: digiKam reads TagsList before dc:subject, so a tag missing there
+# would be lost to it, and its next write would drop it from dc:subject too; with the
+# look-alike it shows one tag, spelt nearly the same, and the round trip keeps the name.
+LOOK_ALIKES = {"/": "\u2215", "|": "\u2223"}
 # darktable files its own bookkeeping (`darktable|format|jpg`, `darktable|changed`) as
 # hierarchical keywords: not the user's tags, so not read, but kept when we write.
 INTERNAL_ROOTS = frozenset({"darktable"})
 
 MAX_SIDECAR_BYTES = 16 * 1024 * 1024  # darktable histories reach ~1 MB; 16 is generous
 XPACKET_ID = "W5M0MpCehiHzreSzNTczkc9d"  # fixed by the XMP specification
+XMPTK = "photo-tagger"  # the toolkit a sidecar we create names; a merge keeps the other app's
+XMPTK_MARK = f'xmptk="{XMPTK}"'.encode()
 
 
 class XmpError(UserError):
@@ -107,7 +142,8 @@ def parse_xmp(data: bytes | str, source: str) -> XmpKeywords:
                     if separator is None:
                         subjects.append(value)
                     else:
-                        path = tuple(p.strip() for p in value.split(separator) if p.strip())
+                        parts = (p.strip().replace(LOOK_ALIKES[separator], separator) for p in value.split(separator))
+                        path = tuple(p for p in parts if p)
                         if path:
                             hierarchical.append(path)
     return XmpKeywords(tuple(dict.fromkeys(subjects)), tuple(dedupe_paths(hierarchical)))
@@ -144,39 +180,78 @@ def read_sidecar(path: Path) -> XmpKeywords:
     return parse_xmp(read_packet_bytes(path), str(path))
 
 
-def sidecar_candidates(photo: Path) -> tuple[Path, Path]:
-    """(`photo.jpg.xmp`, `photo.xmp`)."""
-    return photo.with_name(photo.name + ".xmp"), photo.with_suffix(".xmp")
+def sidecar_names(photo_name: str, names: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The sidecars of `photo_name` among `names` (a folder's file names), in any case of
+    the extensions (Photo Mechanic writes `photo.XMP`, cameras `PHOTO.JPG`): the
+    `photo.jpg.xmp` forms and the `photo.xmp` forms, each with the exact case first."""
+    photo = Path(photo_name)
+    stem, full_tail = photo.stem, (photo.suffix + ".xmp").casefold()
+    full: list[str] = []
+    short: list[str] = []
+    for name in names:
+        if len(name) <= len(stem) or name[: len(stem)] != stem:
+            continue
+        tail = name[len(stem) :].casefold()
+        if tail == full_tail:
+            full.append(name)
+        elif tail == ".xmp":
+            short.append(name)
+    full.sort(key=lambda n: (n != photo_name + ".xmp", n))
+    short.sort(key=lambda n: (n != stem + ".xmp", n))
+    return full, short
 
 
-def choose_sidecar(photo_name: str, names: set[str]) -> str | None:
-    """Which of `names` (a folder's file names) is the sidecar of `photo_name` to read."""
-    full, short = photo_name + ".xmp", Path(photo_name).stem + ".xmp"
-    return full if full in names else short if short in names else None
+def sidecar_files(photo_name: str, names: Iterable[str]) -> list[str]:
+    """Every sidecar of `photo_name` among `names`, all read: for `IMG.JPG` beside
+    `IMG.CR2`, Lightroom keeps adding keywords to `IMG.xmp` after we wrote `IMG.JPG.xmp`."""
+    full, short = sidecar_names(photo_name, names)
+    return full + short
 
 
-def sidecar_for(photo: Path, *, writing: bool = False) -> Path:
-    """The sidecar to read or update for `photo` (it may not exist yet); the same choice
-    as `choose_sidecar`."""
-    full, short = sidecar_candidates(photo)
-    if full.exists() or not short.exists():
-        return full
-    if writing and _stem_shared(photo):
-        return full  # photo.xmp may belong to photo.cr2 next to photo.jpg: leave it
-    return short
+_listings: dict[Path, tuple[int, frozenset[str]]] = {}
+_listings_lock = threading.Lock()
 
 
-def _stem_shared(photo: Path) -> bool:
+def folder_names(folder: Path) -> frozenset[str]:
+    """The file names in `folder`. Finding `photo.XMP` takes a listing (a case-sensitive
+    file system has no case-insensitive lookup); it is reused while the folder's mtime
+    stays the same, so a folder of n photos is listed once, not n times."""
+    try:
+        mtime = folder.stat().st_mtime_ns
+        with _listings_lock:
+            cached = _listings.get(folder)
+        if cached is not None and cached[0] == mtime:
+            return cached[1]
+        names = frozenset(entry.name for entry in folder.iterdir())
+    except OSError:
+        return frozenset()
+    with _listings_lock:
+        if len(_listings) >= 64:
+            _listings.clear()
+        _listings[folder] = (mtime, names)
+    return names
+
+
+def sidecar_for(photo: Path, *, writing: bool = False, names: Iterable[str] | None = None) -> Path:
+    """The one sidecar to update for `photo` (it may not exist yet), and the first one
+    read (`sidecar_files` lists them all). `names`: the folder's file names, when the caller has them."""
+    names = folder_names(photo.parent) if names is None else names
+    full, short = sidecar_names(photo.name, names)
+    if full:
+        return photo.with_name(full[0])
+    if short and not (writing and _stem_shared(photo, names)):
+        return photo.with_name(short[0])
+    # photo.xmp may belong to photo.cr2 next to photo.jpg: leave it
+    return photo.with_name(photo.name + ".xmp")
+
+
+def _stem_shared(photo: Path, names: Iterable[str]) -> bool:
     from photo_tagger.core.scan import PHOTO_EXTENSIONS
 
     others = PHOTO_EXTENSIONS | RAW_EXTENSIONS
-    try:
-        return any(
-            entry.stem == photo.stem and entry.name != photo.name and entry.suffix.lower() in others
-            for entry in photo.parent.iterdir()
-        )
-    except OSError:
-        return True
+    return any(
+        Path(name).stem == photo.stem and name != photo.name and Path(name).suffix.lower() in others for name in names
+    )
 
 
 RAW_EXTENSIONS = frozenset({".cr2", ".cr3", ".nef", ".arw", ".dng", ".orf", ".raf", ".rw2", ".pef", ".srw"})
@@ -204,16 +279,18 @@ def render_sidecar(existing: bytes | None, paths: Sequence[Sequence[str]], sourc
         own = [p for p in paths if not is_internal(p)]
         if own:
             _append_bag(target, SUBJECT, dict.fromkeys(p[-1] for p in own), "rdf:Bag")
-        hierarchical = ["|".join(p) for p in paths if not any("|" in part for part in p)]
+        hierarchical = [_join(p, "|") for p in paths]
         if hierarchical:
             _append_bag(target, HIERARCHICAL, hierarchical, "rdf:Bag")
-        slashed = ["/".join(p) for p in own]
+        slashed = [_join(p, "/") for p in own]
         if TAGS_LIST in present and slashed:
             _append_bag(target, TAGS_LIST, slashed, "rdf:Seq")
-        if LAST_KEYWORD in present and slashed:
-            _append_bag(target, LAST_KEYWORD, slashed, "rdf:Bag")
+        for last_keyword in (LAST_KEYWORD, LAST_KEYWORD_EXIFTOOL):  # under the spelling found
+            if last_keyword in present and slashed:
+                _append_bag(target, last_keyword, slashed, "rdf:Bag")
         if CATALOG_SETS in present and hierarchical:
             _append_bag(target, CATALOG_SETS, hierarchical, "rdf:Bag")
+    _update_categories(rdf, [tuple(p) for p in paths if not is_internal(p)])
     declaration = existing is not None and existing.lstrip().startswith(b"<?xml")
     body = etree.tostring(doc, encoding="UTF-8", xml_declaration=declaration)
     # lxml drops the line breaks between the root and the xpacket instructions around it
@@ -221,6 +298,54 @@ def render_sidecar(existing: bytes | None, paths: Sequence[Sequence[str]], sourc
         b"</x:xmpmeta><?xpacket", b"</x:xmpmeta>\n<?xpacket"
     )
     return body if body.endswith(b"\n") else body + b"\n"
+
+
+def _join(path: Sequence[str], separator: str) -> str:
+    return separator.join(part.replace(separator, LOOK_ALIKES[separator]) for part in path)
+
+
+def _update_categories(rdf: etree._Element, paths: Sequence[tuple[str, ...]]) -> None:
+    for description in rdf.iter(DESCRIPTION):
+        if CATEGORIES in description.attrib:
+            description.set(CATEGORIES, edit_categories(description.get(CATEGORIES) or "", paths))
+        for element in description.findall(CATEGORIES):
+            element.text = edit_categories(element.text or "", paths)
+
+
+def edit_categories(text: str, paths: Sequence[Sequence[str]]) -> str:
+    """acdsee:categories holding exactly `paths` as assigned categories: a category no
+    path goes through is removed (when it or one below it was assigned: a tag removed),
+    each path is added under its parents. Categories assigned to nothing are ACDSee's
+    structure and stay. Text that is not such XML is left as it is."""
+    try:
+        root = SafeET.fromstring(text, forbid_dtd=True) if text.strip() else Element("Categories")
+    except (DefusedXmlException, ParseError):
+        return text
+    wanted = {tuple(part.casefold() for part in p) for p in paths if p}
+    through = {w[:i] for w in wanted for i in range(1, len(w) + 1)}
+
+    def prune(parent: Element, prefix: tuple[str, ...]) -> None:
+        for node in parent.findall("Category"):
+            path = (*prefix, (node.text or "").strip().casefold())
+            if path in through:
+                if path in wanted:
+                    node.set("Assigned", "1")
+                prune(node, path)
+            elif any(n.get("Assigned") == "1" for n in node.iter("Category")):
+                parent.remove(node)
+
+    prune(root, ())
+    for p in paths:
+        parent = root
+        for part in p:
+            node = next(
+                (n for n in parent.findall("Category") if (n.text or "").strip().casefold() == part.casefold()), None
+            )
+            if node is None:
+                node = SubElement(parent, "Category", {"Assigned": "1"})
+                node.text = part
+            parent = node
+    return tostring(root, encoding="unicode")
 
 
 def _lxml_parse(data: bytes, source: str) -> etree._ElementTree:
@@ -233,7 +358,7 @@ def _lxml_parse(data: bytes, source: str) -> etree._ElementTree:
 
 def _new_document() -> etree._ElementTree:
     meta = etree.Element(f"{{{X}}}xmpmeta", nsmap={"x": X})
-    meta.set(f"{{{X}}}xmptk", "photo-tagger")
+    meta.set(f"{{{X}}}xmptk", XMPTK)
     meta.text = "\n "
     rdf = etree.SubElement(meta, f"{{{RDF}}}RDF", nsmap={"rdf": RDF})
     rdf.text, rdf.tail = "\n  ", "\n"
@@ -318,19 +443,22 @@ class SidecarWrite:
     path: Path
     changed: bool
     backup: Path | None  # the previous content, when there was one and it changed
+    original: Path | None = None  # another app's content before our first write, kept now
 
 
-def write_sidecar(photo: Path, paths: Sequence[Sequence[str]]) -> SidecarWrite:
+def write_sidecar(photo: Path, paths: Sequence[Sequence[str]], *, names: Iterable[str] | None = None) -> SidecarWrite:
     """Write `paths` as the keywords of `photo`'s sidecar (created or merged). A malformed
-    sidecar raises XmpError and stays untouched; the photo itself is never written."""
-    target = sidecar_for(photo, writing=True)
+    sidecar raises XmpError and stays untouched; the photo itself is never written.
+    `names`: the folder's file names, as for `sidecar_for`."""
+    target = sidecar_for(photo, writing=True, names=names)
     existing = read_packet_bytes(target) if target.exists() else None
     new = render_sidecar(existing, paths, str(target))
     if new == existing:
         return SidecarWrite(target, False, None)
-    backup = None
+    backup = original = None
     mode = 0o644
     if existing is not None:
+        original = _keep_original(target, existing)
         backup = target.with_name(target.name + ".bak")
         mode = target.stat().st_mode & 0o777
         try:
@@ -342,4 +470,22 @@ def write_sidecar(photo: Path, paths: Sequence[Sequence[str]]) -> SidecarWrite:
         os.chmod(target, mode)  # other tools must read it; mkstemp made it private
     except OSError:
         pass
-    return SidecarWrite(target, True, backup)
+    return SidecarWrite(target, True, backup, original)
+
+
+def _keep_original(target: Path, existing: bytes) -> Path | None:
+    """Keep another app's sidecar as it was before our first write (`<sidecar>.orig`,
+    written once, never replaced): `.bak` holds only the previous version, which after
+    two exports is our own. Returns the file when written now."""
+    if XMPTK_MARK in existing:
+        return None  # a sidecar we created: there is no other app's original to keep
+    original = target.with_name(target.name + ".orig")
+    try:
+        with open(original, "xb") as out:
+            out.write(existing)
+        shutil.copystat(target, original)
+    except FileExistsError:
+        return None
+    except OSError as exc:
+        raise XmpError(f"{original}: cannot keep the original ({exc.strerror or exc}); sidecar left as it was") from exc
+    return original

@@ -18,6 +18,7 @@ from photo_tagger.core.library import Library
 from photo_tagger.core.service import export_library_sidecars
 from photo_tagger.core.tag_names import tag_path
 from photo_tagger.core.tagging import set_state, tag_id_by_name
+from photo_tagger.core.xmp import read_sidecar
 
 DATA = Path(__file__).parent / "data"
 XMP_PACKET = b"""<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
@@ -196,3 +197,77 @@ def test_keywords_embedded_in_a_heic_photo_are_read(tmp_path: Path) -> None:
     path = tmp_path / "IMG_0001.heic"
     Image.new("RGB", (64, 48), "red").save(path, xmp=packet)
     assert embedded_paths(path) == [("Mittens",), ("garden",)]
+
+
+def test_an_upper_case_sidecar_is_imported_and_export_writes_back_into_it(tmp_path: Path, embedder) -> None:
+    root = tmp_path / "lib"
+    jpeg_with_keywords(root / "DSC_1.JPG", 1)
+    (root / "DSC_1.XMP").write_bytes(
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        b'<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:subject><rdf:Bag>'
+        b"<rdf:li>Harbour</rdf:li></rdf:Bag></dc:subject></rdf:Description></rdf:RDF></x:xmpmeta>"
+    )
+    library = Library.open(root)
+    run_index(library, embedder)
+    with library.connect() as cat:
+        assert photo_tags(cat, "DSC_1.JPG") == {"Harbour": ("confirmed", "keywords")}
+        photo_id = cat.scalar("SELECT id FROM photos WHERE path = 'DSC_1.JPG'")
+        set_state(cat, [photo_id], tag_id_by_name(cat, "cat"), "confirmed")
+    summary = export_library_sidecars(library)
+    assert summary.written == [root / "DSC_1.XMP"]
+    sidecars = sorted(p.name for p in root.iterdir() if ".xmp" in p.name.casefold())
+    assert sidecars == ["DSC_1.XMP", "DSC_1.XMP.bak", "DSC_1.XMP.orig"]
+    assert read_sidecar(root / "DSC_1.XMP").paths() == [("animal", "cat"), ("Harbour",)]
+
+
+def test_keywords_lightroom_adds_to_the_raws_sidecar_after_our_export_still_come_in(tmp_path: Path, embedder) -> None:
+    root = tmp_path / "lib"
+    jpeg_with_keywords(root / "IMG_1.JPG", 1)
+    (root / "IMG_1.CR2").write_bytes(b"raw")
+    raw_sidecar = root / "IMG_1.xmp"
+    shutil.copy(DATA / "lightroom.xmp", raw_sidecar)
+    library = Library.open(root)
+    run_index(library, embedder)
+    with library.connect() as cat:
+        assert set(photo_tags(cat, "IMG_1.JPG")) == {"cat", "Holiday 2019"}
+    summary = export_library_sidecars(library)
+    assert summary.written == [root / "IMG_1.JPG.xmp"]  # the raw's sidecar is Lightroom's
+    assert raw_sidecar.read_bytes() == (DATA / "lightroom.xmp").read_bytes()
+    assert run_index(library, embedder).keywords.applied == 0  # our own write is not news
+
+    raw_sidecar.write_bytes(
+        raw_sidecar.read_bytes()
+        .replace(b"<rdf:li>Holiday 2019</rdf:li>", b"<rdf:li>Holiday 2019</rdf:li><rdf:li>Fjord Cruise</rdf:li>")
+        .replace(b"<rdf:li>Animals|Cat</rdf:li>", b"<rdf:li>Animals|Cat</rdf:li><rdf:li>Trips|Fjord Cruise</rdf:li>")
+    )
+    os.utime(raw_sidecar, ns=(1, 1_000_000_000))
+    summary = run_index(library, embedder)
+    assert summary.keywords.applied == 1
+    with library.connect() as cat:
+        tags = photo_tags(cat, "IMG_1.JPG")
+        assert tags["Fjord Cruise"] == ("confirmed", "keywords")
+        assert tag_path(cat, "Fjord Cruise") == ["Trips", "Fjord Cruise"]
+        assert set(tags) == {"cat", "Holiday 2019", "Fjord Cruise"}
+    assert run_index(library, embedder).keywords.applied == 0
+    export_library_sidecars(library)  # and the next export carries Lightroom's new keyword
+    written = read_sidecar(root / "IMG_1.JPG.xmp").paths()
+    assert written == [("animal", "cat"), ("Holiday 2019",), ("Trips", "Fjord Cruise")]
+
+
+def test_a_sidecar_recorded_by_an_earlier_version_is_still_known(tagged_library: Library, embedder) -> None:
+    run_index(tagged_library, embedder)
+    sidecar = tagged_library.root / "digikam.jpg.xmp"
+    st = sidecar.stat()
+    with tagged_library.connect() as cat:  # the row as versions that read one sidecar wrote it
+        cat.conn.execute(
+            "UPDATE keyword_sources SET file = 'digikam.jpg.xmp', size = ?, mtime_ns = ?,"
+            " keywords = '[[\"Animals\", \"Kitten\"], [\"Places\", \"Garden\"]]'"
+            " WHERE kind = 'sidecar' AND photo_id = (SELECT id FROM photos WHERE path = 'digikam.jpg')",
+            (st.st_size, st.st_mtime_ns),
+        )
+    assert run_index(tagged_library, embedder).keywords.applied == 0
+    sidecar.write_bytes(
+        sidecar.read_bytes().replace(b"<rdf:li>Garden</rdf:li>", b"<rdf:li>Garden</rdf:li><rdf:li>Sunny</rdf:li>")
+    )
+    os.utime(sidecar, ns=(1, 1_000_000_000))
+    assert run_index(tagged_library, embedder).keywords.applied == 1
