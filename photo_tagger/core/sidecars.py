@@ -20,8 +20,9 @@ from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.formats import ExportOptions, select_photo_tags, vocabulary
 from photo_tagger.core.keywords import record_sidecar, recorded_sidecars
+from photo_tagger.core.sidecar_files import sidecar_for
 from photo_tagger.core.tag_names import ensure_synonyms_seeded, lookup_tag, tag_paths
-from photo_tagger.core.xmp import is_internal, read_sidecar, sidecar_for, write_sidecar
+from photo_tagger.core.xmp import is_internal, read_sidecar, write_sidecar
 
 KeywordPath = tuple[str, ...]
 

@@ -17,17 +17,13 @@ re-templated. The previous content goes to `<sidecar>.bak`, another app's conten
 before our first write to `<sidecar>.orig` (once); the new one is written atomically.
 Image files are never opened for writing.
 
-Sidecar name: darktable and digiKam use `photo.jpg.xmp`, Lightroom (for raw files)
-`photo.xmp`, Photo Mechanic `photo.XMP`; the extensions are matched in any case. We use
-an existing `photo.jpg.xmp`, else an existing `photo.xmp` (when writing: only if no other
-photo shares its stem), else create `photo.jpg.xmp`.
+Which file is a photo's sidecar is sidecar_files.py's concern.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +35,7 @@ from lxml import etree
 
 from photo_tagger.core.atomic import atomic_write_bytes
 from photo_tagger.core.errors import UserError
+from photo_tagger.core.sidecar_files import sidecar_for
 
 X = "adobe:ns:meta/"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -180,81 +177,6 @@ def read_sidecar(path: Path) -> XmpKeywords:
     return parse_xmp(read_packet_bytes(path), str(path))
 
 
-def sidecar_names(photo_name: str, names: Iterable[str]) -> tuple[list[str], list[str]]:
-    """The sidecars of `photo_name` among `names` (a folder's file names), in any case of
-    the extensions (Photo Mechanic writes `photo.XMP`, cameras `PHOTO.JPG`): the
-    `photo.jpg.xmp` forms and the `photo.xmp` forms, each with the exact case first."""
-    photo = Path(photo_name)
-    stem, full_tail = photo.stem, (photo.suffix + ".xmp").casefold()
-    full: list[str] = []
-    short: list[str] = []
-    for name in names:
-        if len(name) <= len(stem) or name[: len(stem)] != stem:
-            continue
-        tail = name[len(stem) :].casefold()
-        if tail == full_tail:
-            full.append(name)
-        elif tail == ".xmp":
-            short.append(name)
-    full.sort(key=lambda n: (n != photo_name + ".xmp", n))
-    short.sort(key=lambda n: (n != stem + ".xmp", n))
-    return full, short
-
-
-def sidecar_files(photo_name: str, names: Iterable[str]) -> list[str]:
-    """Every sidecar of `photo_name` among `names`, all read: for `IMG.JPG` beside
-    `IMG.CR2`, Lightroom keeps adding keywords to `IMG.xmp` after we wrote `IMG.JPG.xmp`."""
-    full, short = sidecar_names(photo_name, names)
-    return full + short
-
-
-_listings: dict[Path, tuple[int, frozenset[str]]] = {}
-_listings_lock = threading.Lock()
-
-
-def folder_names(folder: Path) -> frozenset[str]:
-    """The file names in `folder`. Finding `photo.XMP` takes a listing (a case-sensitive
-    file system has no case-insensitive lookup); it is reused while the folder's mtime
-    stays the same, so a folder of n photos is listed once, not n times."""
-    try:
-        mtime = folder.stat().st_mtime_ns
-        with _listings_lock:
-            cached = _listings.get(folder)
-        if cached is not None and cached[0] == mtime:
-            return cached[1]
-        names = frozenset(entry.name for entry in folder.iterdir())
-    except OSError:
-        return frozenset()
-    with _listings_lock:
-        if len(_listings) >= 64:
-            _listings.clear()
-        _listings[folder] = (mtime, names)
-    return names
-
-
-def sidecar_for(photo: Path, *, writing: bool = False, names: Iterable[str] | None = None) -> Path:
-    """The one sidecar to update for `photo` (it may not exist yet), and the first one
-    read (`sidecar_files` lists them all). `names`: the folder's file names, when the caller has them."""
-    names = folder_names(photo.parent) if names is None else names
-    full, short = sidecar_names(photo.name, names)
-    if full:
-        return photo.with_name(full[0])
-    if short and not (writing and _stem_shared(photo, names)):
-        return photo.with_name(short[0])
-    # photo.xmp may belong to photo.cr2 next to photo.jpg: leave it
-    return photo.with_name(photo.name + ".xmp")
-
-
-def _stem_shared(photo: Path, names: Iterable[str]) -> bool:
-    from photo_tagger.core.scan import PHOTO_EXTENSIONS
-
-    others = PHOTO_EXTENSIONS | RAW_EXTENSIONS
-    return any(
-        Path(name).stem == photo.stem and name != photo.name and Path(name).suffix.lower() in others for name in names
-    )
-
-
-RAW_EXTENSIONS = frozenset({".cr2", ".cr3", ".nef", ".arw", ".dng", ".orf", ".raf", ".rw2", ".pef", ".srw"})
 
 
 # --- writing -------------------------------------------------------------------------

@@ -13,7 +13,8 @@ from xml.sax.saxutils import escape
 import pytest
 
 from photo_tagger.core import xmp
-from photo_tagger.core.xmp import XmpError, parse_xmp, read_sidecar, render_sidecar, sidecar_for, write_sidecar
+from photo_tagger.core.sidecar_files import sidecar_for
+from photo_tagger.core.xmp import XmpError, parse_xmp, read_sidecar, render_sidecar, write_sidecar
 
 DATA = Path(__file__).parent / "data"
 EXIFTOOL = shutil.which("exiftool")
