@@ -31,3 +31,15 @@ def set_row(catalogue: Catalogue, photo_id: int, tag_id: int, state: str, score:
             " VALUES (?, ?, ?, ?, 'model', 0)",
             (photo_id, tag_id, state, score),
         )
+
+
+def suggest(catalogue: Catalogue, photo_id: int, tag: str, score: float) -> None:
+    """A model suggestion of `tag` (created if new) on the photo, as the indexer writes it."""
+    from photo_tagger.core.tagging import ensure_tag
+
+    with catalogue.transaction() as conn:
+        conn.execute(
+            "INSERT INTO photo_tags(photo_id, tag_id, state, score, source, updated_at)"
+            " VALUES (?, ?, 'suggested', ?, 'model', ?)",
+            (photo_id, ensure_tag(catalogue, tag), score, time.time()),
+        )

@@ -11,12 +11,11 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from catalogue_rows import suggest
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.library import Library
 from photo_tagger.core.scan import reconcile, walk_photos
 from photo_tagger.core.tagging import ensure_tag, set_state
@@ -29,15 +28,6 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     result = subprocess.run([EXE, *args], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     return result
-
-
-def suggest(cat: Catalogue, photo_id: int, tag: str, score: float) -> None:
-    with cat.transaction() as conn:
-        conn.execute(
-            "INSERT INTO photo_tags(photo_id, tag_id, state, score, source, updated_at)"
-            " VALUES (?, ?, 'suggested', ?, 'model', ?)",
-            (photo_id, ensure_tag(cat, tag), score, time.time()),
-        )
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import csv
 import json
 import shutil
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
+from catalogue_rows import suggest
 
 from photo_tagger import cli
 from photo_tagger.core import formats
@@ -51,15 +51,6 @@ def library(tmp_path: Path) -> Library:
         suggest(cat, ids["dogs/dog.jpg"], "dog", 0.9)
         suggest(cat, ids["dogs/dog.jpg"], "grass", 0.3)
     return lib
-
-
-def suggest(cat: Catalogue, photo_id: int, tag: str, score: float) -> None:
-    with cat.transaction() as conn:
-        conn.execute(
-            "INSERT INTO photo_tags(photo_id, tag_id, state, score, source, updated_at)"
-            " VALUES (?, ?, 'suggested', ?, 'model', ?)",
-            (photo_id, ensure_tag(cat, tag), score, time.time()),
-        )
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:

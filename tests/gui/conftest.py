@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from gui.helpers import open_window
 from photos import noise_photo, sample_photo, save_photo
 from PySide6.QtCore import QSettings
 
@@ -43,17 +44,6 @@ def settings(tmp_path: Path) -> QSettings:
 
 @pytest.fixture
 def window(qtbot, settings: QSettings, library_path: Path) -> Iterator:
-    from photo_tagger.gui.app import make_app
-    from photo_tagger.gui.main_window import MainWindow
-
-    make_app()
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    win.activateWindow()
-    qtbot.waitExposed(win)
-    # The template is indexed already; test_indexing.py covers indexing in the app.
-    assert win.open_library(library_path, index=False)
+    win = open_window(qtbot, settings, library_path)
     yield win
     win.close()

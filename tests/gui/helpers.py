@@ -38,3 +38,20 @@ def tags_of(window, name: str) -> dict[str, set[str]]:
         "confirmed": {t.name for t in tags.confirmed},
         "rejected": {t.name for t in tags.rejected},
     }
+
+
+def open_window(qtbot, settings, root):  # type: ignore[no-untyped-def]
+    """The real main window on `root` (indexed already), shown and exposed."""
+    from photo_tagger.gui.app import make_app
+    from photo_tagger.gui.main_window import MainWindow
+
+    make_app()
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.resize(1200, 800)
+    win.show()
+    win.activateWindow()
+    qtbot.waitExposed(win)
+    # The template is indexed already; test_indexing.py covers indexing in the app.
+    assert win.open_library(root, index=False)
+    return win

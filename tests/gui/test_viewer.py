@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui.helpers import select, settle
+from gui.helpers import open_window, select, settle
 from photos import sample_photo, save_photo
 from PIL import Image
 from PySide6.QtCore import Qt
@@ -50,19 +50,9 @@ def viewer_template(indexed_template: Path, tmp_path_factory: pytest.TempPathFac
 
 @pytest.fixture
 def viewer_window(qtbot, settings, viewer_template: Path, tmp_path: Path) -> Iterator:
-    from photo_tagger.gui.app import make_app
-    from photo_tagger.gui.main_window import MainWindow
-
     root = tmp_path / "Holiday"
     shutil.copytree(viewer_template, root)
-    make_app()
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    win.activateWindow()
-    qtbot.waitExposed(win)
-    assert win.open_library(root, index=False)
+    win = open_window(qtbot, settings, root)
     yield win
     win.close()
 
