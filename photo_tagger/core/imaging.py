@@ -108,20 +108,13 @@ def decode_photo_bytes(data: bytes, model_short_side: int = 256, label: str = "p
 
 def _decode(data: bytes, model_short_side: int) -> DecodedPhoto:
     try:
-        # Above MAX_PIXELS Pillow only warns (and that goes to the log): this check refuses.
         image: Image.Image = Image.open(io.BytesIO(data))
         width, height = image.size
-        if width * height > MAX_PIXELS:
-            raise PhotoDecodeError(
-                f"image too large ({width} x {height} pixels; limit {MAX_PIXELS:,})"
-            )
+        _refuse_oversized(image)
         needed = max(model_short_side, THUMBNAIL_SIZE)
         scaled = _draft_to(image, needed)
-        if not scaled and width * height > MAX_FULL_DECODE_PIXELS:
-            raise PhotoDecodeError(
-                f"image too large to decode ({width} x {height} pixels; limit "
-                f"{MAX_FULL_DECODE_PIXELS:,} for {image.format or 'this format'})"
-            )
+        if not scaled:
+            _refuse_full_decode(image)
         with _decode_slot(0 if scaled else width * height):
             # EXIF is read after load: a PNG's getexif() decodes the whole image.
             image.load()
@@ -180,17 +173,13 @@ def _decode_within(data: bytes, box_w: int, box_h: int) -> Image.Image:
     try:
         image: Image.Image = Image.open(io.BytesIO(data))
         width, height = image.size
-        if width * height > MAX_PIXELS:
-            raise PhotoDecodeError(f"image too large ({width} x {height} pixels; limit {MAX_PIXELS:,})")
+        _refuse_oversized(image)
         scaled = isinstance(image, JpegImageFile)
         if scaled:  # its EXIF is in the header: turn the box before choosing the DCT scale
             box = _stored_box(_orientation(image), box_w, box_h)
             _draft_to(image, max(1, int(min(width, height) * min(box[0] / width, box[1] / height, 1.0))))
-        elif width * height > MAX_FULL_DECODE_PIXELS:
-            raise PhotoDecodeError(
-                f"image too large to decode ({width} x {height} pixels; limit "
-                f"{MAX_FULL_DECODE_PIXELS:,} for {image.format or 'this format'})"
-            )
+        else:
+            _refuse_full_decode(image)
         with _decode_slot(0 if scaled else width * height):
             # EXIF is read after load: a PNG's getexif() decodes the whole image.
             image.load()
@@ -208,6 +197,23 @@ def _decode_within(data: bytes, box_w: int, box_h: int) -> Image.Image:
     if image.size[0] < 1 or image.size[1] < 1:
         raise PhotoDecodeError("image has no pixels")
     return image
+
+
+def _refuse_oversized(image: Image.Image) -> None:
+    """Above MAX_PIXELS Pillow only warns (and that goes to the log): this refuses."""
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise PhotoDecodeError(f"image too large ({width} x {height} pixels; limit {MAX_PIXELS:,})")
+
+
+def _refuse_full_decode(image: Image.Image) -> None:
+    """For a format decoded pixel by pixel (no DCT scaling): refuse what needs too much memory."""
+    width, height = image.size
+    if width * height > MAX_FULL_DECODE_PIXELS:
+        raise PhotoDecodeError(
+            f"image too large to decode ({width} x {height} pixels; limit "
+            f"{MAX_FULL_DECODE_PIXELS:,} for {image.format or 'this format'})"
+        )
 
 
 def _as_decode_error(exc: Exception) -> PhotoDecodeError | None:

@@ -152,14 +152,18 @@ def _fewer_examples(data: TrainingData) -> np.ndarray:
     return np.minimum((data.labels & data.mask).sum(axis=0), (~data.labels & data.mask).sum(axis=0))
 
 
+def _shrunk_tags(head: TagHead, start: TagHead, data: TrainingData) -> np.ndarray:
+    """(n_tags,) bool: trained tags that had a model and too few examples of one kind."""
+    return head.trained_ & start.has_model_ & (_fewer_examples(data) < TRUSTED_EXAMPLES)
+
+
 def shrink_thresholds(head: TagHead, start: TagHead, data: TrainingData) -> np.ndarray:
     """Thresholds of tags trained on fewer than TRUSTED_EXAMPLES confirmed or negative
     photos, moved toward the starting model's in proportion to what is missing (a new tag,
     which had no model, keeps its own: there is nothing to shrink toward)."""
     thresholds = head.thresholds_.copy()
-    examples = _fewer_examples(data)
-    few = head.trained_ & start.has_model_ & (examples < TRUSTED_EXAMPLES)
-    weight = examples[few] / TRUSTED_EXAMPLES
+    few = _shrunk_tags(head, start, data)
+    weight = _fewer_examples(data)[few] / TRUSTED_EXAMPLES
     thresholds[few] = weight * thresholds[few] + (1 - weight) * start.thresholds_[few]
     return thresholds
 
@@ -218,10 +222,10 @@ def train_catalogue(
 
     tag_names = data.tag_names
 
-    pretrained = np.zeros(len(tag_names), bool) if base.strong_start is None else base.strong_start
-    alpha = np.where(pretrained, PRETRAINED_ALPHA, 1.0)
-    positive_weight = np.where(pretrained, PRETRAINED_POSITIVE_WEIGHT, 10.0)
-    min_examples = np.where(pretrained, PRETRAINED_MIN_EXAMPLES, NEW_TAG_MIN_EXAMPLES)
+    strong = np.zeros(len(tag_names), bool) if base.strong_start is None else base.strong_start
+    alpha = np.where(strong, PRETRAINED_ALPHA, 1.0)
+    positive_weight = np.where(strong, PRETRAINED_POSITIVE_WEIGHT, 10.0)
+    min_examples = np.where(strong, PRETRAINED_MIN_EXAMPLES, NEW_TAG_MIN_EXAMPLES)
 
     def new_head() -> TagHead:
         if make_head:
@@ -298,7 +302,7 @@ def shrink_predictions(
 ) -> np.ndarray:
     """The report's out-of-fold yes/no for tags whose threshold was shrunk: cut at the
     shrunk threshold, as they will be served."""
-    few = np.flatnonzero(head.trained_ & start.has_model_ & (_fewer_examples(data) < TRUSTED_EXAMPLES))
+    few = np.flatnonzero(_shrunk_tags(head, start, data))
     with np.errstate(invalid="ignore"):
         predicted[:, few] = oof[:, few] >= head.thresholds_[few]
     return predicted
