@@ -18,7 +18,6 @@ import hashlib
 import importlib.resources
 import json
 import logging
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -43,20 +42,10 @@ def taxonomy_fingerprint(taxonomy: Taxonomy) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
 
-@dataclass(frozen=True)
-class PretrainedHead:
-    head: TagHead
-    meta: dict[str, Any]
-
-
-def load_pretrained_head(pipeline_key: str, embedding_dim: int, taxonomy: Taxonomy) -> TagHead | None:
-    """The shipped head if it fits this pipeline and taxonomy, else None (with a warning)."""
-    loaded = _load_cached(pipeline_key, embedding_dim, taxonomy)
-    return None if loaded is None else loaded.head
-
-
 @lru_cache(maxsize=4)
-def _load_cached(pipeline_key: str, embedding_dim: int, taxonomy: Taxonomy) -> PretrainedHead | None:
+def load_pretrained_head(pipeline_key: str, embedding_dim: int, taxonomy: Taxonomy) -> TagHead | None:
+    """The shipped head if it fits this pipeline and taxonomy, else None (with a warning).
+    Read once per pipeline: callers copy what they take from it, never change it."""
     folder = importlib.resources.files("photo_tagger.models")
     head_file, meta_file = folder / HEAD_FILE, folder / META_FILE
     if not head_file.is_file():
@@ -69,7 +58,7 @@ def _load_cached(pipeline_key: str, embedding_dim: int, taxonomy: Taxonomy) -> P
     except (OSError, ValueError, KeyError, TypeError) as exc:  # HeadFormatError is a ValueError
         log.warning("%s refused: %s; suggestions start from the taxonomy prior instead", HEAD_FILE, exc)
         return None
-    return PretrainedHead(head, meta)
+    return head
 
 
 def check_pretrained(
