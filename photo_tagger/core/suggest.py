@@ -140,7 +140,6 @@ def load_suggestion_model(
     candidates = [] if active is None else catalogue.query(
         "SELECT id, weights FROM heads WHERE backbone = ? AND id <= ? ORDER BY id DESC", (backbone_key, active)
     )
-    column = {name.casefold(): j for j, name in enumerate(base.head.tag_names)}
     for row in candidates:
         try:
             stored = TagHead.from_bytes(row["weights"])
@@ -155,10 +154,7 @@ def load_suggestion_model(
                         catalogue.path, row["id"], exc)
             continue
         head = base.head.copy()
-        trained = [i for i, name in enumerate(stored.tag_names)
-                   if stored.trained_[i] and name.casefold() in column]
-        head.copy_tags_from(stored, np.array([column[stored.tag_names[i].casefold()] for i in trained], np.int64),
-                            np.array(trained, np.int64))
+        _take_tags(head, stored, np.flatnonzero(stored.trained_))
         return SuggestionModel(backbone_key, weight, classifier[1], base.taxonomy, head, base.tag_ids, row["id"],
                                base.strong_start)
     return base
@@ -187,14 +183,21 @@ def base_suggestion_model(
     combined = {tag.name.casefold() for tag in taxonomy.tags if tag.implied_by}
     strong = np.array([name.casefold() in combined for name in names], bool)
     if pretrained is not None:
-        column = {name.casefold(): j for j, name in enumerate(names)}
-        shared = [i for i, name in enumerate(pretrained.tag_names) if name.casefold() in column]
-        columns = np.array([column[pretrained.tag_names[i].casefold()] for i in shared], np.int64)
-        head.copy_tags_from(pretrained, columns, np.array(shared, np.int64))
+        columns = _take_tags(head, pretrained, np.arange(len(pretrained.tag_names)))
         head.trained_[:] = False  # trained_ marks the user's training only
         strong[columns] = True
     return SuggestionModel(backbone_key, weight, bias, taxonomy, head, [row["id"] for row in tag_rows], None,
                            strong)
+
+
+def _take_tags(head: TagHead, other: TagHead, rows: np.ndarray) -> np.ndarray:
+    """Give `head`'s tags the parameters of `other`'s tags `rows` of the same name (case
+    aside); returns the columns of `head` that took them. Tags `head` lacks are skipped."""
+    column = {name.casefold(): j for j, name in enumerate(head.tag_names)}
+    rows = np.array([i for i in rows if other.tag_names[i].casefold() in column], np.int64)
+    columns = np.array([column[other.tag_names[i].casefold()] for i in rows], np.int64)
+    head.copy_tags_from(other, columns, rows)
+    return columns
 
 
 def _prior_thresholds(taxonomy: Taxonomy, names: Sequence[str]) -> np.ndarray:
