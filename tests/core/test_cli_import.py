@@ -19,7 +19,8 @@ from catalogue_rows import suggest
 from photo_tagger.core.library import Library
 from photo_tagger.core.scan import reconcile, walk_photos
 from photo_tagger.core.tagging import ensure_tag, set_state
-from photo_tagger.core.xmp import HIERARCHICAL, SUBJECT, read_sidecar
+from photo_tagger.core.xmp import read_sidecar
+from photo_tagger.core.xmp_fields import HIERARCHICAL, SUBJECT
 
 EXE = shutil.which("photo-tagger", path=os.path.dirname(sys.executable)) or "photo-tagger"
 

@@ -180,13 +180,13 @@ def test_xmp_export_writes_sidecars_and_keeps_other_apps_fields(library: Library
     assert [p.name for p in summary.backups] == ["cat.jpg.xmp.bak"]
     cat_keywords = read_sidecar(library.root / "cat.jpg.xmp").paths(internal=True)
     # ours (cat under animal, Mittens); darktable's own and unknown keywords kept (sofa);
-    # the old `pets|cat` is the same tag as ours, so it is replaced
+    # the old `pets|cat` is the same tag as ours, so it is replaced; new ones come last
     assert cat_keywords == [
-        ("animal", "cat"),
-        ("Mittens",),
         ("darktable", "format", "jpg"),
         ("darktable", "changed"),
         ("sofa",),
+        ("animal", "cat"),
+        ("Mittens",),
     ]
     assert b'xmp:Rating="2"' in (library.root / "cat.jpg.xmp").read_bytes()
     assert (library.root / "cat.jpg").read_bytes() == photo_before

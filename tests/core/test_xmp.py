@@ -12,7 +12,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from photo_tagger.core import xmp
+from photo_tagger.core import xmp_fields as xmp
 from photo_tagger.core.sidecar_files import sidecar_for
 from photo_tagger.core.xmp import XmpError, parse_xmp, read_sidecar, render_sidecar, write_sidecar
 
