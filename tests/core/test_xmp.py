@@ -5,22 +5,18 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
+from xmp_readers import assigned_categories, exiftool_json, needs_exiftool
 
 from photo_tagger.core import xmp_fields as xmp
 from photo_tagger.core.sidecar_files import sidecar_for
 from photo_tagger.core.xmp import XmpError, parse_xmp, read_sidecar, render_sidecar, write_sidecar
 
 DATA = Path(__file__).parent / "data"
-EXIFTOOL = shutil.which("exiftool")
-needs_exiftool = pytest.mark.skipif(
-    EXIFTOOL is None, reason="exiftool not installed (apt-get install libimage-exiftool-perl)"
-)
 
 
 def photo_in(folder: Path, name: str = "cat.jpg") -> Path:
@@ -153,13 +149,6 @@ def test_no_keywords_removes_the_keyword_properties(tmp_path: Path) -> None:
     merged = render_sidecar((DATA / "darktable.jpg.xmp").read_bytes(), [])
     assert parse_xmp(merged, "x").paths() == []
     assert b'xmp:Rating="2"' in merged
-
-
-def exiftool_json(path: Path) -> dict:
-    out = subprocess.run(
-        [EXIFTOOL, "-j", "-struct", "-XMP:all", str(path)], capture_output=True, text=True, check=True, timeout=60
-    )
-    return json.loads(out.stdout)[0]
 
 
 def as_list(value: object) -> list:
@@ -304,21 +293,6 @@ DIGIKAM_EXIFTOOL = b"""<?xpacket begin='\xef\xbb\xbf' id='W5M0MpCehiHzreSzNTczkc
         '<Category Assigned="0">Events</Category></Categories>'
     ).encode(),
 )
-
-
-def assigned_categories(text: str) -> list[tuple[str, ...]]:
-    found = []
-
-    def walk(node: ET.Element, prefix: tuple[str, ...]) -> None:
-        for child in node.findall("Category"):
-            path = (*prefix, (child.text or "").strip())
-            if child.get("Assigned") == "1" and not any(c.get("Assigned") == "1" for c in child.iter("Category")
-                                                       if c is not child):
-                found.append(path)
-            walk(child, path)
-
-    walk(ET.fromstring(text), ())
-    return found
 
 
 def test_exiftools_spelling_of_the_microsoft_namespace_is_read() -> None:
