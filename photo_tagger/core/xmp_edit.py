@@ -2,11 +2,12 @@
 
 Given a sidecar's bytes and the final keyword paths (deepest paths: an ancestor of a
 path is implied by it), each keyword field is edited in place (xml_splice): a value no
-final path accounts for is removed with its line, a final path the field lacks is
-appended after the field's last value in that value's layout, and every other byte stays
-(attribute layout, indentation, BOM, xpacket padding, the values' order and spelling).
-Values compare case-insensitively, as they are read: the file's spelling of a keyword
-wins over ours.
+final path accounts for is removed with its line, a path new to the file (in none of its
+fields) is appended after each field's last value in that value's layout, and every
+other byte stays (attribute layout, indentation, BOM, xpacket padding, the values' order
+and spelling). A keyword the file already has is left as the file has it, even if some
+field lacks it. Values compare case-insensitively, as they are read: the file's spelling
+of a keyword wins over ours.
 
 Per field:
 - dc:subject: a value stays while it names a component of some final path. Added: the
@@ -15,18 +16,20 @@ Per field:
   know from a hierarchical value whose ancestors are all in dc:subject.
 - lr:hierarchicalSubject and mediapro:CatalogSets (`|`), digiKam:TagsList and
   MicrosoftPhoto:LastKeywordXMP under either namespace (`/`): a value stays while it is a
-  final path or an ancestor of one; every final path is added, flat ones too (digiKam
+  final path or an ancestor of one; every new path is added, flat ones too (digiKam
   takes the first of these fields it finds as the whole list). A name holding the
   separator is written with its look-alike.
 - acdsee:categories: an XML string, rewritten only when its assigned categories change.
 A field the file does not have is not added, except where a keyword would otherwise have
 no home: dc:subject (every reader reads it) when the file has none, and
-lr:hierarchicalSubject, holding every keyword, when a multi-level path is added to a file
-with no hierarchical field. They go last in the rdf:Description that holds the file's
-keywords (else the first one), indented like its other properties. Paths under
-INTERNAL_ROOTS (darktable's bookkeeping) are kept where they are, never added. The
-xpacket padding is left as it is: a sidecar is rewritten whole, so keeping the packet's
-size buys nothing, and an unchanged padding keeps the diff to the keyword lines.
+lr:hierarchicalSubject when a multi-level path is added to a file with no hierarchical
+field; either holds every keyword, since a reader may take it as the whole list. They go
+last in the rdf:Description that holds the file's keywords (else the first one),
+indented like its other properties. Paths under INTERNAL_ROOTS (darktable's bookkeeping)
+are kept where they are, never added. The xpacket padding is left as it is: a sidecar is
+rewritten whole, so keeping the packet's size buys nothing, and an unchanged padding
+keeps the diff to the keyword lines. A keyword property written as an attribute
+(`dc:subject="x"`, not valid for a bag) is neither read nor edited.
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ from photo_tagger.core.xmp_fields import (
     split_path,
 )
 
-Path = tuple[str, ...]
+KeywordPath = tuple[str, ...]
 
 
 @dataclass
@@ -81,7 +84,7 @@ def keyword_splices(data: bytes, rdf: Node, paths: Sequence[Sequence[str]]) -> l
     final = [tuple(p) for p in paths if p]
     fields = _fields(rdf)
     layout = _Layout(data, rdf)
-    wanted = _Wanted(final, _lists_ancestors(fields))
+    wanted = _Wanted(final, _present(fields), _lists_ancestors(fields))
     splices: list[Splice] = []
     homes: list[tuple[str, list[str]]] = []
     for prop, separator in KEYWORD_PROPERTIES.items():
@@ -92,10 +95,10 @@ def keyword_splices(data: bytes, rdf: Node, paths: Sequence[Sequence[str]]) -> l
         for i, found in enumerate(occurrences):  # added once, to the first
             splices += layout.edit_field(found, keep, new if i == 0 else [])
         if not occurrences and new and wanted.needs_home(prop, fields):
-            homes.append((prop, new))
+            homes.append((prop, list(dict.fromkeys(wanted.candidates(separator, every=True)))))
     if homes:
-        holders = [f.node.parent for f in fields if f.node.parent is not None] + rdf.find(DESCRIPTION)
-        splices.append(layout.add_fields(holders[0] if holders else rdf, homes))
+        holder = next((f.node.parent for f in fields if f.node.parent), None)
+        splices.append(layout.add_fields(holder or next(iter(rdf.find(DESCRIPTION)), rdf), homes))
     return splices + _categories_splices(data, rdf, [p for p in final if not is_internal(p)])
 
 
@@ -111,6 +114,17 @@ def _fields(rdf: Node) -> list[_Field]:
                     items = [(None, node.text)] if node.text.strip() else []
                 fields.append(_Field(node.name, node, container, items))
     return fields
+
+
+def _present(fields: list[_Field]) -> set[KeywordPath]:
+    """The file's keywords (case-folded paths), in whichever field."""
+    found = set()
+    for f in fields:
+        separator = KEYWORD_PROPERTIES[f.prop]
+        for _, value in f.items:
+            path = (value.strip(),) if separator is None else split_path(value, separator)
+            found.add(tuple(part.casefold() for part in path))
+    return found
 
 
 def _lists_ancestors(fields: list[_Field]) -> bool:
@@ -130,13 +144,15 @@ def _lists_ancestors(fields: list[_Field]) -> bool:
 class _Wanted:
     """What the final paths ask of each field."""
 
-    def __init__(self, final: list[Path], lists_ancestors: bool) -> None:
+    def __init__(self, final: list[KeywordPath], present: set[KeywordPath], lists_ancestors: bool) -> None:
         folded = [tuple(part.casefold() for part in p) for p in final]
         self.components = {part for p in folded for part in p}
         self.prefixes = {p[:i] for p in folded for i in range(1, len(p) + 1)}
         longer = {p[:i] for p in folded for i in range(1, len(p))}
-        # ours to add: not darktable's bookkeeping, not an ancestor another path implies
-        self.own = [p for p, f in zip(final, folded, strict=True) if not is_internal(p) and f not in longer]
+        # to add: new to the file, not darktable's bookkeeping, not an ancestor another path
+        # implies (a keyword already in the file is left as the file has it, in every field)
+        self.every = [p for p, f in zip(final, folded, strict=True) if not is_internal(p) and f not in longer]
+        self.own = [p for p in self.every if tuple(part.casefold() for part in p) not in present]
         self.lists_ancestors = lists_ancestors
 
     def keeper(self, separator: str | None) -> tuple[Callable[[str], bool], Callable[[str], object]]:
@@ -151,10 +167,13 @@ class _Wanted:
 
         return (lambda v: not split_path(v, separator) or key(v) in self.prefixes), key
 
-    def candidates(self, separator: str | None) -> list[str]:
+    def candidates(self, separator: str | None, *, every: bool = False) -> list[str]:
+        """The values to add: for the paths new to the file, or for every path (a field
+        made for them, which holds them all)."""
+        paths = self.every if every else self.own
         if separator is not None:
-            return [join_path(p, separator) for p in self.own]
-        return [name for p in self.own for name in (p if self.lists_ancestors else p[-1:])]
+            return [join_path(p, separator) for p in paths]
+        return [name for p in paths for name in (p if self.lists_ancestors else p[-1:])]
 
     def needs_home(self, prop: str, fields: list[_Field]) -> bool:
         if prop == SUBJECT:
@@ -177,7 +196,7 @@ class _Layout:
             return []
         if len(gone) == len(found.items) and not new:
             return [self.remove(found.node)]
-        if found.container is None or None in gone:  # a bare value: written as a proper bag
+        if found.container is None:  # a bare value: written as a proper bag
             values = [value for _, value in found.items if keep(value)] + new
             bag = self.bag(found.node, found.prop, values, self.indent(found.node))
             return [self.replace_content(found.node, bag)]
@@ -201,10 +220,7 @@ class _Layout:
         return self.replace_content(container, items + self.newline + indent)
 
     def replace_content(self, node: Node, content: bytes) -> Splice:
-        if node.self_closing:
-            start_tag = self.data[node.start : node.open_end - 2].rstrip()
-            return node.start, node.end, start_tag + b">" + content + b"</" + node.qname.encode() + b">"
-        return node.open_end, node.close_start, content
+        return _replace_content(self.data, node, content)
 
     def bag(self, parent: Node, prop: str, values: list[str], indent: bytes) -> bytes:
         """The content of a keyword property at `indent`, in `parent`'s namespace scope."""
@@ -252,6 +268,13 @@ class _Layout:
         return indent_of(self.data, node).encode()
 
 
+def _replace_content(data: bytes, node: Node, content: bytes) -> Splice:
+    if node.self_closing:
+        start_tag = data[node.start : node.open_end - 2].rstrip()
+        return node.start, node.end, start_tag + b">" + content + b"</" + node.qname.encode() + b">"
+    return node.open_end, node.close_start, content
+
+
 def _step(data: bytes, rdf: Node) -> bytes:
     """One level of the file's indentation (one space when it shows none)."""
     for description in rdf.find(DESCRIPTION):
@@ -273,7 +296,7 @@ def _element(qname: str | bytes, value: str) -> bytes:
     return b"<" + name + b">" + escape_text(value) + b"</" + name + b">"
 
 
-def _categories_splices(data: bytes, rdf: Node, paths: list[Path]) -> list[Splice]:
+def _categories_splices(data: bytes, rdf: Node, paths: list[KeywordPath]) -> list[Splice]:
     splices = []
     for description in rdf.find(DESCRIPTION):
         if CATEGORIES in description.attributes:
@@ -285,7 +308,7 @@ def _categories_splices(data: bytes, rdf: Node, paths: list[Path]) -> list[Splic
         for node in description.find(CATEGORIES):
             new = edit_categories(node.text, paths)
             if new != node.text and not node.children:
-                splices.append(_Layout(data, rdf).replace_content(node, escape_text(new)))
+                splices.append(_replace_content(data, node, escape_text(new)))
     return splices
 
 

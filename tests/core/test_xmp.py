@@ -125,7 +125,7 @@ def test_an_existing_photo_xmp_is_updated_instead_of_adding_a_second_sidecar(tmp
     assert not (tmp_path / "cat.jpg.xmp").exists()
     assert result.backup == tmp_path / "cat.xmp.bak"
     assert result.backup.read_bytes() == (DATA / "lightroom.xmp").read_bytes()
-    assert read_sidecar(result.path).paths() == [("cat",)]
+    assert read_sidecar(result.path).paths() == [("Cat",)]  # the file's own spelling of it stays
 
 
 def test_photo_xmp_shared_by_two_photos_is_left_to_its_owner(tmp_path: Path) -> None:

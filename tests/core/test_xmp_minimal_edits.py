@@ -172,7 +172,10 @@ def test_ancestors_leave_dc_subject_with_the_last_path_that_needs_them(layout: L
     assert sorted(removed) == sorted(li(v) for v in gone)
 
 
-@pytest.mark.parametrize("layout", ALL)
+@pytest.mark.parametrize(
+    "layout",
+    [*ALL, *(Layout(f"../{name}", False) for name in ("lightroom.xmp", "digikam.jpg.xmp", "darktable.jpg.xmp"))],
+)
 def test_the_same_keywords_in_any_case_leave_the_file_byte_identical(layout: Layout) -> None:
     data = layout.data()
     paths = read_sidecar(LAYOUTS / layout.file).paths(internal=True)
