@@ -156,7 +156,7 @@ def test_a_lightroom_keyword_path_imports_as_a_tag_under_its_parent(library: Pat
     assert states(library)["cat.jpg"]["Rex"] == "confirmed"
     run("export", str(library), "--format", "xmp")
     tree = ElementTree.fromstring((library / "cat.jpg.xmp").read_bytes())
-    subject = [li.text for bag in tree.iter(SUBJECT) for li in bag.iter("{*}li")]
-    hierarchical = [li.text for bag in tree.iter(HIERARCHICAL) for li in bag.iter("{*}li")]
+    subject = [li.text for bag in tree.iter(SUBJECT) for li in bag.iterfind(".//{*}li")]
+    hierarchical = [li.text for bag in tree.iter(HIERARCHICAL) for li in bag.iterfind(".//{*}li")]
     assert subject == ["cat", "Rex", "Medellín"]
     assert hierarchical == ["animal|cat", "animal|pet|Rex", "Trips|Medellín"]
