@@ -14,7 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.tag_names import AmbiguousTag, TagIndex
 from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL as THR
+from photo_tagger.core.tagging import tag_labels
 
 # A suggestion this close to its threshold (either side, as a share of the threshold) is "low
 # confidence": the review queue shows it, and the tag panel offers the ones just below the
@@ -38,7 +40,7 @@ _IDS = "(SELECT value FROM json_each(?))"
 
 @dataclass(frozen=True)
 class BrowseFilter:
-    """What the grid shows. `tags` are names; `tag_mode` "all" needs every tag, "any" one."""
+    """What the grid shows. `tags` are labels (tag_names.py); `tag_mode` "all" needs every tag, "any" one."""
 
     show: str = "all"
     tags: tuple[str, ...] = ()
@@ -137,14 +139,14 @@ def photo_ids(catalogue: Catalogue, flt: BrowseFilter | None = None) -> list[int
     # Tag filters read the tag's rows through photo_tags_by_tag instead of probing every
     # photo: 100k photos filter in ~1/3 of the time of the EXISTS form (benchmarks/scale.py).
     having = "p.id IN (SELECT pt.photo_id FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id WHERE {})"
-    names = [n.strip() for n in flt.tags if n.strip()]
-    if names and flt.tag_mode == "any":
-        where.append(having.format(f"{_EFFECTIVE} AND t.name IN (SELECT value FROM json_each(?))"))
-        params.append(json.dumps(names))
+    wanted = [_filter_ids(catalogue, name) for name in flt.tags if name.strip()]
+    if wanted and flt.tag_mode == "any":
+        where.append(having.format(f"{_EFFECTIVE} AND t.id IN {_IDS}"))
+        params.append(_ids_param(set().union(*wanted)))
     else:
-        for name in names:
-            where.append(having.format(f"{_EFFECTIVE} AND t.name = ?"))
-            params.append(name)
+        for ids in wanted:
+            where.append(having.format(f"{_EFFECTIVE} AND t.id IN {_IDS}"))
+            params.append(_ids_param(ids))
     for word in flt.search.split():
         where.append("(p.path LIKE ? ESCAPE '\\' OR " + exists.format(f"{_EFFECTIVE} AND t.name LIKE ? ESCAPE '\\'")
                      + ")")
@@ -161,18 +163,33 @@ def photo_ids(catalogue: Catalogue, flt: BrowseFilter | None = None) -> list[int
     return [row[0] for row in catalogue.conn.execute(sql, params)]
 
 
+def _filter_ids(catalogue: Catalogue, name: str) -> set[int]:
+    """The tags a filter by `name` (a label, path, leaf name or synonym) matches: the tag,
+    or every tag of an ambiguous leaf name, and the tags linked to them (`Winter` when
+    filtering by snow: tag_tree.py)."""
+    index = TagIndex(catalogue.conn)
+    try:
+        found = index.find(name)
+        ids = set() if found is None else {found}
+    except AmbiguousTag:
+        ids = {tag_id for tag_id, path in index.paths.items() if path[-1].casefold() == name.strip().casefold()}
+    linked = catalogue.conn.execute(f"SELECT id FROM tags WHERE link_id IN {_IDS}", (_ids_param(ids),))
+    return ids | {tag_id for (tag_id,) in linked}
+
+
 def photo_infos(catalogue: Catalogue, ids: Sequence[int]) -> dict[int, PhotoInfo]:
     """id -> PhotoInfo for the ids that exist (one query for the photos, one for tags)."""
     param = _ids_param(ids)
     tags: dict[int, list[tuple[str, bool]]] = {}
     unreviewed: dict[int, int] = {}
-    for photo_id, name, state, effective, listed in catalogue.conn.execute(
-        f"SELECT pt.photo_id, t.name, pt.state, {_EFFECTIVE}, {_LISTED} FROM photo_tags pt"
+    label = tag_labels(catalogue)
+    for photo_id, tag_id, state, effective, listed in catalogue.conn.execute(
+        f"SELECT pt.photo_id, t.id, pt.state, {_EFFECTIVE}, {_LISTED} FROM photo_tags pt"
         f" JOIN tags t ON t.id = pt.tag_id WHERE pt.photo_id IN {_IDS} AND ({_EFFECTIVE} OR {_LISTED})",
         (param,),
     ):
         if effective:
-            tags.setdefault(photo_id, []).append((name, state == "confirmed"))
+            tags.setdefault(photo_id, []).append((label[tag_id], state == "confirmed"))
         if listed:
             unreviewed[photo_id] = unreviewed.get(photo_id, 0) + 1
     result = {}
@@ -205,8 +222,9 @@ def thumbnail_jpegs(catalogue: Catalogue, ids: Sequence[int]) -> dict[int, bytes
 def selection_tags(catalogue: Catalogue, ids: Sequence[int]) -> SelectionTags:
     """Every tag the selected photos have an opinion on, counted over the selection."""
     result = SelectionTags(len(set(ids)))
+    label = tag_labels(catalogue)
     rows = catalogue.conn.execute(
-        f"SELECT t.id, t.name, {THR},"
+        f"SELECT t.id, {THR},"
         " count(CASE WHEN pt.state = 'confirmed' THEN 1 END),"
         " count(CASE WHEN pt.state = 'rejected' THEN 1 END),"
         f" count(CASE WHEN {_UNREVIEWED} THEN 1 END),"
@@ -216,8 +234,9 @@ def selection_tags(catalogue: Catalogue, ids: Sequence[int]) -> SelectionTags:
         " GROUP BY t.id",
         (_ids_param(ids),),
     ).fetchall()
-    for tag_id, name, threshold, confirmed, rejected, suggested, maybe, score in rows:
-        summary = TagSummary(tag_id, name, threshold, confirmed, rejected, suggested, maybe, score, result.selected)
+    for tag_id, threshold, confirmed, rejected, suggested, maybe, score in rows:
+        summary = TagSummary(tag_id, label[tag_id], threshold, confirmed, rejected, suggested, maybe, score,
+                             result.selected)
         if confirmed:
             result.confirmed.append(summary)
         if rejected:
@@ -248,8 +267,8 @@ def photos_with(
 
 
 def tag_names(catalogue: Catalogue) -> list[str]:
-    """Every tag name, sorted case-insensitively (the add-tag field's completions)."""
-    return [row[0] for row in catalogue.conn.execute("SELECT name FROM tags ORDER BY name COLLATE NOCASE")]
+    """Every tag's label, sorted case-insensitively (the add-tag field's completions)."""
+    return sorted(tag_labels(catalogue).values(), key=str.casefold)
 
 
 def data_version(catalogue: Catalogue) -> int:
@@ -276,13 +295,14 @@ class TagRow:
 
 
 def tag_table(catalogue: Catalogue) -> list[TagRow]:
+    label = tag_labels(catalogue)
     rows = catalogue.conn.execute(
-        "SELECT t.name,"
+        "SELECT t.id,"
         " count(CASE WHEN pt.state = 'confirmed' THEN 1 END),"
         f" count(CASE WHEN {_UNREVIEWED} THEN 1 END),"
         " count(CASE WHEN pt.state = 'rejected' THEN 1 END),"
         " t.threshold, t.model_threshold"
         " FROM tags t LEFT JOIN photo_tags pt ON pt.tag_id = t.id"
-        " GROUP BY t.id ORDER BY t.name COLLATE NOCASE"
+        " GROUP BY t.id"
     )
-    return [TagRow(*row) for row in rows]
+    return sorted((TagRow(label[tag_id], *rest) for tag_id, *rest in rows), key=lambda row: row.name.casefold())

@@ -154,13 +154,22 @@ class Catalogue:
             return
         if current > 0:
             self._backup_before_migration(current)
+        # Off while tables are rebuilt (a DROP TABLE would cascade into photo_tags);
+        # checked before the commit instead. The pragma is a no-op inside a transaction.
+        self.conn.execute("PRAGMA foreign_keys = OFF")
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             # Re-read under the write lock: another process may have migrated meanwhile.
             current = self.schema_version
             for version in range(current + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS[version]:
-                    self.conn.execute(statement)
+                for step in MIGRATIONS[version]:
+                    if callable(step):
+                        step(self.conn)
+                    else:
+                        self.conn.execute(step)
+            broken = self.conn.execute("PRAGMA foreign_key_check").fetchone()
+            if broken is not None:
+                raise sqlite3.IntegrityError(f"migration left a dangling reference: {tuple(broken)}")
             self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self.conn.execute(
                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('migrated_at', ?)",
@@ -168,8 +177,10 @@ class Catalogue:
             )
         except BaseException:
             self._rollback_quietly()
+            self.conn.execute("PRAGMA foreign_keys = ON")
             raise
         self.conn.execute("COMMIT")
+        self.conn.execute("PRAGMA foreign_keys = ON")
 
     def _backup_before_migration(self, version: int) -> None:
         """Copy the catalogue aside before upgrading it, atomically: a half-written backup

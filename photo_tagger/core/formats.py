@@ -1,18 +1,20 @@
 """Export formats beyond the core CSV (one-hot CSV, JSON, XMP sidecars), the filters they
 share, and import of each format back.
 
-Filters (`ExportOptions`): `tags` keeps only those tags and the tags under them (a name or
-a synonym; every photo is still listed), `confirmed_only` drops unreviewed suggestions,
-`min_score` makes a suggestion count when its score reaches it (instead of its tag's
-threshold). Confirmed tags always count, rejected ones never.
+Tags are named by their label (tag_names.py: the name, or the path where the name alone is
+ambiguous). Filters (`ExportOptions`): `tags` keeps only those tags and the tags under them
+(a label, path, unambiguous leaf name or synonym; every photo is still listed),
+`confirmed_only` drops unreviewed suggestions, `min_score` makes a suggestion count when
+its score reaches it (instead of its tag's threshold). Confirmed tags always count, rejected ones never.
 
 - one-hot: `path,<tag>,<tag>...`, one 0/1 column per tag (sorted), the shape
   scikit-learn's multi-label estimators and `pandas.read_csv` expect. Import: 1 -> the
   tag is confirmed; 0 -> an opinion the photo had on it becomes rejected (as the core
   CSV does); tags without a column are left alone.
 - JSON: `{"format": "photo-tagger", "version": 1, "tags": [{name, parent, synonyms}],
-  "photos": [{path, tags, confirmed, rejected, scores}]}`. Import creates the tags (with
-  parent and synonyms) and sets each photo's confirmed and rejected tags exactly; an
+  "photos": [{path, tags, confirmed, rejected, scores}]}`, tags by label. Import creates
+  the tags at their paths (name under parent; a label that is a path is the path) with
+  their synonyms and sets each photo's confirmed and rejected tags exactly; an
   opinion on a listed tag that the file does not repeat is cleared. An object without
   `confirmed` takes `tags` as confirmed truth, like the core CSV.
 """
@@ -29,7 +31,16 @@ from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.csv_io import MAX_IMPORT_BYTES, ImportSummary, write_csv
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.import_plan import ImportPlan, Planner, apply_import, complete_truth, plan_import
-from photo_tagger.core.tag_names import add_synonym, ensure_synonyms_seeded, lookup_tag, resolve_name, synonyms_of
+from photo_tagger.core.tag_names import (
+    MAX_DEPTH,
+    TagIndex,
+    add_synonym,
+    ensure_synonyms_seeded,
+    lookup_tag,
+    resolve_path,
+    split_path,
+    synonyms_of,
+)
 from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL
 
 EXPORT_FORMATS = ("csv", "onehot", "json", "xmp")
@@ -53,64 +64,73 @@ class ExportOptions:
 class PhotoTags:
     photo_id: int
     path: str
-    tags: list[str] = field(default_factory=list)  # what the export shows
+    tags: list[str] = field(default_factory=list)  # what the export shows, by label
     confirmed: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     scores: dict[str, float] = field(default_factory=dict)
+    tag_ids: set[int] = field(default_factory=set)  # `tags` as ids
+    rejected_ids: set[int] = field(default_factory=set)
 
 
-def vocabulary(catalogue: Catalogue, options: ExportOptions) -> list[str]:
-    """The tag names an export covers, sorted case-insensitively."""
-    rows = catalogue.query("SELECT name, parent FROM tags ORDER BY name COLLATE NOCASE")
-    if not options.tags:
-        return [name for name, _ in rows]
+# tag id -> label (tag_names.py), sorted by label case-insensitively
+Vocabulary = dict[int, str]
+
+
+def vocabulary(catalogue: Catalogue, options: ExportOptions) -> Vocabulary:
+    """The tags an export covers: every tag, or those `options.tags` name and the tags under them."""
     ensure_synonyms_seeded(catalogue)
-    wanted = set()
-    for name in options.tags:
-        found = lookup_tag(catalogue, name)
-        if found is None:
-            raise UserError(f"--tag {name!r}: no such tag (see `photo-tagger tags`)")
-        wanted.add(found[1].casefold())
-    children: dict[str, list[str]] = {}
-    for name, parent in rows:
-        if parent:
-            children.setdefault(parent.casefold(), []).append(name)
-    stack = list(wanted)
-    while stack:  # the tags under a wanted tag are wanted too
-        for child in children.get(stack.pop(), []):
-            if child.casefold() not in wanted:
-                wanted.add(child.casefold())
-                stack.append(child.casefold())
-    return [name for name, _ in rows if name.casefold() in wanted]
+    index = TagIndex(catalogue.conn)
+    ids = set(index.paths)
+    if options.tags:
+        ids = set()
+        for name in options.tags:
+            try:
+                found = index.find(name)
+            except UserError as exc:
+                raise UserError(f"--tag {name!r}: {exc}") from exc
+            if found is None:
+                raise UserError(f"--tag {name!r}: no such tag (see `photo-tagger tags`)")
+            ids.add(found)
+        children: dict[int, list[int]] = {}
+        for tag_id, parent_id in catalogue.conn.execute("SELECT id, parent_id FROM tags WHERE parent_id IS NOT NULL"):
+            children.setdefault(parent_id, []).append(tag_id)
+        stack = list(ids)
+        while stack:  # the tags under a wanted tag are wanted too
+            for child in children.get(stack.pop(), []):
+                if child not in ids:
+                    ids.add(child)
+                    stack.append(child)
+    return dict(sorted(((tag_id, index.label(tag_id)) for tag_id in ids), key=lambda item: item[1].casefold()))
 
 
-def select_photo_tags(catalogue: Catalogue, options: ExportOptions, vocab: Sequence[str]) -> list[PhotoTags]:
+def select_photo_tags(catalogue: Catalogue, options: ExportOptions, vocab: Vocabulary) -> list[PhotoTags]:
     """Every present photo (sorted by path) with its tags under `options`."""
     photos = {
         pid: PhotoTags(pid, path)
         for pid, path in catalogue.query("SELECT id, path FROM photos WHERE status != 'missing' ORDER BY path")
     }
-    keep = {name.casefold() for name in vocab}
     threshold = "?" if options.min_score is not None else EFFECTIVE_THRESHOLD_SQL
     params = (options.min_score,) if options.min_score is not None else ()
     rows = catalogue.query(
-        f"SELECT pt.photo_id, t.name, pt.state, pt.score, pt.score >= {threshold}"
+        f"SELECT pt.photo_id, t.id, pt.state, pt.score, pt.score >= {threshold}"
         " FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id",
         params,
     )
-    for photo_id, name, state, score, above in rows:
+    for photo_id, tag_id, state, score, above in rows:
         photo = photos.get(photo_id)
-        if photo is None or name.casefold() not in keep:
+        name = vocab.get(tag_id)
+        if photo is None or name is None:
             continue
         if score is not None:
             photo.scores[name] = round(float(score), 4)
+        if state == "confirmed" or (state == "suggested" and above and not options.confirmed_only):
+            photo.tags.append(name)
+            photo.tag_ids.add(tag_id)
         if state == "confirmed":
             photo.confirmed.append(name)
-            photo.tags.append(name)
         elif state == "rejected":
             photo.rejected.append(name)
-        elif above and not options.confirmed_only:
-            photo.tags.append(name)
+            photo.rejected_ids.add(tag_id)
     for photo in photos.values():
         for names in (photo.tags, photo.confirmed, photo.rejected):
             names.sort(key=str.casefold)
@@ -121,13 +141,12 @@ def select_photo_tags(catalogue: Catalogue, options: ExportOptions, vocab: Seque
 # --- one-hot ----------------------------------------------------------------------------
 
 
-def onehot_rows(photos: Sequence[PhotoTags], vocab: Sequence[str]) -> list[list[str]]:
-    if any(name.casefold() == "path" for name in vocab):
+def onehot_rows(photos: Sequence[PhotoTags], vocab: Vocabulary) -> list[list[str]]:
+    if any(name.casefold() == "path" for name in vocab.values()):
         raise UserError("a tag is named 'path', which is the one-hot file's path column; rename it or use --tag")
-    rows = [["path", *vocab]]
+    rows = [["path", *vocab.values()]]
     for photo in photos:
-        has = {name.casefold() for name in photo.tags}
-        rows.append([photo.path, *("1" if name.casefold() in has else "0" for name in vocab)])
+        rows.append([photo.path, *("1" if tag_id in photo.tag_ids else "0" for tag_id in vocab)])
     return rows
 
 
@@ -155,15 +174,17 @@ def plan_onehot(planner: Planner, source: Path, header: list[str], rows: list[di
 # --- JSON -------------------------------------------------------------------------------
 
 
-def json_document(catalogue: Catalogue, photos: Sequence[PhotoTags], vocab: Sequence[str]) -> dict:
+def json_document(catalogue: Catalogue, photos: Sequence[PhotoTags], vocab: Vocabulary) -> dict:
     ensure_synonyms_seeded(catalogue)
-    parents = {name.casefold(): parent for name, parent in catalogue.query("SELECT name, parent FROM tags")}
+    index = TagIndex(catalogue.conn)
+    parents = dict(catalogue.conn.execute("SELECT id, parent_id FROM tags").fetchall())
     return {
         "format": JSON_FORMAT_NAME,
         "version": JSON_VERSION,
         "tags": [
-            {"name": name, "parent": parents.get(name.casefold()), "synonyms": synonyms_of(catalogue, name)}
-            for name in vocab
+            {"name": name, "parent": None if parents.get(tag_id) is None else index.label(parents[tag_id]),
+             "synonyms": synonyms_of(catalogue, tag_id)}
+            for tag_id, name in vocab.items()
         ],
         "photos": [
             {
@@ -205,6 +226,7 @@ def read_json(source: Path) -> dict:
 def plan_json(planner: Planner, source: Path) -> None:
     document = read_json(source)
     planner.plan.tag_definitions = list(document.get("tags") or [])
+    planner.defined = defined_paths(planner.catalogue, planner.plan.tag_definitions)
     listed = set()
     for definition in planner.plan.tag_definitions:
         if isinstance(definition, dict) and isinstance(definition.get("name"), str):
@@ -238,33 +260,58 @@ def _paths(planner: Planner, value: object, where: str) -> list[tuple[str, ...]]
 
 
 def import_tag_definitions(catalogue: Catalogue, source: Path, tags: list, summary: ImportSummary) -> set[int]:
+    """Create the file's tags at their paths, exactly (a tag, unlike a word in a cell, is
+    never taken for another by synonym), with their synonyms."""
     listed = set()
+    paths = defined_paths(catalogue, tags)
     for index, definition in enumerate(tags):
         where = f"{source} tags[{index}]"
         if not isinstance(definition, dict) or not isinstance(definition.get("name"), str):
             summary.problems.append(f"{where}: expected an object with a 'name'")
             continue
-        tag_id = _tag_id(catalogue, definition["name"], where, summary)
-        if tag_id is None:
+        try:
+            tag_id, created = resolve_path(catalogue, paths[definition["name"].strip().casefold()])
+        except UserError as exc:
+            summary.problems.append(f"{where}: {exc}")
             continue
+        summary.created_tags.extend(created)
         listed.add(tag_id)
-        parent = definition.get("parent")
-        if isinstance(parent, str) and catalogue.scalar("SELECT parent FROM tags WHERE id = ?", (tag_id,)) is None:
-            parent_id = _tag_id(catalogue, parent, where, summary)
-            if parent_id is not None and parent_id != tag_id:
-                parent_name = catalogue.scalar("SELECT name FROM tags WHERE id = ?", (parent_id,))
-                with catalogue.transaction() as conn:
-                    conn.execute("UPDATE tags SET parent = ? WHERE id = ?", (parent_name, tag_id))
-        name = catalogue.scalar("SELECT name FROM tags WHERE id = ?", (tag_id,))
+        label = TagIndex(catalogue.conn).label(tag_id)
         for synonym in definition.get("synonyms") or []:
             found = lookup_tag(catalogue, str(synonym))
             if found is not None and found[0] == tag_id:
                 continue
             try:
-                add_synonym(catalogue, name, str(synonym))
+                add_synonym(catalogue, label, str(synonym))
             except UserError as exc:
                 summary.problems.append(f"{where}: {exc}")
     return listed
+
+
+def defined_paths(catalogue: Catalogue, tags: list) -> dict[str, tuple[str, ...]]:
+    """label (case-folded) -> path of each tag a JSON file defines: a label that is a path
+    is the path; else its parent's path (a parent the file does not define is the tag its
+    label names here), then the name."""
+    parents = {d["name"].strip().casefold(): d.get("parent") for d in tags
+               if isinstance(d, dict) and isinstance(d.get("name"), str)}
+    names = {d["name"].strip().casefold(): d["name"].strip() for d in tags
+             if isinstance(d, dict) and isinstance(d.get("name"), str)}
+    index = TagIndex(catalogue.conn)
+
+    def path_of(label: str, depth: int = 0) -> tuple[str, ...]:
+        parts = split_path(label)
+        parent = parents.get(label.casefold())
+        if len(parts) > 1 or depth > MAX_DEPTH:
+            return parts
+        if label.casefold() not in parents:
+            try:
+                found = index.find(label)
+            except UserError:
+                found = None
+            return parts if found is None else index.path(found)
+        return (*path_of(parent.strip(), depth + 1), *parts) if isinstance(parent, str) and parent.strip() else parts
+
+    return {key: path_of(name) for key, name in names.items()}
 
 
 def _names(value: object, where: str) -> list[str]:
@@ -273,17 +320,6 @@ def _names(value: object, where: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise UserError(f"{where}: tag lists must be lists of names")
     return value
-
-
-def _tag_id(catalogue: Catalogue, name: str, where: str, summary: ImportSummary) -> int | None:
-    try:
-        tag_id, created = resolve_name(catalogue, name)
-    except UserError as exc:
-        summary.problems.append(f"{where}: {exc}")
-        return None
-    if created:
-        summary.created_tags.append(name)
-    return tag_id
 
 
 # --- format detection --------------------------------------------------------------------

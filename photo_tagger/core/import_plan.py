@@ -15,7 +15,9 @@ What a file means:
 - a plain `path,tags` CSV is the photo's complete truth: listed tags confirmed, every
   other tag the photo has an opinion on rejected.
 - one-hot and JSON: see formats.py.
-A tag cell may be a keyword path (`Pets|Rex`): the tag `Rex` under `Pets`.
+A tag cell names a tag by its label, its path (`Pets|Rex`: the tag `Rex` under `Pets`,
+created there if new) or, when only one tag has it, its leaf name; an ambiguous leaf name
+is reported as a problem naming the candidates.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from pathlib import Path
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.csv_io import ImportSummary, library_key, read_csv_table, split_tags
 from photo_tagger.core.errors import UserError
-from photo_tagger.core.tag_names import ensure_synonyms_seeded, lookup_tag, resolve_path, split_path
+from photo_tagger.core.tag_names import TagIndex, ensure_synonyms_seeded, resolve_path, split_path
+from photo_tagger.core.tag_tree import find_path, join_path
 from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL, set_state
 from photo_tagger.core.taxonomy import validate_tag_name
 
@@ -81,8 +84,10 @@ class Planner:
         )
         for photo_id, tag_id, state, above in rows:
             self.states.setdefault(photo_id, {})[tag_id] = (state, bool(above))
-        self.names = {int(tid): str(name) for tid, name in catalogue.query("SELECT id, name FROM tags")}
-        self._ids: dict[str, int | None] = {}
+        self.index = TagIndex(catalogue.conn)
+        self.defined: dict[str, KeywordPath] = {}  # label -> path of the tags the file defines (JSON)
+        self._ids: dict[KeywordPath, int | None] = {}
+        self._new: set[KeywordPath] = set()
         self._planned: set[tuple[int, int]] = set()  # (photo, existing tag) already in the plan
 
     def photo(self, path: str, where: str) -> int | None:
@@ -97,29 +102,34 @@ class Planner:
         return photo_id
 
     def keyword(self, text: str, where: str) -> KeywordPath | None:
-        """A cell's tag as a keyword path; None (a problem noted) for a name no tag may have."""
-        path = split_path(text)
-        if len(path) != 1 and (not path or lookup_tag(self.catalogue, text) is not None):
-            path = (text.strip(),)  # nothing between the bars, or an existing tag named so: flat
+        """A cell's tag as the path of the tag it names (a label, path, unambiguous leaf
+        name or synonym: tag_names.py), or the path it spells for a new tag; None (a
+        problem noted) for an ambiguous name or one no tag may have."""
+        if text.strip().casefold() in self.defined:
+            return self.defined[text.strip().casefold()]
         try:
+            found = self.index.find(text)
+            if found is not None:
+                return self.index.path(found)
+            path = split_path(text)
             for part in path:
                 validate_tag_name(part)
-        except ValueError as exc:
+        except (UserError, ValueError) as exc:
             self.plan.problems.append(f"{where}: {exc}")
             return None
         return path or None
 
     def tag_id(self, path: KeywordPath) -> int | None:
-        """The existing tag a keyword path ends in (by name, then synonym); None if new.
-        Notes each component that would be created."""
-        for part in path:
-            key = part.casefold()
-            if key not in self._ids:
-                found = lookup_tag(self.catalogue, part)
-                self._ids[key] = None if found is None else found[0]
-                if found is None:
-                    self.plan.new_tags.append(part)
-        return self._ids[path[-1].casefold()]
+        """The existing tag at `path`; None if new (its new components are noted)."""
+        key = tuple(part.casefold() for part in path)
+        if key not in self._ids:
+            self._ids[key] = find_path(self.catalogue.conn, path)
+            for depth in range(len(path)):
+                prefix = tuple(part.casefold() for part in path[: depth + 1])
+                if prefix not in self._new and find_path(self.catalogue.conn, path[: depth + 1]) is None:
+                    self._new.add(prefix)
+                    self.plan.new_tags.append(join_path(path[: depth + 1]))
+        return self._ids[key]
 
     def shown(self, photo_id: int) -> set[int]:
         """The photo's effective tags today: confirmed, and suggestions at their threshold."""
@@ -135,7 +145,7 @@ class Planner:
         them (tagging.py), so a file that lists `cat` does not reject `animal`."""
         from photo_tagger.core.tagging import with_ancestors
 
-        ids = {self.tag_id(path[: k + 1]) for path in paths for k in range(len(path))} - {None}
+        ids = {self.tag_id(path) for path in paths}
         return set(with_ancestors(self.catalogue, sorted(i for i in ids if i is not None)))
 
     def want(self, photo_id: int, path: KeywordPath, state: str | None) -> None:
@@ -163,10 +173,10 @@ class Planner:
             if self.states.get(photo_id, {}).get(ancestor, (None, False))[0] != "confirmed" \
                     and (photo_id, ancestor) not in self._planned:
                 self._planned.add((photo_id, ancestor))
-                self.plan.changes.append(TagChange(photo_id, (self.names[ancestor],), "confirmed"))
+                self.plan.changes.append(TagChange(photo_id, self.index.path(ancestor), "confirmed"))
 
     def want_id(self, photo_id: int, tag_id: int, state: str | None) -> None:
-        self.want(photo_id, (self.names[tag_id],), state)
+        self.want(photo_id, self.index.path(tag_id), state)
 
 
 def plan_import(catalogue: Catalogue, root: Path, source: Path, fmt: str | None = None) -> ImportPlan:
@@ -211,10 +221,10 @@ def plan_csv(planner: Planner, source: Path, rows: list[dict[str, str]], *, with
         shown = planner.shown(photo_id)
         for path in confirmed:
             planner.want(photo_id, path, "confirmed")
-        confirmed_keys = {path[-1].casefold() for path in confirmed}
+        confirmed_keys = {tuple(part.casefold() for part in path) for path in confirmed}
         for path in listed:
             tag_id = planner.tag_id(path)
-            if path[-1].casefold() in confirmed_keys:
+            if tuple(part.casefold() for part in path) in confirmed_keys:
                 continue
             if tag_id is None or tag_id not in shown:
                 planner.want(photo_id, path, "confirmed")  # the user added it

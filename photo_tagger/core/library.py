@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from photo_tagger.core.catalogue import Catalogue, catalogue_path_for
 from photo_tagger.core.errors import UserError
+from photo_tagger.core.tag_tree import ensure_path
 
 
 @dataclass
@@ -40,12 +40,7 @@ def _seed_default_tags(catalogue: Catalogue) -> None:
     from photo_tagger.core.taxonomy import load_default_taxonomy
 
     taxonomy = load_default_taxonomy()
-    now = time.time()
     with catalogue.transaction() as conn:
         for tag in taxonomy.tags:
-            conn.execute(
-                "INSERT OR IGNORE INTO tags(name, parent, origin, created_at)"
-                " VALUES (?, ?, 'taxonomy', ?)",
-                (tag.name, tag.parent, now),
-            )
+            ensure_path(conn, taxonomy.path(tag.name), origin="taxonomy")
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('taxonomy_seeded', '1')")

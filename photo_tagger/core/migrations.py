@@ -1,12 +1,20 @@
 """Catalogue schema, one list of statements per `PRAGMA user_version` step.
 
 Migrations run in order inside one transaction (see `Catalogue._migrate`); never edit a
-released step, append a new one. Tests keep a fixture catalogue of every version.
+released step, append a new one. A step is SQL, or a function of the connection for
+what SQL cannot say. Tests keep a fixture catalogue of every version.
 """
 
-SCHEMA_VERSION = 3
+import sqlite3
+from collections.abc import Callable
 
-MIGRATIONS: dict[int, list[str]] = {
+from photo_tagger.core.keyword_split import split_keyword_merges
+
+SCHEMA_VERSION = 4
+
+Step = str | Callable[[sqlite3.Connection], None]
+
+MIGRATIONS: dict[int, list[Step]] = {
     1: [
         """CREATE TABLE meta (
             key TEXT PRIMARY KEY,
@@ -124,5 +132,33 @@ MIGRATIONS: dict[int, list[str]] = {
         # The photos a head was trained on (int64 ids): the next training compares itself
         # with this head on photos the head never saw. NULL for heads from before.
         "ALTER TABLE heads ADD COLUMN photo_ids BLOB",
+    ],
+    # A tag is its path, not its leaf name (issue 14): `parent_id` replaces the parent's
+    # name, a name is unique among its siblings only, and `link_id` ties a keyword's own
+    # tag to the built-in tag it names (tag_tree.py). SQLite cannot drop a UNIQUE column
+    # constraint, so the table is rebuilt (foreign keys are off during migrations).
+    4: [
+        "DROP TRIGGER tags_rename_keeps_children",
+        """CREATE TABLE tags_v4 (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL COLLATE NOCASE,
+            parent_id INTEGER REFERENCES tags(id) ON DELETE CASCADE,
+            link_id INTEGER REFERENCES tags(id) ON DELETE SET NULL,
+            model_threshold REAL NOT NULL DEFAULT 0.5,
+            threshold REAL CHECK (threshold IS NULL OR (threshold > 0 AND threshold < 1)),
+            origin TEXT NOT NULL DEFAULT 'user' CHECK (origin IN ('taxonomy', 'user', 'import')),
+            created_at REAL NOT NULL
+        )""",
+        """INSERT INTO tags_v4(id, name, parent_id, model_threshold, threshold, origin, created_at)
+        SELECT t.id, t.name, (SELECT p.id FROM tags p WHERE p.name = t.parent COLLATE NOCASE AND p.id != t.id),
+            t.model_threshold, t.threshold, t.origin, t.created_at
+        FROM tags t""",
+        "DROP TABLE tags",
+        "ALTER TABLE tags_v4 RENAME TO tags",
+        "CREATE UNIQUE INDEX tags_by_parent_and_name ON tags(ifnull(parent_id, 0), name)",
+        "CREATE INDEX tags_by_name ON tags(name)",
+        # Keywords that were renamed or merged into another tag by leaf name or synonym
+        # get a tag at their own path again, with the photo's opinion moved to it.
+        split_keyword_merges,
     ],
 }

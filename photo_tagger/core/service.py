@@ -26,7 +26,7 @@ from photo_tagger.core.library import Library
 from photo_tagger.core.report import TrainReport
 from photo_tagger.core.sidecars import SidecarSummary, export_sidecars
 from photo_tagger.core.suggest import SuggestionModel, decode_faces, decode_vectors, load_suggestion_model
-from photo_tagger.core.tagging import TagCount, tag_counts
+from photo_tagger.core.tagging import TagCount, tag_counts, tag_labels
 from photo_tagger.core.train_progress import TrainProgress
 
 __all__ = [
@@ -103,13 +103,14 @@ def score_all_photos(library: Library) -> dict[int, dict[str, float]]:
             "SELECT photo_id, vector, faces FROM embeddings WHERE backbone = ? ORDER BY photo_id",
             (model.backbone_key,),
         )
+        label = tag_labels(catalogue)
     if not rows:
         return {}
     ids = [row[0] for row in rows]
     embeddings = decode_vectors([row[1] for row in rows], model.head.embedding_dim)
     faces = decode_faces([row[2] for row in rows])
     result: dict[int, dict[str, float]] = {}
-    names = model.head.tag_names
+    names = [label.get(tag_id, key) for tag_id, key in zip(model.tag_ids, model.head.tag_names, strict=True)]
     for start in range(0, len(ids), 4096):
         block = model.score(embeddings[start : start + 4096], faces[start : start + 4096])
         for photo_id, row in zip(ids[start : start + 4096], block, strict=True):
@@ -122,7 +123,7 @@ def export_library_csv(
 ) -> ExportSummary:
     score_map = score_all_photos(library) if scores else None
     with library.connect() as catalogue:
-        score_tags = [name for (name,) in catalogue.query("SELECT name FROM tags ORDER BY name COLLATE NOCASE")]
+        score_tags = sorted(tag_labels(catalogue).values(), key=str.casefold)
         rows = export_rows(
             catalogue,
             scores=score_map,
@@ -155,7 +156,7 @@ def export_library(
             rows = export_rows(
                 catalogue,
                 scores=score_map,
-                score_tags=vocab if scores else (),
+                score_tags=list(vocab.values()) if scores else (),
                 tags_by_photo={p.photo_id: (p.tags, p.confirmed) for p in photos},
             )
             write_csv(rows, out)

@@ -18,6 +18,7 @@ import numpy as np
 
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.head import DEFAULT_THRESHOLD, HeadFormatError, TagHead, prior_logits
+from photo_tagger.core.tag_tree import PATH_SEPARATOR, all_paths, join_path
 from photo_tagger.core.taxonomy import Taxonomy, load_default_taxonomy
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ class SuggestionModel:
         Computed in blocks: the softmax over 1000 classes works in float64, and 100k
         photos at once would need ~2.4 GB of temporaries. `embeddings` may be float16.
         `faces`: the photos' face summaries (None: no face signal)."""
-        column = {name.casefold(): i for i, name in enumerate(self.taxonomy.names())}
+        column = {key: i for i, key in enumerate(taxonomy_keys(self.taxonomy))}
         pairs = [(j, column[name.casefold()]) for j, name in enumerate(self.head.tag_names)
                  if name.casefold() in column]
         head_columns = [j for j, _ in pairs]
@@ -93,10 +94,11 @@ class SuggestionModel:
     def _implied_columns(self) -> list[tuple[int, list[int]]]:
         """(head column, head columns of the tags implying it) for tags with `implied_by`."""
         column = {name.casefold(): j for j, name in enumerate(self.head.tag_names)}
+        key = dict(zip(self.taxonomy.names(), taxonomy_keys(self.taxonomy), strict=True))
         out = []
         for tag in self.taxonomy.tags:
-            target = column.get(tag.name.casefold())
-            sources = [column[name.casefold()] for name in tag.implied_by if name.casefold() in column]
+            target = column.get(key[tag.name])
+            sources = [column[key[name]] for name in tag.implied_by if key[name] in column]
             if target is not None and sources:
                 out.append((target, sources))
         return out
@@ -173,27 +175,40 @@ def base_suggestion_model(
 
     taxonomy = taxonomy or load_default_taxonomy()
     weight, bias = classifier
-    tag_rows = catalogue.query("SELECT id, name FROM tags ORDER BY id")
-    names = [row["name"] for row in tag_rows]
-    known = {tag.name.casefold() for tag in taxonomy.tags if tag.imagenet or tag.faces}
+    paths = all_paths(catalogue.conn)
+    tag_ids = sorted(paths)
+    # A head names each tag by its path (`animal|cat`): leaf names repeat across branches.
+    names = [join_path(paths[tag_id]) for tag_id in tag_ids]
+    keys = taxonomy_keys(taxonomy)
+    known = {key for tag, key in zip(taxonomy.tags, keys, strict=True) if tag.imagenet or tag.faces}
     has_prior = np.array([name.casefold() in known for name in names], bool)
     head = TagHead.from_prior(names, has_prior, weight.shape[1], backbone_key)
     head.thresholds_ = _prior_thresholds(taxonomy, names)
     pretrained = load_pretrained_head(backbone_key, weight.shape[1], taxonomy)
-    combined = {tag.name.casefold() for tag in taxonomy.tags if tag.implied_by}
+    combined = {key for tag, key in zip(taxonomy.tags, keys, strict=True) if tag.implied_by}
     strong = np.array([name.casefold() in combined for name in names], bool)
     if pretrained is not None:
-        columns = _take_tags(head, pretrained, np.arange(len(pretrained.tag_names)))
+        by_path = pretrained.copy()  # the shipped head names taxonomy tags by their own name
+        by_path.tag_names = [join_path(taxonomy.path(name)) for name in pretrained.tag_names]
+        columns = _take_tags(head, by_path, np.arange(len(by_path.tag_names)))
         head.trained_[:] = False  # trained_ marks the user's training only
         strong[columns] = True
-    return SuggestionModel(backbone_key, weight, bias, taxonomy, head, [row["id"] for row in tag_rows], None,
-                           strong)
+    return SuggestionModel(backbone_key, weight, bias, taxonomy, head, tag_ids, None, strong)
+
+
+def taxonomy_keys(taxonomy: Taxonomy) -> list[str]:
+    """What a head calls each taxonomy tag: its path, case-folded (`animal|cat`)."""
+    return [join_path(path).casefold() for path in taxonomy.paths]
 
 
 def _take_tags(head: TagHead, other: TagHead, rows: np.ndarray) -> np.ndarray:
-    """Give `head`'s tags the parameters of `other`'s tags `rows` of the same name (case
-    aside); returns the columns of `head` that took them. Tags `head` lacks are skipped."""
+    """Give `head`'s tags the parameters of `other`'s tags `rows` of the same path (case
+    aside); returns the columns of `head` that took them. Tags `head` lacks are skipped.
+    A head stored before tags were paths names them by leaf name: such a name means the
+    oldest tag of that name (the one it had then; a later homonym came from a split)."""
     column = {name.casefold(): j for j, name in enumerate(head.tag_names)}
+    for j, name in enumerate(head.tag_names):
+        column.setdefault(name.rpartition(PATH_SEPARATOR)[2].casefold(), j)
     rows = np.array([i for i in rows if other.tag_names[i].casefold() in column], np.int64)
     columns = np.array([column[other.tag_names[i].casefold()] for i in rows], np.int64)
     head.copy_tags_from(other, columns, rows)
@@ -201,9 +216,9 @@ def _take_tags(head: TagHead, other: TagHead, rows: np.ndarray) -> np.ndarray:
 
 
 def _prior_thresholds(taxonomy: Taxonomy, names: Sequence[str]) -> np.ndarray:
-    """Zero-shot thresholds for `names` (0.5 for tags the taxonomy does not know)."""
-    by_name = {tag.name.casefold(): t for tag, t in zip(taxonomy.tags, taxonomy.prior_thresholds(), strict=True)}
-    return np.array([by_name.get(name.casefold(), DEFAULT_THRESHOLD) for name in names], np.float32)
+    """Zero-shot thresholds for the tags at paths `names` (0.5 where the taxonomy has none)."""
+    by_key = dict(zip(taxonomy_keys(taxonomy), taxonomy.prior_thresholds(), strict=True))
+    return np.array([by_key.get(name.casefold(), DEFAULT_THRESHOLD) for name in names], np.float32)
 
 
 def write_suggestions(

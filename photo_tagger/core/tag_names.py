@@ -1,35 +1,83 @@
-"""Tag names as other tools write them: synonyms and keyword paths.
+"""Tags by what people type: a label, a keyword path, a leaf name or a synonym.
 
-A hierarchical keyword (`Animals|Cat` from Lightroom, `Animals/Cat` from digiKam) is a
-*path*. In the catalogue a tag is its last component (`Cat`) and `tags.parent` names the
-component before it (`Animals`), the same shape as resources/taxonomy.toml; so a tag is
-unique by its own name, and export rebuilds the path from the parent chain. Each path
-component is looked up by tag name, then by synonym (`kitten` -> cat), before a new
-tag is created.
+A tag is its path (tag_tree.py). Where one word must name it (a CSV cell, `--tag`, the
+tag panel, the tag manager) it goes by its *label*: its name when the name alone finds
+it, else its whole path `Places|France|Paris`. Text is looked up as: a tag called
+exactly that; a `|`-path; a leaf name that only one tag has (shorthand; a root tag of
+that name wins, as the name is also a one-level path); a synonym (`kitten` -> cat). A
+leaf name several tags share names none of them: `AmbiguousTag` lists the candidates.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
-from photo_tagger.core.tagging import ensure_tag
+from photo_tagger.core.tag_tree import (
+    MAX_DEPTH,
+    PATH_SEPARATOR,
+    TagPath,
+    all_paths,
+    ensure_path,
+    find_path,
+    join_path,
+    labels,
+    name_finds,
+)
 from photo_tagger.core.taxonomy import validate_tag_name
 
-# Lightroom's separator; we write paths with it and store them with it.
-PATH_SEPARATOR = "|"
-MAX_DEPTH = 32  # a parent chain longer than this is a cycle or garbage
+__all__ = ["MAX_DEPTH", "PATH_SEPARATOR", "TagIndex", "join_path", "split_path"]
 
 
-def split_path(keyword: str, separator: str = PATH_SEPARATOR) -> tuple[str, ...]:
+class AmbiguousTag(UserError):
+    """A leaf name that several tags have; the message names each by its path."""
+
+
+def split_path(keyword: str, separator: str = PATH_SEPARATOR) -> TagPath:
     """`'Animals|Cat'` -> ('Animals', 'Cat'); empty components are dropped."""
     return tuple(part.strip() for part in keyword.split(separator) if part.strip())
 
 
-def join_path(path: Sequence[str]) -> str:
-    return PATH_SEPARATOR.join(path)
+class TagIndex:
+    """Every tag's path and label, read once, for looking many names up."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.paths = all_paths(conn)
+        self.labels = labels(self.paths)
+        self._named: dict[str, list[int]] = {}
+        for tag_id in sorted(self.paths):
+            self._named.setdefault(self.paths[tag_id][-1].casefold(), []).append(tag_id)
+        self._synonyms = {name.casefold(): int(tag_id)
+                          for name, tag_id in conn.execute("SELECT name, tag_id FROM tag_synonyms")}
+
+    def find(self, text: str, *, synonyms: bool = True) -> int | None:
+        """The tag `text` names (see the module); None if none; AmbiguousTag if several."""
+        clean = text.strip()
+        named = self._named.get(clean.casefold(), [])
+        if named:
+            found = name_finds(self.paths, named)
+            if found is None:
+                candidates = ", ".join(sorted((join_path(self.paths[t]) for t in named), key=str.casefold))
+                raise AmbiguousTag(f"{clean!r} is the name of {len(named)} tags ({candidates}); write its path")
+            return found
+        parts = split_path(clean)
+        if len(parts) > 1:
+            return find_path(self.conn, parts)
+        return self._synonyms.get(clean.casefold()) if synonyms else None
+
+    def label(self, tag_id: int) -> str:
+        return self.labels[tag_id]
+
+    def path(self, tag_id: int) -> TagPath:
+        return self.paths[tag_id]
+
+
+def find_tag(catalogue: Catalogue, text: str, *, synonyms: bool = True) -> int | None:
+    ensure_synonyms_seeded(catalogue)
+    return TagIndex(catalogue.conn).find(text, synonyms=synonyms)
 
 
 def ensure_synonyms_seeded(catalogue: Catalogue) -> None:
@@ -38,39 +86,44 @@ def ensure_synonyms_seeded(catalogue: Catalogue) -> None:
         return
     from photo_tagger.core.taxonomy import load_default_taxonomy
 
+    taxonomy = load_default_taxonomy()
     with catalogue.transaction() as conn:
-        for tag in load_default_taxonomy().tags:
-            row = conn.execute("SELECT id FROM tags WHERE name = ?", (tag.name,)).fetchone()
-            if row is None:
+        for tag in taxonomy.tags:
+            tag_id = find_path(conn, taxonomy.path(tag.name))
+            if tag_id is None:
                 continue
             for synonym in tag.synonyms:
-                _insert_synonym(conn, synonym, int(row[0]))
+                _insert_synonym(conn, synonym, tag_id)
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('synonyms_seeded', '1')")
 
 
 def _insert_synonym(conn: sqlite3.Connection, synonym: str, tag_id: int) -> bool:
     name = validate_tag_name(synonym)
-    if conn.execute("SELECT 1 FROM tags WHERE name = ?", (name,)).fetchone():
+    if conn.execute("SELECT 1 FROM tags WHERE name = ? COLLATE NOCASE", (name,)).fetchone():
         return False  # a real tag of that name wins; never shadow it
     conn.execute("INSERT OR IGNORE INTO tag_synonyms(name, tag_id) VALUES (?, ?)", (name, tag_id))
     return True
 
 
+def existing_tag(catalogue: Catalogue, text: str) -> int:
+    """The id of the tag `text` names; UserError if there is none (or several)."""
+    tag_id = find_tag(catalogue, text)
+    if tag_id is None:
+        raise UserError(f"there is no tag {text.strip()!r}")
+    return tag_id
+
+
 def add_synonym(catalogue: Catalogue, tag: str, synonym: str) -> None:
     """Make `synonym` another word for the existing tag `tag`."""
-    ensure_synonyms_seeded(catalogue)
-    tag_id = catalogue.scalar("SELECT id FROM tags WHERE name = ?", (tag.strip(),))
+    tag_id = find_tag(catalogue, tag)
     if tag_id is None:
         raise UserError(f"no tag {tag!r}; create it before giving it synonyms")
     try:
         with catalogue.transaction() as conn:
-            owner = conn.execute(
-                "SELECT t.name FROM tag_synonyms s JOIN tags t ON t.id = s.tag_id WHERE s.name = ?",
-                (synonym.strip(),),
-            ).fetchone()
-            if owner is not None and owner[0].casefold() != tag.strip().casefold():
-                raise UserError(f"{synonym!r} is already a synonym of {owner[0]!r}")
-            if not _insert_synonym(conn, synonym, int(tag_id)):
+            owner = conn.execute("SELECT tag_id FROM tag_synonyms WHERE name = ?", (synonym.strip(),)).fetchone()
+            if owner is not None and owner[0] != tag_id:
+                raise UserError(f"{synonym!r} is already a synonym of {TagIndex(conn).label(owner[0])!r}")
+            if not _insert_synonym(conn, synonym, tag_id):
                 raise UserError(f"{synonym!r} is a tag of its own; it cannot also be a synonym")
     except ValueError as exc:
         raise UserError(str(exc)) from exc
@@ -81,87 +134,63 @@ def remove_synonym(catalogue: Catalogue, synonym: str) -> None:
         conn.execute("DELETE FROM tag_synonyms WHERE name = ?", (synonym.strip(),))
 
 
-def synonyms_of(catalogue: Catalogue, tag: str) -> list[str]:
+def synonyms_of(catalogue: Catalogue, tag: str | int) -> list[str]:
+    tag_id = tag if isinstance(tag, int) else find_tag(catalogue, tag)
     rows = catalogue.query(
-        "SELECT s.name FROM tag_synonyms s JOIN tags t ON t.id = s.tag_id WHERE t.name = ?"
-        " ORDER BY s.name COLLATE NOCASE",
-        (tag.strip(),),
+        "SELECT name FROM tag_synonyms WHERE tag_id = ? ORDER BY name COLLATE NOCASE", (tag_id,)
     )
     return [row[0] for row in rows]
 
 
 def lookup_tag(catalogue: Catalogue, name: str) -> tuple[int, str] | None:
-    """(id, name) of the tag called `name` or having it as a synonym; None if neither."""
+    """(id, label) of the tag `name` names (see the module); None if none."""
     ensure_synonyms_seeded(catalogue)
-    clean = name.strip()
-    row = catalogue.query("SELECT id, name FROM tags WHERE name = ?", (clean,))
-    if not row:
-        row = catalogue.query(
-            "SELECT t.id, t.name FROM tag_synonyms s JOIN tags t ON t.id = s.tag_id WHERE s.name = ?",
-            (clean,),
-        )
-    return (int(row[0][0]), str(row[0][1])) if row else None
+    index = TagIndex(catalogue.conn)
+    tag_id = index.find(name)
+    return None if tag_id is None else (tag_id, index.label(tag_id))
 
 
-def resolve_name(catalogue: Catalogue, name: str, origin: str = "import") -> tuple[int, bool]:
-    """(tag id, created) for a flat keyword: the tag, the tag it is a synonym of, or a new
-    tag. Raises UserError for a name no tag may have."""
-    found = lookup_tag(catalogue, name)
+def resolve_name(
+    catalogue: Catalogue, name: str, origin: str = "import", *, synonyms: bool = True
+) -> tuple[int, bool]:
+    """(tag id, created) for what a user typed: the tag it names, else a new tag at the
+    path it spells. Raises UserError for a name no tag may have."""
+    found = find_tag(catalogue, name, synonyms=synonyms)
     if found is not None:
-        return found[0], False
-    return ensure_tag(catalogue, name, origin=origin), True
+        return found, False
+    tag_id, created = resolve_path(catalogue, split_path(name) or (name,), origin)
+    return tag_id, bool(created)
 
 
-def resolve_path(catalogue: Catalogue, path: Sequence[str], origin: str = "import") -> tuple[int, list[str]]:
-    """The tag id of the last component of a keyword path, creating missing tags along it
-    with their parent set. An existing tag keeps the parent it has; one without a parent
-    gets the path's (unless that would make a cycle). Returns (id, names created)."""
-    if not path:
-        raise UserError("empty keyword")
-    created: list[str] = []
-    parent_name: str | None = None
-    tag_id = -1
-    for component in path[:MAX_DEPTH]:
-        tag_id, new = resolve_name(catalogue, component, origin)
-        name = str(catalogue.scalar("SELECT name FROM tags WHERE id = ?", (tag_id,)))
-        if new:
-            created.append(name)
-        if parent_name is not None and parent_name.casefold() != name.casefold():
-            _adopt_parent(catalogue, tag_id, name, parent_name)
-        parent_name = name
-    return tag_id, created
-
-
-def _adopt_parent(catalogue: Catalogue, tag_id: int, name: str, parent: str) -> None:
-    if catalogue.scalar("SELECT parent FROM tags WHERE id = ?", (tag_id,)) is not None:
-        return
-    if any(ancestor.casefold() == name.casefold() for ancestor in tag_path(catalogue, parent)):
-        return  # parent is already below this tag: adopting it would make a cycle
-    with catalogue.transaction() as conn:
-        conn.execute("UPDATE tags SET parent = ? WHERE id = ?", (parent, tag_id))
+def resolve_path(catalogue: Catalogue, path: Iterable[str], origin: str = "import") -> tuple[int, list[str]]:
+    """The tag at exactly `path` (a keyword as another app wrote it), created with its
+    missing ancestors if new. Returns (id, labels of the tags created)."""
+    ensure_synonyms_seeded(catalogue)
+    try:
+        with catalogue.transaction() as conn:
+            tag_id, created = ensure_path(conn, tuple(path), origin)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    return tag_id, [join_path(p) for p in created]
 
 
 def tag_path(catalogue: Catalogue, name: str) -> list[str]:
-    """['Animals', 'Cat'] for tag Cat whose parent is Animals."""
+    """['Animals', 'Cat'] for the tag `name` names (its label, path or shorthand)."""
     return tag_paths(catalogue, [name])[name]
 
 
 def tag_paths(catalogue: Catalogue, names: Iterable[str]) -> dict[str, list[str]]:
-    """tag name -> its path (root first), for many tags with one query. A cycle or a
-    parent that is not a tag ends the chain."""
-    rows = catalogue.query("SELECT name, parent FROM tags")
-    parents = {name.casefold(): parent for name, parent in rows}
-    proper = {name.casefold(): name for name, _ in rows}
+    """label (or any name `TagIndex.find` takes) -> the tag's path, root first, for many
+    tags at once; a name no tag has maps to itself."""
+    index = TagIndex(catalogue.conn)
+    by_label = {label.casefold(): tag_id for tag_id, label in index.labels.items()}
     result = {}
     for name in names:
-        path = [proper.get(name.casefold(), name)]
-        seen = {name.casefold()}
-        parent = parents.get(name.casefold())
-        while parent is not None and parent.casefold() in proper and parent.casefold() not in seen:
-            if len(path) >= MAX_DEPTH:
-                break
-            path.append(proper[parent.casefold()])
-            seen.add(parent.casefold())
-            parent = parents.get(parent.casefold())
-        result[name] = path[::-1]
+        tag_id = by_label.get(name.casefold())
+        if tag_id is None:
+            try:
+                tag_id = index.find(name)
+            except AmbiguousTag:
+                tag_id = None
+        result[name] = list(index.paths[tag_id]) if tag_id is not None else [name]
     return result

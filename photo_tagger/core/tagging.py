@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from photo_tagger.core.catalogue import Catalogue
-from photo_tagger.core.errors import UserError
-from photo_tagger.core.taxonomy import validate_tag_name
+from photo_tagger.core.tag_names import find_tag, resolve_name
+from photo_tagger.core.tag_tree import all_paths, labels
 
 USER_STATES = ("confirmed", "rejected")
 # A suggestion counts as a tag when its score reaches the tag's threshold: the user's
@@ -44,44 +44,27 @@ class TagCount:
 
 
 def ensure_tag(catalogue: Catalogue, name: str, origin: str = "user") -> int:
-    """The id of tag `name` (case-insensitive), created if new. Refuses bad names."""
-    try:
-        clean = validate_tag_name(name)
-    except ValueError as exc:
-        raise UserError(str(exc)) from exc
-    existing = catalogue.scalar("SELECT id FROM tags WHERE name = ?", (clean,))
-    if existing is not None:
-        return int(existing)
-    with catalogue.transaction() as conn:
-        cur = conn.execute(
-            "INSERT INTO tags(name, origin, created_at) VALUES (?, ?, ?)"
-            " ON CONFLICT(name) DO UPDATE SET name = name RETURNING id",
-            (clean, origin, time.time()),
-        )
-        return int(cur.fetchone()[0])
+    """The id of the tag `name` names (a label, a `|`-path or a leaf name, see
+    tag_names.py; not a synonym: a name typed as a tag is that tag), created at the path
+    it spells if new. Refuses bad names, and a leaf name several tags share."""
+    return resolve_name(catalogue, name, origin, synonyms=False)[0]
 
 
 def tag_id_by_name(catalogue: Catalogue, name: str) -> int | None:
-    value = catalogue.scalar("SELECT id FROM tags WHERE name = ?", (name.strip(),))
-    return None if value is None else int(value)
+    return find_tag(catalogue, name)
 
 
 def with_ancestors(catalogue: Catalogue, tag_ids: Iterable[int]) -> list[int]:
-    """`tag_ids` followed by every ancestor not among them (tags.parent holds the parent's
-    name). A cycle or a parent that is not a tag ends a chain."""
-    rows = catalogue.query("SELECT id, name, parent FROM tags")
-    by_name = {name.casefold(): tag_id for tag_id, name, _ in rows}
-    parent_of = {tag_id: parent for tag_id, _, parent in rows}
+    """`tag_ids` followed by every ancestor not among them. A cycle ends a chain."""
+    parent_of = dict(catalogue.conn.execute("SELECT id, parent_id FROM tags").fetchall())
     result = list(dict.fromkeys(tag_ids))
     seen = set(result)
     for tag_id in list(result):
         parent = parent_of.get(tag_id)
-        while parent is not None and (parent_id := by_name.get(parent.casefold())) is not None:
-            if parent_id in seen:
-                break
-            seen.add(parent_id)
-            result.append(parent_id)
-            parent = parent_of.get(parent_id)
+        while parent is not None and parent in parent_of and parent not in seen:
+            seen.add(parent)
+            result.append(parent)
+            parent = parent_of.get(parent)
     return result
 
 
@@ -213,31 +196,39 @@ def replace_confirmed_tags(
 
 
 def effective_tags(catalogue: Catalogue) -> dict[int, tuple[list[str], list[str]]]:
-    """photo id -> (effective tags, confirmed tags), each sorted. Effective = confirmed,
-    plus unreviewed suggestions at or above their threshold (rejected never count)."""
+    """photo id -> (effective tags, confirmed tags) by label, each sorted. Effective =
+    confirmed, plus unreviewed suggestions at or above their threshold (rejected never count)."""
+    label = tag_labels(catalogue)
     result: dict[int, tuple[list[str], list[str]]] = {}
     rows = catalogue.query(
-        "SELECT pt.photo_id, t.name, pt.state FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id"
+        "SELECT pt.photo_id, t.id, pt.state FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id"
         f" WHERE pt.state = 'confirmed' OR (pt.state = 'suggested' AND pt.score >= {EFFECTIVE_THRESHOLD_SQL})"
     )
-    for photo_id, name, state in rows:
+    for photo_id, tag_id, state in rows:
         tags, confirmed = result.setdefault(photo_id, ([], []))
-        tags.append(name)
+        tags.append(label[tag_id])
         if state == "confirmed":
-            confirmed.append(name)
+            confirmed.append(label[tag_id])
     for tags, confirmed in result.values():
         tags.sort(key=str.casefold)
         confirmed.sort(key=str.casefold)
     return result
 
 
+def tag_labels(catalogue: Catalogue) -> dict[int, str]:
+    """tag id -> label: its name, or its path where the name is not enough (tag_names.py)."""
+    return labels(all_paths(catalogue.conn))
+
+
 def tag_counts(catalogue: Catalogue) -> list[TagCount]:
+    label = tag_labels(catalogue)
     rows = catalogue.query(
-        "SELECT t.name,"
+        "SELECT t.id,"
         " count(CASE WHEN pt.state = 'confirmed' THEN 1 END),"
         f" count(CASE WHEN pt.state = 'suggested' AND pt.score >= {EFFECTIVE_THRESHOLD_SQL} THEN 1 END),"
         " count(CASE WHEN pt.state = 'rejected' THEN 1 END)"
         " FROM tags t LEFT JOIN photo_tags pt ON pt.tag_id = t.id"
-        " GROUP BY t.id ORDER BY t.name COLLATE NOCASE"
+        " GROUP BY t.id"
     )
-    return [TagCount(name, c, s, r) for name, c, s, r in rows]
+    counts = [TagCount(label[tag_id], c, s, r) for tag_id, c, s, r in rows]
+    return sorted(counts, key=lambda count: count.name.casefold())

@@ -13,7 +13,7 @@ import tomllib
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -101,6 +101,22 @@ class Taxonomy:
             if tag.name.casefold() == wanted:
                 return tag
         raise KeyError(name)
+
+    @cached_property
+    def paths(self) -> tuple[tuple[str, ...], ...]:
+        """Each tag's path, root first (`('animal', 'cat')`), aligned with `tags`: where the
+        catalogue seeds it, and what a head calls it (suggest.py)."""
+        parents = {tag.name: tag.parent for tag in self.tags}
+        result = []
+        for tag in self.tags:
+            path = [tag.name]
+            while (parent := parents[path[-1]]) is not None:
+                path.append(parent)
+            result.append(tuple(reversed(path)))
+        return tuple(result)
+
+    def path(self, name: str) -> tuple[str, ...]:
+        return self.paths[self.tags.index(self.tag(name))]
 
     def membership_matrix(self, num_classes: int = 1000) -> np.ndarray:
         """(num_classes, n_tags) float32: 1 where class c is a member of tag t."""

@@ -1,7 +1,8 @@
 """The training set: labelled photos from the catalogue as arrays.
 
 Labels: a confirmed tag is 1, a rejected tag 0, and a photo whose whole tag set was
-reviewed (`photos.reviewed_at`) is 0 for every tag not confirmed on it. Everything else,
+reviewed (`photos.reviewed_at`) is 0 for every tag not confirmed on it. A confirmed tag
+linked to a built-in tag is 1 for the built-in tag too, unless the user said otherwise. Everything else,
 unreviewed suggestions included, is unknown and masked out of the loss.
 """
 
@@ -84,14 +85,16 @@ def load_training_data(catalogue: Catalogue, model: SuggestionModel) -> Training
     labels = np.zeros((n, n_tags), bool)
     mask = np.zeros((n, n_tags), bool)
     mask[np.array(reviewed, bool)] = True
+    said = np.zeros((n, n_tags), bool)  # the user's own word on the tag
     for photo_id, tag_id, state in catalogue.conn.execute(
         "SELECT photo_id, tag_id, state FROM photo_tags WHERE state != 'suggested'"
     ):
         row_index, col_index = index.get(photo_id), column.get(tag_id)
         if row_index is None or col_index is None:
             continue
-        mask[row_index, col_index] = True
+        said[row_index, col_index] = mask[row_index, col_index] = True
         labels[row_index, col_index] = state == "confirmed"
+    _teach_linked(catalogue, column, labels, mask, said)
     prior = model.prior_probabilities(embeddings, faces_array)
     return TrainingData(
         photo_ids=np.array(ids, np.int64),
@@ -104,3 +107,17 @@ def load_training_data(catalogue: Catalogue, model: SuggestionModel) -> Training
         base_scores=model.head.predict_proba(embeddings, prior),
         faces=faces_array,
     )
+
+
+def _teach_linked(
+    catalogue: Catalogue, column: dict[int, int], labels: np.ndarray, mask: np.ndarray, said: np.ndarray
+) -> None:
+    """A tag linked to a built-in one (a sidecar's `Winter` -> snow, tag_tree.py) confirmed
+    on a photo is a positive of the built-in tag there too, unless the user said otherwise
+    of that tag on that photo. Only confirmations: rejecting `Winter` need not mean no snow."""
+    for tag_id, builtin in catalogue.conn.execute("SELECT id, link_id FROM tags WHERE link_id IS NOT NULL"):
+        own, target = column.get(tag_id), column.get(builtin)
+        if own is None or target is None:
+            continue
+        taught = labels[:, own] & mask[:, own] & ~said[:, target]
+        labels[taught, target] = mask[taught, target] = True

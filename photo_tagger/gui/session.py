@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from photo_tagger.core import browse, tag_admin, tagging
+from photo_tagger.core import browse, tag_admin, tag_names, tagging
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.library import Library
@@ -144,7 +144,12 @@ class LibrarySession(QObject):
         except ValueError as exc:
             self.error.emit(str(exc))
             return False
-        shown = self.catalogue.scalar("SELECT name FROM tags WHERE name = ?", (clean,)) or clean
+        try:  # a leaf name several tags share is refused here, naming them
+            found = tag_names.find_tag(self.catalogue, clean, synonyms=False)
+        except UserError as exc:
+            self.error.emit(str(exc))
+            return False
+        shown = clean if found is None else tagging.tag_labels(self.catalogue)[found]
         # Created (or found) on the writer, in order with the changes queued before it.
         return self._run(f"Add '{shown}' to {self._photos(len(ids))}", ids,
                          lambda c: tagging.set_state(c, ids, tagging.ensure_tag(c, clean), "confirmed"))

@@ -123,8 +123,10 @@ def test_dry_run_prints_the_summary_and_changes_nothing(library: Path, tmp_path:
     source.write_text("path,tags\r\ncat.jpg,Pets|Rex\r\n", encoding="utf-8")
     tags_before = run("tags", str(library)).stdout
     result = run("import", str(library), str(source), "--dry-run")
-    assert result.stdout.startswith("would change: 1 confirmed, 2 rejected, 0 unchanged")
-    assert "1 new tags" in result.stdout  # Rex (the starting taxonomy has pets)
+    # A path is taken as written (issue 14): Pets is a new tag beside the taxonomy's pet, so
+    # animal is no longer kept as Rex's ancestor and is rejected with cat and Mittens.
+    assert result.stdout.startswith("would change: 1 confirmed, 3 rejected, 0 unchanged")
+    assert "2 new tags" in result.stdout  # Pets and Pets|Rex
     assert states(library) == before
     assert run("tags", str(library)).stdout == tags_before  # Rex was not created
     assert catalogue.exists()
@@ -145,12 +147,13 @@ def test_sidecars_carry_confirmed_tags_unless_suggestions_are_asked_for(library:
 def test_a_lightroom_keyword_path_imports_as_a_tag_under_its_parent(library: Path, tmp_path: Path) -> None:
     source = tmp_path / "keywords.csv"
     source.write_text("path,tags\r\ncat.jpg,cat;Pets|Rex;Trips|Medellín\r\n", encoding="utf-8")
-    assert "3 new tags" in run("import", str(library), str(source)).stdout  # Rex, Trips, Medellín
+    assert "4 new tags" in run("import", str(library), str(source)).stdout  # Pets, Rex, Trips, Medellín
     out = tmp_path / "t.json"
     run("export", str(library), "-o", str(out), "--format", "json")
     document = json.loads(out.read_text(encoding="utf-8"))
-    # Pets is the starting taxonomy's synonym of the tag pet, so Rex goes under pet
-    assert {"name": "Rex", "parent": "pet", "synonyms": []} in document["tags"]
+    # A path is taken as written (issue 14): Pets is a tag of its own, though the starting
+    # taxonomy has it as a synonym of pet (it is linked to pet, not renamed to it)
+    assert {"name": "Rex", "parent": "Pets", "synonyms": []} in document["tags"]
     assert {"name": "Medellín", "parent": "Trips", "synonyms": []} in document["tags"]
     assert not any("|" in tag["name"] for tag in document["tags"])
     assert states(library)["cat.jpg"]["Rex"] == "confirmed"
@@ -159,4 +162,4 @@ def test_a_lightroom_keyword_path_imports_as_a_tag_under_its_parent(library: Pat
     subject = [li.text for bag in tree.iter(SUBJECT) for li in bag.iterfind(".//{*}li")]
     hierarchical = [li.text for bag in tree.iter(HIERARCHICAL) for li in bag.iterfind(".//{*}li")]
     assert subject == ["cat", "Rex", "Medellín"]
-    assert hierarchical == ["animal|cat", "animal|pet|Rex", "Trips|Medellín"]
+    assert hierarchical == ["animal|cat", "Pets|Rex", "Trips|Medellín"]

@@ -111,12 +111,13 @@ def test_json_round_trip_into_a_fresh_library_recreates_tags_parents_and_synonym
     library: Library, tmp_path: Path
 ) -> None:
     with library.connect() as cat:
+        # a tag of its own beside the root Mittens (issue 14: a tag is its path)
         resolve_path(cat, ("Pets", "Mittens"))
-        add_synonym(cat, "Mittens", "Mitty")
-        # confirmed again under its new parent: its ancestors are confirmed with it, as the
-        # import into the fresh library will do
+        add_synonym(cat, "Pets|Mittens", "Mitty")
+        # confirmed: its ancestors are confirmed with it, as the import into the fresh
+        # library will do
         photo_id = cat.scalar("SELECT id FROM photos WHERE path = 'cat.jpg'")
-        set_state(cat, [photo_id], tag_id_by_name(cat, "Mittens"), "confirmed")
+        set_state(cat, [photo_id], tag_id_by_name(cat, "Pets|Mittens"), "confirmed")
     out = tmp_path / "tags.json"
     export_library(library, out, fmt="json")
     fresh_root = tmp_path / "fresh"
@@ -126,8 +127,9 @@ def test_json_round_trip_into_a_fresh_library_recreates_tags_parents_and_synonym
         reconcile(cat, fresh.root, list(walk_photos(fresh.root)))
     import_library(fresh, out)
     with fresh.connect() as cat:
-        assert tag_path(cat, "Mittens") == ["animal", "pet", "Mittens"]  # Pets is pet's synonym
-        assert synonyms_of(cat, "Mittens") == ["Mitty"]
+        assert tag_path(cat, "Pets|Mittens") == ["Pets", "Mittens"]  # not under pet, whose synonym Pets is
+        assert tag_path(cat, "Mittens") == ["Mittens"]
+        assert synonyms_of(cat, "Pets|Mittens") == ["Mitty"]
     again = tmp_path / "again.json"
     export_library(fresh, again, fmt="json", options=ExportOptions(confirmed_only=True))
     export_library(library, out, fmt="json", options=ExportOptions(confirmed_only=True))
@@ -179,11 +181,13 @@ def test_xmp_export_writes_sidecars_and_keeps_other_apps_fields(library: Library
     assert sorted(p.name for p in summary.written) == ["cat.jpg.xmp", "dog.jpg.xmp"]
     assert [p.name for p in summary.backups] == ["cat.jpg.xmp.bak"]
     cat_keywords = read_sidecar(library.root / "cat.jpg.xmp").paths(internal=True)
-    # ours (cat under animal, Mittens); darktable's own and unknown keywords kept (sofa);
-    # the old `pets|cat` is the same tag as ours, so it is replaced; new ones come last
+    # the file's keywords kept as they were, in their order: darktable's own, and its
+    # `pets|cat` and `sofa`, which are not our animal|cat and furniture|sofa (a keyword is the
+    # tag at its own path, never renamed); ours appended after them
     assert cat_keywords == [
         ("darktable", "format", "jpg"),
         ("darktable", "changed"),
+        ("pets", "cat"),
         ("sofa",),
         ("animal", "cat"),
         ("Mittens",),

@@ -17,7 +17,7 @@ from photo_tagger.core.keywords import embedded_paths, read_sources, set_keyword
 from photo_tagger.core.library import Library
 from photo_tagger.core.service import export_library_sidecars
 from photo_tagger.core.tag_names import tag_path
-from photo_tagger.core.tagging import set_state, tag_id_by_name
+from photo_tagger.core.tagging import set_state, tag_id_by_name, tag_labels
 from photo_tagger.core.xmp import read_sidecar
 
 DATA = Path(__file__).parent / "data"
@@ -79,12 +79,14 @@ def test_unreadable_sources_become_warnings_naming_the_file(tmp_path: Path) -> N
 
 
 def photo_tags(cat: Catalogue, path: str) -> dict[str, tuple[str, str]]:
+    """label -> (state, source) of the photo's confirmed and rejected tags."""
+    label = tag_labels(cat)
     rows = cat.query(
-        "SELECT t.name, pt.state, pt.source FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id"
+        "SELECT pt.tag_id, pt.state, pt.source FROM photo_tags pt"
         " JOIN photos p ON p.id = pt.photo_id WHERE p.path = ? AND pt.state != 'suggested'",
         (path,),
     )
-    return {name: (state, source) for name, state, source in rows}
+    return {label[tag_id]: (state, source) for tag_id, state, source in rows}
 
 
 def run_index(library: Library, embedder, **kwargs) -> IndexSummary:  # type: ignore[no-untyped-def]
@@ -114,16 +116,20 @@ def test_indexing_imports_keywords_as_confirmed_tags_with_their_hierarchy(tagged
     assert summary.indexed == 4
     assert any("broken_sidecar.jpg.xmp: malformed XMP" in w for w in summary.keywords.warnings)
     with tagged_library.connect() as cat:
-        # Animals is a synonym of the taxonomy's animal, Kitten of cat: they map, not duplicate
+        # A keyword is the tag at its own path (issue 14): Animals|Cat is not the taxonomy's
+        # animal|cat (both are named by their path, as their name is shared), Animals|Kitten
+        # is not cat though Kitten is cat's synonym
         assert photo_tags(cat, "embedded.jpg") == {
-            "cat": ("confirmed", "keywords"),
+            "Animals|Cat": ("confirmed", "keywords"),
             "Holiday 2019": ("confirmed", "keywords"),
             "Straße": ("confirmed", "keywords"),
         }
-        assert photo_tags(cat, "digikam.jpg") == {"cat": ("confirmed", "keywords"), "Garden": ("confirmed", "keywords")}
+        assert photo_tags(cat, "digikam.jpg") == {"Kitten": ("confirmed", "keywords"),
+                                                  "Garden": ("confirmed", "keywords")}
         assert tag_path(cat, "Garden") == ["Places", "Garden"]  # a new tag under a new parent
-        assert tag_path(cat, "cat") == ["animal", "cat"]  # an existing tag keeps its parent
-        assert set(photo_tags(cat, "raw/IMG_1.jpg")) == {"cat", "Holiday 2019"}
+        assert tag_path(cat, "Kitten") == ["Animals", "Kitten"]
+        assert tag_path(cat, "animal|cat") == ["animal", "cat"]  # the built-in tag stays where it is
+        assert set(photo_tags(cat, "raw/IMG_1.jpg")) == {"Animals|Cat", "Holiday 2019"}
         assert photo_tags(cat, "broken_sidecar.jpg") == {}
     assert (tagged_library.root / "broken_sidecar.jpg.xmp").read_bytes() == (DATA / "truncated.xmp").read_bytes()
 
@@ -132,7 +138,7 @@ def test_keywords_never_override_the_user_and_only_new_ones_apply(tagged_library
     run_index(tagged_library, embedder)
     with tagged_library.connect() as cat:
         photo_id = cat.scalar("SELECT id FROM photos WHERE path = 'digikam.jpg'")
-        set_state(cat, [photo_id], tag_id_by_name(cat, "cat"), "rejected")
+        set_state(cat, [photo_id], tag_id_by_name(cat, "Kitten"), "rejected")
     sidecar = tagged_library.root / "digikam.jpg.xmp"
     sidecar.write_bytes(
         sidecar.read_bytes().replace(b"<rdf:li>Garden</rdf:li>", b"<rdf:li>Garden</rdf:li><rdf:li>Sunny</rdf:li>")
@@ -142,7 +148,7 @@ def test_keywords_never_override_the_user_and_only_new_ones_apply(tagged_library
     assert summary.indexed == 0 and summary.keywords.applied == 1
     with tagged_library.connect() as cat:
         tags = photo_tags(cat, "digikam.jpg")
-    assert tags["cat"] == ("rejected", "user") and tags["Sunny"] == ("confirmed", "keywords")
+    assert tags["Kitten"] == ("rejected", "user") and tags["Sunny"] == ("confirmed", "keywords")
 
 
 def test_our_own_sidecar_writes_are_not_imported_back(tagged_library: Library, embedder) -> None:
@@ -162,7 +168,7 @@ def test_our_own_sidecar_writes_are_not_imported_back(tagged_library: Library, e
         # only keywords that are really in the files: embedded ones and other apps' sidecar
         # keywords; none of the suggestions we wrote
         names = {cat.scalar("SELECT name FROM tags WHERE id = ?", (row[1],)) for row in confirmed}
-    assert before == [] and names <= {"cat", "Holiday 2019", "Straße", "Garden"}
+    assert before == [] and names <= {"Cat", "Kitten", "Holiday 2019", "Straße", "Garden"}
 
 
 def test_keyword_reading_can_be_turned_off_for_the_library(tagged_library: Library, embedder) -> None:
@@ -217,7 +223,8 @@ def test_an_upper_case_sidecar_is_imported_and_export_writes_back_into_it(tmp_pa
     assert summary.written == [root / "DSC_1.XMP"]
     sidecars = sorted(p.name for p in root.iterdir() if ".xmp" in p.name.casefold())
     assert sidecars == ["DSC_1.XMP", "DSC_1.XMP.bak", "DSC_1.XMP.orig"]
-    assert read_sidecar(root / "DSC_1.XMP").paths() == [("animal", "cat"), ("Harbour",)]
+    # the file's keywords first, as they were; ours appended (issue 14)
+    assert read_sidecar(root / "DSC_1.XMP").paths() == [("Harbour",), ("animal", "cat")]
 
 
 def test_keywords_lightroom_adds_to_the_raws_sidecar_after_our_export_still_come_in(tmp_path: Path, embedder) -> None:
@@ -229,7 +236,7 @@ def test_keywords_lightroom_adds_to_the_raws_sidecar_after_our_export_still_come
     library = Library.open(root)
     run_index(library, embedder)
     with library.connect() as cat:
-        assert set(photo_tags(cat, "IMG_1.JPG")) == {"cat", "Holiday 2019"}
+        assert set(photo_tags(cat, "IMG_1.JPG")) == {"Animals|Cat", "Holiday 2019"}
     summary = export_library_sidecars(library)
     assert summary.written == [root / "IMG_1.JPG.xmp"]  # the raw's sidecar is Lightroom's
     assert raw_sidecar.read_bytes() == (DATA / "lightroom.xmp").read_bytes()
@@ -247,11 +254,11 @@ def test_keywords_lightroom_adds_to_the_raws_sidecar_after_our_export_still_come
         tags = photo_tags(cat, "IMG_1.JPG")
         assert tags["Fjord Cruise"] == ("confirmed", "keywords")
         assert tag_path(cat, "Fjord Cruise") == ["Trips", "Fjord Cruise"]
-        assert set(tags) == {"cat", "Holiday 2019", "Fjord Cruise"}
+        assert set(tags) == {"Animals|Cat", "Holiday 2019", "Fjord Cruise"}
     assert run_index(library, embedder).keywords.applied == 0
     export_library_sidecars(library)  # and the next export carries Lightroom's new keyword
     written = read_sidecar(root / "IMG_1.JPG.xmp").paths()
-    assert written == [("animal", "cat"), ("Holiday 2019",), ("Trips", "Fjord Cruise")]
+    assert written == [("Animals", "Cat"), ("Holiday 2019",), ("Trips", "Fjord Cruise")]
 
 
 def test_a_sidecar_recorded_by_an_earlier_version_is_still_known(tagged_library: Library, embedder) -> None:

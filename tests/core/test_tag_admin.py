@@ -82,7 +82,7 @@ def test_threshold_is_checked_set_and_undone(cat: Catalogue) -> None:
 
 def synonyms_and_parents(cat: Catalogue) -> tuple[list, list]:
     synonyms = cat.query("SELECT s.name, t.name FROM tag_synonyms s JOIN tags t ON t.id = s.tag_id ORDER BY s.name")
-    parents = cat.query("SELECT name, parent FROM tags WHERE parent IS NOT NULL ORDER BY name")
+    parents = cat.query("SELECT c.name, p.name FROM tags c JOIN tags p ON p.id = c.parent_id ORDER BY c.name")
     return [tuple(r) for r in synonyms], [tuple(r) for r in parents]
 
 
@@ -90,9 +90,9 @@ def test_merge_moves_synonyms_and_children_to_the_target_and_undo_puts_them_back
     kitty = cat.scalar("SELECT id FROM tags WHERE name = 'kitty'")
     with cat.transaction() as conn:
         conn.execute("INSERT INTO tag_synonyms(name, tag_id) VALUES ('kitten', ?)", (kitty,))
-    add_tag(cat, "tabby kitty")
+    tabby = add_tag(cat, "tabby kitty")
     with cat.transaction() as conn:
-        conn.execute("UPDATE tags SET parent = 'kitty' WHERE name = 'tabby kitty'")
+        conn.execute("UPDATE tags SET parent_id = ? WHERE id = ?", (kitty, tabby))
     before = synonyms_and_parents(cat)
     snapshot = merge_tags(cat, ["kitty"], "cat")
     synonyms, parents = synonyms_and_parents(cat)

@@ -21,9 +21,9 @@ def cat(tmp_path: Path):
 def _family(cat: Catalogue) -> dict[str, int]:
     """animal > wild animal > zebra, and an unrelated dog."""
     tags = {name: add_tag(cat, name) for name in ("animal", "wild animal", "zebra", "dog")}
-    with cat.transaction() as conn:
-        conn.execute("UPDATE tags SET parent = 'animal' WHERE name = 'wild animal'")
-        conn.execute("UPDATE tags SET parent = 'Wild Animal' WHERE name = 'zebra'")  # names match case-blind
+    with cat.transaction() as conn:  # a parent is a tag id (issue 14)
+        conn.execute("UPDATE tags SET parent_id = ? WHERE id = ?", (tags["animal"], tags["wild animal"]))
+        conn.execute("UPDATE tags SET parent_id = ? WHERE id = ?", (tags["wild animal"], tags["zebra"]))
     return tags
 
 
@@ -69,6 +69,6 @@ def test_a_parent_cycle_ends_the_chain(cat: Catalogue) -> None:
     photo = add_photo(cat, "z.jpg")
     tags = _family(cat)
     with cat.transaction() as conn:
-        conn.execute("UPDATE tags SET parent = 'zebra' WHERE name = 'animal'")
+        conn.execute("UPDATE tags SET parent_id = ? WHERE id = ?", (tags["zebra"], tags["animal"]))
     tagging.set_state(cat, [photo], tags["zebra"], "confirmed")
     assert set(_states(cat, photo)) == {"zebra", "wild animal", "animal"}

@@ -39,7 +39,8 @@ def test_a_long_name_is_elided_with_the_full_path_in_its_tooltip(window) -> None
     window.session.confirm_on_all(select(window, "cat.jpg"), long_name)
     settle(window)
     with window.session.catalogue.transaction() as conn:
-        conn.execute("UPDATE tags SET parent = 'animal' WHERE name = ?", (long_name,))
+        conn.execute("UPDATE tags SET parent_id = (SELECT id FROM tags WHERE name = 'animal') WHERE name = ?",
+                     (long_name,))
     window._tags_changed()
     select(window, "cat.jpg")
     label = window.panel.findChild(NameLabel, f"name:{long_name}")

@@ -23,13 +23,19 @@ VERSIONS = sorted(int(p.stem[1:]) for p in FIXTURES.glob("v*.sqlite"))
 def user_data(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
     queries = {
         "photos": "SELECT id, path, status, error, content_hash, reviewed_at FROM photos ORDER BY id",
-        "tags": "SELECT id, name, parent, origin FROM tags ORDER BY id",
+        # the parent by name: schema 4 holds its id instead (a tag is its path)
+        "tags": "SELECT t.id, t.name, p.name, t.origin FROM tags t LEFT JOIN tags p ON p.id = t.parent_id ORDER BY t.id"
+        if _has_column(conn, "tags", "parent_id") else "SELECT id, name, parent, origin FROM tags ORDER BY id",
         "photo_tags": "SELECT photo_id, tag_id, state, score, source FROM photo_tags ORDER BY photo_id, tag_id",
         "embeddings": "SELECT photo_id, backbone, vector FROM embeddings ORDER BY photo_id",
         "thumbnails": "SELECT photo_id, jpeg FROM thumbnails ORDER BY photo_id",
         "heads": "SELECT id, backbone, weights, active FROM heads ORDER BY id",
     }
     return {name: [tuple(r) for r in conn.execute(sql)] for name, sql in queries.items()}
+
+
+def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
+    return any(row[1] == column for row in conn.execute(f"PRAGMA table_info({table})"))
 
 
 def read_fixture(path: Path) -> tuple[int, dict[str, list[tuple]]]:

@@ -85,14 +85,16 @@ def test_a_pickled_head_in_the_catalogue_is_refused_and_never_run(tmp_path: Path
     key = backbone_key(spec)
     with Catalogue(tmp_path / "c.sqlite") as cat:
         with cat.transaction() as conn:
-            conn.execute("INSERT INTO tags(name, created_at) VALUES ('cat', 0)")
+            # the taxonomy's cat is animal|cat: a head knows a tag by its path (issue 14)
+            conn.execute("INSERT INTO tags(id, name, created_at) VALUES (1, 'animal', 0)")
+            conn.execute("INSERT INTO tags(id, name, parent_id, created_at) VALUES (2, 'cat', 1, 0)")
             conn.execute(
                 "INSERT INTO heads(backbone, created_at, format_version, tag_names, weights, active)"
                 " VALUES (?, 0, 1, '[\"cat\"]', ?, 1)", (key, payload),
             )
         model = load_suggestion_model(cat, key, classifier_weights(spec))
     assert model.head_id is None  # fell back to the taxonomy prior
-    assert np.isfinite(model.score(np.zeros((1, spec.embedding_dim), np.float32))[0, 0])
+    assert np.isfinite(model.score(np.zeros((1, spec.embedding_dim), np.float32))[0, 1])
     assert not marker.exists()
 
 
