@@ -72,10 +72,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import average_precision_score
 
-from photo_tagger.core import service
+from photo_tagger.core import service, tag_tree
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.library import Library
-from photo_tagger.core.tag_names import lookup_tag
 from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL
 
 DEFAULT_DEVSET = Path(__file__).resolve().parents[1].parent / "shared/devset"
@@ -186,10 +185,13 @@ def drain(job):  # type: ignore[no-untyped-def]
 
 
 def resolve_tags(library: Library) -> dict[str, str]:
-    """COCO class -> the catalogue tag its mapped name is (by name or synonym), if any."""
+    """COCO class -> the label of the built-in tag its mapped name is (by name or synonym), if
+    any. The built-in one: the photos' own Flickr keywords make tags of their own (a root
+    `cat` beside `animal|cat`), which the model does not score; the label is then the path."""
     with library.connect() as catalogue:
-        found = {coco: lookup_tag(catalogue, name) for coco, name in COCO_TO_TAG.items()}
-    return {coco: hit[1] for coco, hit in found.items() if hit is not None}
+        label = tag_tree.labels(tag_tree.all_paths(catalogue.conn))
+        found = {coco: tag_tree.builtin_named(catalogue.conn, name) for coco, name in COCO_TO_TAG.items()}
+    return {coco: label[tag_id] for coco, tag_id in found.items() if tag_id is not None}
 
 
 def score_table(library: Library) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
@@ -197,9 +199,10 @@ def score_table(library: Library) -> tuple[dict[str, dict[str, float]], dict[str
     scores = service.score_all_photos(library)
     with library.connect() as catalogue:
         paths = dict(catalogue.query("SELECT id, path FROM photos"))
-        thresholds = dict(catalogue.query(f"SELECT t.name, {EFFECTIVE_THRESHOLD_SQL} FROM tags t"))
+        thresholds = dict(catalogue.query(f"SELECT t.id, {EFFECTIVE_THRESHOLD_SQL} FROM tags t"))
+        label = tag_tree.labels(tag_tree.all_paths(catalogue.conn))
     by_path = {paths[pid]: tag_scores for pid, tag_scores in scores.items()}
-    folded = {name.casefold(): float(value) for name, value in thresholds.items()}
+    folded = {label[tag_id].casefold(): float(value) for tag_id, value in thresholds.items()}
     return by_path, folded
 
 
@@ -289,12 +292,13 @@ def split_halves(photos: Iterable[str]) -> tuple[list[str], list[str]]:
     return first, second
 
 
-def write_truth(path: Path, photos: list[str], labels: dict[str, set[str]]) -> None:
+def write_truth(path: Path, photos: list[str], labels: dict[str, set[str]], resolved: dict[str, str]) -> None:
+    """A user's CSV of the photos' complete truth, naming the built-in tags as the app does."""
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["path", "tags"])
         for p in photos:
-            writer.writerow([p, ";".join(sorted(COCO_TO_TAG[c] for c in labels[p]))])
+            writer.writerow([p, ";".join(sorted(resolved.get(c, COCO_TO_TAG[c]) for c in labels[p]))])
 
 
 def active_head(library: Library) -> int | None:
@@ -332,7 +336,7 @@ def check_cli_scores(library: Library, scores: dict[str, dict[str, float]], work
 def correct_with_cli(library: Library, photos: list[str], labels: dict[str, set[str]], work: Path) -> dict:
     """Import the first half's truth and train, through the command line."""
     truth = work / "first_half.csv"
-    write_truth(truth, photos, labels)
+    write_truth(truth, photos, labels, resolve_tags(library))
     imported = cli("import", str(library.root), str(truth))
     print(f"$ photo-tagger import LIB first_half.csv -> exit {imported.returncode}: {imported.stdout.strip()}")
     for line in imported.stderr.strip().splitlines()[:10]:
@@ -369,7 +373,7 @@ def curve_point(zero: Path, root: Path, photos: list[str], labels: dict[str, set
     snapshot(zero, db)
     library = Library(root, db)  # same photos, its own catalogue
     truth = work / "curve.csv"
-    write_truth(truth, photos, labels)
+    write_truth(truth, photos, labels, resolve_tags(library))
     service.import_library(library, truth)
     try:
         drain(service.train(library))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import shiboken6
 from PIL import Image
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QPalette, QPixmap
@@ -155,16 +156,17 @@ class PreviewPane(QWidget):
         worker = CallWorker(lambda: read_scaled(path, fit=fit))
         self._workers.add(worker)
 
+        # The worker outlives a closed window: its result must not touch a deleted widget.
         def done(image: QImage) -> None:
             self._workers.discard(worker)
-            if token == self._token:
+            if token == self._token and shiboken6.isValid(self.picture):
                 self.picture.pixmap = QPixmap.fromImage(image)
                 self.picture.update()
 
         worker.signals.finished.connect(done)
         def failed(message: str) -> None:
             self._workers.discard(worker)
-            if token == self._token and self.picture.pixmap is None:
+            if token == self._token and shiboken6.isValid(self.picture) and self.picture.pixmap is None:
                 self.picture.message = f"Cannot show this photo:\n{message}"
                 self.picture.update()
 

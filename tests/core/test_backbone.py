@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from photo_tagger.core import onnx_runtime as onnx_cache
 from photo_tagger.core.backbone import (
     BackboneSpec,
     Embedder,
+    Preprocessing,
     backbone_cache_dir,
     build_torch_model,
     classifier_weights,
@@ -29,6 +31,7 @@ from photo_tagger.core.backbone import (
     imagenet_class_names,
     load_embedder,
     to_model_input,
+    to_model_views,
 )
 from photo_tagger.core.efficientnet_lite import EfficientNetLite, load_weights
 
@@ -73,6 +76,12 @@ def chelsea(spec: BackboneSpec) -> np.ndarray:
     return to_model_input(Image.fromarray(data.chelsea()), spec.preprocessing)[None]
 
 
+@pytest.fixture(scope="session")
+def imagenet_reference(spec: BackboneSpec) -> Preprocessing:
+    """How the weights' published ImageNet figures were measured (the app tags at 320 / 320)."""
+    return replace(spec.preprocessing, resize_size=256, input_size=224)
+
+
 def torch_outputs(model: EfficientNetLite, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     with torch.inference_mode():
         embedding, logits = model(torch.from_numpy(batch))
@@ -87,7 +96,8 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 def test_default_backbone_is_lite0_with_its_preprocessing(spec: BackboneSpec) -> None:
     assert spec == get_backbone_spec("efficientnet-lite0")
     assert (spec.embedding_dim, spec.num_classes) == (1280, 1000)
-    assert spec.preprocessing.input_size == 224 and spec.preprocessing.resize_size == 256
+    assert spec.preprocessing.input_size == 320 and spec.preprocessing.resize_size == 320
+    assert spec.preprocessing.views == ("centre", "whole")
     assert spec.weights_sha256() == hashlib.sha256(spec.weights_path().read_bytes()).hexdigest()
 
 
@@ -106,18 +116,21 @@ def test_imagenet_class_names_index_like_the_logits() -> None:
     ("size", "mode"),
     [((640, 480), "RGB"), ((480, 640), "RGB"), ((100, 37), "L"), ((50, 50), "RGBA"), ((8000, 200), "RGB")],
 )
-def test_model_input_is_normalised_224_square_for_any_photo(
+def test_model_input_is_a_normalised_square_of_the_input_size_for_any_photo(
     spec: BackboneSpec, size: tuple[int, int], mode: str
 ) -> None:
     white = to_model_input(Image.new(mode, size, "white"), spec.preprocessing)
     grey = to_model_input(Image.new("RGB", size, (127, 127, 127)), spec.preprocessing)
-    assert white.shape == (3, 224, 224) and white.dtype == np.float32
+    assert white.shape == (3, 320, 320) and white.dtype == np.float32
     np.testing.assert_allclose(white, 1.0, atol=1e-6)  # (1 - 127/255) / (128/255)
     np.testing.assert_allclose(grey, 0.0, atol=1e-6)
 
 
-def test_chelsea_is_a_tiger_egyptian_or_tabby_cat(torch_model: EfficientNetLite, chelsea) -> None:
-    embedding, logits = torch_outputs(torch_model, chelsea)
+def test_chelsea_is_a_tiger_egyptian_or_tabby_cat(
+    torch_model: EfficientNetLite, imagenet_reference: Preprocessing
+) -> None:
+    batch = to_model_input(Image.fromarray(data.chelsea()), imagenet_reference)[None]
+    embedding, logits = torch_outputs(torch_model, batch)
     assert embedding.shape == (1, 1280) and logits.shape == (1, 1000)
     probs = softmax(logits)[0]
     assert set(np.argsort(-probs)[:5]) & CATS
@@ -126,10 +139,18 @@ def test_chelsea_is_a_tiger_egyptian_or_tabby_cat(torch_model: EfficientNetLite,
     assert probs[TABBY] == pytest.approx(0.17, abs=0.06)
 
 
-def test_coffee_is_espresso(torch_model: EfficientNetLite, spec: BackboneSpec) -> None:
-    batch = to_model_input(Image.fromarray(data.coffee()), spec.preprocessing)[None]
+def test_coffee_is_espresso(torch_model: EfficientNetLite, imagenet_reference: Preprocessing) -> None:
+    batch = to_model_input(Image.fromarray(data.coffee()), imagenet_reference)[None]
     _, logits = torch_outputs(torch_model, batch)
     assert int(np.argmax(logits[0])) == ESPRESSO
+
+
+def test_the_views_the_app_tags_from_see_the_cat_and_the_espresso(
+    torch_model: EfficientNetLite, spec: BackboneSpec
+) -> None:
+    for photo, wanted in ((data.chelsea(), CATS), (data.coffee(), {ESPRESSO})):
+        _, logits = torch_outputs(torch_model, to_model_views(Image.fromarray(photo), spec.preprocessing))
+        assert set(np.argsort(-softmax(logits.mean(axis=0)))[:3]) & wanted
 
 
 def test_onnx_runtime_matches_torch_on_chelsea(
@@ -159,8 +180,8 @@ def test_logits_can_be_recomputed_from_stored_embeddings(ort_embedder: Embedder,
 
 
 def test_embed_rejects_a_batch_of_the_wrong_shape(ort_embedder: Embedder) -> None:
-    with pytest.raises(ValueError, match=r"\(N, 3, 224, 224\)"):
-        ort_embedder.embed(np.zeros((3, 224, 224), np.float32))
+    with pytest.raises(ValueError, match=r"\(N, 3, 320, 320\)"):
+        ort_embedder.embed(np.zeros((3, 320, 320), np.float32))
 
 
 def test_second_load_reuses_the_export_without_importing_torch(ort_embedder: Embedder, cache_root: Path) -> None:
@@ -172,7 +193,7 @@ def test_second_load_reuses_the_export_without_importing_torch(ort_embedder: Emb
         import numpy as np
         from photo_tagger.core.backbone import load_embedder
         embedder = load_embedder(warn=lambda message: sys.exit(message))
-        embedder.embed(np.zeros((1, 3, 224, 224), np.float32))
+        embedder.embed(np.zeros((1, 3, 320, 320), np.float32))
         print(embedder.runtime, "torch" in sys.modules)
         """
     )
@@ -195,7 +216,7 @@ def test_a_process_waits_for_another_ones_export_and_then_uses_it(ort_embedder: 
         import numpy as np
         from photo_tagger.core.backbone import load_embedder
         embedder = load_embedder(warn=lambda message: sys.exit(message))
-        embedder.embed(np.zeros((1, 3, 224, 224), np.float32))
+        embedder.embed(np.zeros((1, 3, 320, 320), np.float32))
         print(embedder.runtime, "torch" in sys.modules)
         """
     )

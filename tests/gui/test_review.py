@@ -54,9 +54,11 @@ def test_keys_accept_reject_and_add_and_every_change_survives_a_restart(
     assert first in cat["rejected"]
     select(window, "coffee.jpg")
     window.grid.setFocus()
+    shown = {t.name for t in window.panel.tags.suggested}
+    assert {"coffee", "drink"} <= shown
     qtbot.keyClick(window.grid, Qt.Key.Key_Return)  # accept all
     coffee = tags_of(window, "coffee.jpg")
-    assert {"coffee", "cup", "drink"} <= coffee["confirmed"]
+    assert shown <= coffee["confirmed"]
     window.close()
 
     from photo_tagger.gui.main_window import MainWindow
@@ -67,21 +69,22 @@ def test_keys_accept_reject_and_add_and_every_change_survives_a_restart(
     assert again.open_library(library_path)
     assert tags_of(again, "cat.jpg")["confirmed"] == {second, "Mittens"}
     assert first in tags_of(again, "cat.jpg")["rejected"]
-    assert {"coffee", "cup", "drink"} <= tags_of(again, "coffee.jpg")["confirmed"]
+    assert shown <= tags_of(again, "coffee.jpg")["confirmed"]
     again.close()
 
 
 def test_clicking_accept_reject_remove_in_the_panel(window, qtbot) -> None:
     select(window, "coffee.jpg")
+    other = next(t.name for t in window.panel.tags.suggested if t.name not in ("coffee", "drink"))  # a bowl, a cup
     qtbot.mouseClick(window.panel.findChild(QToolButton, "accept:coffee"), Qt.MouseButton.LeftButton)
-    qtbot.mouseClick(window.panel.findChild(QToolButton, "reject:cup"), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.panel.findChild(QToolButton, f"reject:{other}"), Qt.MouseButton.LeftButton)
     assert tags_of(window, "coffee.jpg")["confirmed"] == {"coffee", "drink"}  # coffee is a drink
-    assert "cup" in tags_of(window, "coffee.jpg")["rejected"]
-    qtbot.mouseClick(window.panel.findChild(QToolButton, "unreject:cup"), Qt.MouseButton.LeftButton)
+    assert other in tags_of(window, "coffee.jpg")["rejected"]
+    qtbot.mouseClick(window.panel.findChild(QToolButton, f"unreject:{other}"), Qt.MouseButton.LeftButton)
     qtbot.mouseClick(window.panel.findChild(QToolButton, "remove:coffee"), Qt.MouseButton.LeftButton)
     coffee = tags_of(window, "coffee.jpg")
     assert coffee["confirmed"] == {"drink"} and coffee["rejected"] == set()  # still a drink
-    assert {"coffee", "cup"} <= coffee["suggested"]  # back to plain suggestions
+    assert {"coffee", other} <= coffee["suggested"]  # back to plain suggestions
 
 
 def test_bulk_edit_shows_partial_state_and_undo_redo_cover_it(window, qtbot) -> None:
