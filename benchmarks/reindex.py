@@ -74,7 +74,7 @@ def main() -> None:
     print(f"unchanged re-index: median {median:.3f} s over {args.repeats} runs "
           f"({', '.join(f'{s:.3f}' for s in again)}), {per_photo_ms:.3f} ms per photo")
     print(f"floor, os.walk + stat of the same files: median {floor_median * 1000:.1f} ms; "
-          f"the re-index takes {median / floor_median:.0f}x the floor")
+          f"the re-index takes {median / floor_median:.1f}x the floor")
     print(json.dumps({"photos": args.photos, "first_index_s": round(first, 3),
                       "reindex_median_s": round(median, 3), "reindex_ms_per_photo": round(per_photo_ms, 4),
                       "walk_stat_floor_median_s": round(floor_median, 4),
