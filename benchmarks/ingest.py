@@ -1,16 +1,22 @@
 """Ingest benchmark: how fast does `photo-tagger index` turn 12 MP JPEGs into embeddings?
 
-Measures in one run, on the same generated photos:
+A ladder first: the same task on every rung (decode, one 224 px view, one embedding), one
+change per rung, each in its own process, photos/s and the ratio to the naive rung:
+  naive    full PIL decode + resize/crop/normalise + torch eager (default threads), batch 32
+  draft    + draft decode (JPEG DCT scaling to >= 256 px), same torch model
+  onnx     + ONNX Runtime instead of torch (2 intra-op threads), batch 16
+  threads  + decode in a thread per core, overlapped with ONNX Runtime (1 intra-op thread)
+Then the app's indexer, which does more per photo (thumbnail, two views, face detection,
+catalogue writes), against its limits measured in the same run:
   (a) forward limit   - images/s of the backbone alone (ONNX Runtime) at the chosen batch
   (b) decode limit    - photos/s of our one-decode step alone (draft decode -> thumbnail +
                         model input), in a thread per core
-  (c) naive pipeline  - full PIL decode + resize/crop/normalise (torchvision's transforms) + torch model, batch 32,
-                        one thread of Python
   (d) our pipeline    - `index_library` on a fresh library, run in a subprocess that
                         never imports torch, so its peak RSS is the app's
-and prints ratios (d)/(c) and (d)/min(a, b). The last line is one JSON object.
+Every measurement is repeated (--repeats, interleaved) and the median quoted. The last line
+is one JSON object.
 
-    python benchmarks/ingest.py [--photos 200] [--batch-size 16] [--workers 2]
+    python benchmarks/ingest.py [--photos 200] [--ladder-photos 64] [--batch-size 16] [--workers 2]
 """
 
 from __future__ import annotations
@@ -75,40 +81,79 @@ def decode_limit(paths: list[Path], workers: int) -> float:
         return len(paths) / (time.perf_counter() - start)
 
 
-def naive_pipeline(paths: list[Path]) -> float:
-    """What a first implementation does: full decode, torchvision-style transforms, torch."""
-    import torch
+# The ladder: the same task on every rung (decode a 12 MP JPEG, one 224 px centre crop, one
+# embedding; no thumbnail, faces or catalogue), one change per rung, so each win shows alone.
+RUNGS = {
+    "naive": "full PIL decode + resize/crop/normalise, torch eager (its default threads), batch 32",
+    "draft": "+ draft decode (JPEG DCT scaling to >= 256 px), same torch model",
+    "onnx": "+ ONNX Runtime instead of torch (2 intra-op threads), batch 16",
+    "threads": f"+ decode in a pool of {os.cpu_count() or 2} threads overlapped with ONNX Runtime (1 intra-op thread)",
+}
 
-    from photo_tagger.core.backbone import build_torch_model, get_backbone_spec
+
+def _model_input(path: Path, draft: bool, pre) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """torchvision's Resize(256) + CenterCrop(224) + ToTensor + Normalize, spelled out: the
+    CPU-only torch this project installs has no matching torchvision build."""
+    with Image.open(path) as image:
+        if draft:
+            image.draft("RGB", (pre.resize_size, pre.resize_size))
+        image = image.convert("RGB")
+    w, h = image.size
+    scale = pre.resize_size / min(w, h)
+    image = image.resize((round(w * scale), round(h * scale)), Image.Resampling.BILINEAR)
+    left, top = (image.size[0] - pre.input_size) // 2, (image.size[1] - pre.input_size) // 2
+    image = image.crop((left, top, left + pre.input_size, top + pre.input_size))
+    pixels = np.asarray(image, np.float32) / np.float32(255.0)
+    return ((pixels - np.asarray(pre.mean, np.float32)) / np.asarray(pre.std, np.float32)).transpose(2, 0, 1)
+
+
+def run_rung(rung: str, paths: list[Path]) -> float:
+    """Photos/s of one rung of the ladder (in its own process: see rung_in_subprocess)."""
+    from photo_tagger.core.backbone import get_backbone_spec
 
     spec = get_backbone_spec()
     pre = spec.preprocessing
-    model = build_torch_model(spec)
-    mean, std = torch.tensor(pre.mean).view(3, 1, 1), torch.tensor(pre.std).view(3, 1, 1)
+    draft = rung != "naive"
+    if rung in ("naive", "draft"):
+        import torch
 
-    def transform(image: Image.Image) -> torch.Tensor:
-        # torchvision's Resize(256) + CenterCrop(224) + ToTensor + Normalize, spelled out: the
-        # CPU-only torch this project installs has no matching torchvision build.
-        w, h = image.size
-        scale = pre.resize_size / min(w, h)
-        image = image.resize((round(w * scale), round(h * scale)), Image.Resampling.BILINEAR)
-        left, top = (image.size[0] - pre.input_size) // 2, (image.size[1] - pre.input_size) // 2
-        image = image.crop((left, top, left + pre.input_size, top + pre.input_size))
-        pixels = torch.from_numpy(np.asarray(image, np.float32) / 255.0).permute(2, 0, 1)
-        return (pixels - mean) / std
+        from photo_tagger.core.backbone import build_torch_model
 
+        model = build_torch_model(spec)
+        model(torch.zeros(32, 3, pre.input_size, pre.input_size))  # warm-up at the batch shape, untimed
+        start = time.perf_counter()
+        with torch.no_grad():
+            for i in range(0, len(paths), 32):
+                model(torch.from_numpy(np.stack([_model_input(p, draft, pre) for p in paths[i : i + 32]])))
+        return len(paths) / (time.perf_counter() - start)
+    from photo_tagger.core.backbone import load_embedder
+
+    threads = rung == "threads"
+    embedder = load_embedder(intra_op_threads=1 if threads else 2)
+    embedder.embed(np.zeros((16, 3, pre.input_size, pre.input_size), np.float32))  # warm-up, untimed
     start = time.perf_counter()
-    with torch.no_grad():
-        for i in range(0, len(paths), 32):
-            batch = torch.stack([transform(Image.open(p).convert("RGB")) for p in paths[i : i + 32]])
-            model(batch)
+    if threads:
+        with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
+            inputs = pool.map(lambda p: _model_input(p, True, pre), paths)  # decodes run ahead
+            batch: list[np.ndarray] = []
+            for array in inputs:
+                batch.append(array)
+                if len(batch) == 16:
+                    embedder.embed(np.stack(batch))
+                    batch = []
+            if batch:
+                embedder.embed(np.stack(batch))
+    else:
+        for i in range(0, len(paths), 16):
+            embedder.embed(np.stack([_model_input(p, True, pre) for p in paths[i : i + 16]]))
     return len(paths) / (time.perf_counter() - start)
 
 
-def naive_in_subprocess(paths: list[Path]) -> float:
-    """In its own process, like (d): torch's idle threads must not share the CPU with later runs."""
+def rung_in_subprocess(rung: str, paths: list[Path]) -> float:
+    """In its own process: torch's idle threads must not share the CPU with later runs, and the
+    ONNX rungs must not pay for torch's import."""
     out = subprocess.run(
-        [sys.executable, __file__, "--naive-only", *map(str, paths)],
+        [sys.executable, __file__, "--rung", rung, *map(str, paths)],
         capture_output=True, text=True, check=True, cwd=paths[0].parent,
     )
     return float(out.stdout.strip().splitlines()[-1])
@@ -153,15 +198,16 @@ def our_pipeline(folder: Path, batch_size: int, workers: int) -> dict:
 
 
 def main() -> None:
-    if sys.argv[1:2] == ["--naive-only"]:
-        print(naive_pipeline([Path(p) for p in sys.argv[2:]]))
+    if sys.argv[1:2] == ["--rung"]:
+        print(run_rung(sys.argv[2], [Path(p) for p in sys.argv[3:]]))
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--photos", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--repeats", type=int, default=3, help="runs of each measurement (median)")
-    parser.add_argument("--naive-photos", type=int, default=64, help="photos per naive run (its rate is steady)")
+    parser.add_argument("--ladder-photos", type=int, default=64,
+                        help="photos per ladder run (the naive rung is slow and its rate steady)")
     parser.add_argument("--folder", type=Path, default=Path(tempfile.gettempdir()) / "photo-tagger-bench-12mp")
     args = parser.parse_args()
 
@@ -172,37 +218,47 @@ def main() -> None:
     embedder = load_embedder()  # exports/caches the ONNX model before anything is timed
     print(f"backbone runtime: {embedder.runtime}")
 
-    pipeline_runs, forward_runs, decode_runs, naive_runs = [], [], [], []
-    naive_paths = paths[: args.naive_photos]  # the naive rate is steady; 200 photos would take a minute
+    pipeline_runs, forward_runs, decode_runs = [], [], []
+    ladder_runs: dict[str, list[float]] = {rung: [] for rung in RUNGS}
+    ladder_paths = paths[: args.ladder_photos]
     for _ in range(args.repeats):  # interleaved: the machine's slow periods hit all alike
         forward_runs.append(forward_limit(embedder, args.batch_size))
         decode_runs.append(decode_limit(paths, args.workers))
         pipeline_runs.append(our_pipeline(args.folder, args.batch_size, args.workers))
-        naive_runs.append(naive_in_subprocess(naive_paths))
-    naive = statistics.median(naive_runs)
+        for rung, runs in ladder_runs.items():
+            runs.append(rung_in_subprocess(rung, ladder_paths))
+    ladder = {rung: statistics.median(runs) for rung, runs in ladder_runs.items()}
+    naive = ladder["naive"]
 
     forward = statistics.median(forward_runs)
     decode = statistics.median(decode_runs)
     pipeline = statistics.median(r["photos"] / r["seconds"] for r in pipeline_runs)
     peak_rss = max(r["peak_rss_mb"] for r in pipeline_runs)
     limit = min(forward, decode)
-    print(f"(a) forward limit  {forward:7.1f} images/s  (batch {args.batch_size}, {embedder.runtime})")
-    print(f"(b) decode limit   {decode:7.1f} photos/s  ({args.workers} threads)")
-    print(f"(c) naive          {naive:7.1f} photos/s  (full decode + PIL transforms + torch, batch 32; "
-          f"median of {args.repeats} on {len(naive_paths)} photos)")
-    print(f"(d) our pipeline   {pipeline:7.1f} photos/s  (median of {args.repeats}; runs "
+    print(f"ladder: decode + one view + embedding of {len(ladder_paths)} photos, median of {args.repeats} runs each")
+    for rung, rate in ladder.items():
+        runs = ", ".join(f"{r:.1f}" for r in ladder_runs[rung])
+        print(f"  {rung:<8} {rate:6.1f} photos/s  {rate / naive:5.1f}x naive  ({RUNGS[rung]}; runs {runs})")
+    print(f"the app's indexer (index_library: draft decode, thumbnail, two views, face detection, catalogue writes;"
+          f" {args.workers} decode threads, batch {args.batch_size}):")
+    print(f"  (a) forward limit  {forward:7.1f} images/s  (batch {args.batch_size}, {embedder.runtime})")
+    print(f"  (b) decode limit   {decode:7.1f} photos/s  ({args.workers} threads)")
+    print(f"  (d) our pipeline   {pipeline:7.1f} photos/s  (median of {args.repeats}; runs "
           + ", ".join(f"{r['photos'] / r['seconds']:.1f}" for r in pipeline_runs) + ")")
-    print(f"(d)/(c) = {pipeline / naive:.1f}x naive   (d)/min(a,b) = {pipeline / limit:.0%} of the limit")
-    print(f"peak RSS of the pipeline process: {peak_rss:.0f} MB "
+    print(f"  (d)/naive = {pipeline / naive:.1f}x (more work per photo than the ladder)   "
+          f"(d)/min(a,b) = {pipeline / limit:.0%} of the limit")
+    print(f"  peak RSS of the pipeline process: {peak_rss:.0f} MB "
           f"(torch imported: {any(r['torch_imported'] for r in pipeline_runs)})")
     print(json.dumps({
         "photos": args.photos,
+        "ladder_photos": len(ladder_paths),
+        **{f"ladder_{rung}_photos_per_s": round(rate, 2) for rung, rate in ladder.items()},
+        **{f"ladder_{rung}_ratio_vs_naive": round(rate / naive, 2) for rung, rate in ladder.items() if rung != "naive"},
         "forward_limit_photos_per_s": round(forward, 2),
         "decode_limit_photos_per_s": round(decode, 2),
-        "naive_photos_per_s": round(naive, 2),
         "pipeline_photos_per_s": round(pipeline, 2),
-        "ratio_vs_naive": round(pipeline / naive, 2),
-        "ratio_vs_limit": round(pipeline / limit, 3),
+        "pipeline_ratio_vs_naive": round(pipeline / naive, 2),
+        "pipeline_ratio_vs_limit": round(pipeline / limit, 3),
         "peak_rss_mb": round(peak_rss, 1),
     }))
 

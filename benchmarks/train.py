@@ -1,52 +1,35 @@
 """Head-training benchmark: our TagHead.fit vs scikit-learn, and the learning curve.
 
-Embeddings: real photos (scikit-image / scikit-learn samples as single photos, strips and
-2x2 collages with random crops, flips and colour jitter) through the real backbone, with
-planted labels: see benchmarks/train_data.py. 10 000 composites are embedded once and
-cached; the last fifth (2 000) is the held-out test set. A training set larger than the
-8 000 others is filled with jittered copies of them (each feature x exp(N(0, 0.15)), same labels):
-the 50k timing is real, its mAP less informative.
+Data (benchmarks/train_data.py): real COCO photos through the real backbone, real labels.
+Training photos are augmented views of the 2,194 photos of ../shared/trainset (the first
+2,194 views are each a different photo; 10k views are each photo 4-5 times); the test set is
+the 559 photos of ../shared/devset, none of which is a training photo or a view of one (held
+out by source photo, not by view). 100 tags: the 71 COCO classes with >= 10 training photos
+and >= 3 test photos, and 29 unions of 2-3 of them. Sizes above the pool (50k) add jittered
+copies of its views (each feature x exp(N(0, 0.15))): their timing is real, their mAP less
+informative.
 
-For each size: our fit (numpy, 1 thread; per-tag LBFGS <= 4000 photos, 3 Adam epochs + 10 LBFGS
-iterations <= 16k, else minibatch Adam), median
-of --repeats, and also the whole training (5-fold CV for thresholds + final fit); then
-scikit-learn MultiOutputClassifier(LogisticRegression(max_iter=1000)) on the same embeddings
-and labels, once. When sklearn would exceed --sklearn-budget seconds (estimated from 1k),
-it is fitted on a sample of the tags and its time scaled up; the mAP is then over those tags.
-Learning curve: mAP on the test set after m fully reviewed photos (random sets from the pool,
---curve-samples of them per m) vs the zero-shot prior, and the AP of each prior tag (cat, cup,
-vehicle, ...) at each step.
+For each size: our fit (numpy, 1 thread; per-tag LBFGS <= 4000 photos, 3 Adam epochs + 10
+LBFGS iterations <= 16k, else minibatch Adam), median of --repeats, wall and CPU time, and the
+whole training (5-fold CV for thresholds + final fit); then the baseline, scikit-learn
+MultiOutputClassifier(LogisticRegression(max_iter=1000)) on the same embeddings and labels,
+once, under threadpoolctl.threadpool_limits(1): its best setting on 2 cores, and the one the
+speed-up divides by. Beside it, at --default-threads-sizes, the same fit with default BLAS
+threads in a child process, stopped after --default-threads-budget seconds (then reported
+as stopped, not as a time): OpenBLAS's spinning threads make small lbfgs fits far slower.
+When the one-thread fit would exceed --sklearn-budget (estimated from the previous size) it
+is fitted on 10 tags and its time scaled up; the mAP is then over those tags.
+mAP is over the test photos (no prior input: the head without the zero-shot prior).
+Learning curve: test mAP after m fully reviewed photos (random sets of distinct photos,
+--curve-samples per m) vs the zero-shot prior, and the AP of each prior tag at each step.
 The last line is one JSON object.
 
     python benchmarks/train.py [--sizes 1000,10000,50000] [--tags 100] [--repeats 3]
+        [--default-threads-budget 300] [--default-threads-sizes 1000,10000]
 
-Measured 2026-11-25 on this 2-core VM while other jobs ran (load average 6-8, wall time
-4-6x the CPU time; OMP_NUM_THREADS=1 so sklearn does not spin two threads against the load):
-  size  ours fit wall / CPU   sklearn wall / CPU              speed-up  mAP ours / sklearn (same tags)
-  1k    4.32 s / 1.43 s       33.3 s / 8.1 s (100 tags)       8x / 6x   0.9972 / 0.9965
-  10k   8.01 s / 1.52 s       180 s / 33.9 s (100 tags)       22x / 22x 0.9991 / 0.9992
-  50k   28.3 s (no CPU col.)  605 s (10 tags x10)             21x       0.9996 / 0.9995 (all tags 0.9992)
-  10k on sklearn's 10-tag sample (earlier run): 0.9995 / 0.9996. Our objective fully
-  converged (LBFGS, 60 s) reaches 0.99936 on all tags at 10k: the gap is Adam's convergence.
-  Learning curve, test mAP on the 16 prior tags (zero-shot 0.7232) after 10/25/50/100/200
-  reviewed photos: 0.7192 / 0.7957 / 0.9232 / 0.9846 / 0.9916 (LBFGS path, unchanged).
-
-Measured 2026-11-26 on the quiet VM (load average 0.7-0.9), library defaults (sklearn's
-BLAS uses both cores, ours one thread), `--sizes 1000,10000`, with per-tag LBFGS (before it:
-torch's joint LBFGS <= 4000 photos, 1.01 s at 1k; Adam alone at 10k, mAP 0.99907):
-  1k    ours 0.70 s wall (CPU 0.70 s)  sklearn 47.7 s wall (CPU 97.0 s)  68x  mAP 0.99722 / 0.99646
-  10k   ours 1.58 s wall (CPU 1.59 s)  sklearn 46.4 s wall (CPU 92.3 s)  29x  mAP 0.99928 / 0.99923
-  A rerun minutes later: 10k ours 2.03 s (runs 2.03, 1.90, 2.22), sklearn 47.4 s, 23x: this VM's
-  speed drifts by ~25% (its single-thread matmul of 10k x 1280 x 100 takes 35-46 ms).
-  50k (Adam alone, `--sizes 50000`, same day, quiet): ours 4.09 s (CPU 4.09 s), sklearn on all 100
-  tags 144.1 s (CPU 287.7 s), 35x; mAP 0.99916 / 0.99915.
-  Learning curve, now the mean of 5 random sets of reviewed photos per step [worst set], test mAP
-  on the 16 prior tags (zero-shot 0.7232): 10/25/50/100/200 photos 0.7351 [0.7232] / 0.8537
-  [0.8193] / 0.9275 [0.9151] / 0.9850 [0.9793] / 0.9950 [0.9940]; on all 100 tags (zero-shot
-  0.2771) 0.3770 / 0.6845 / 0.8831 / 0.9672 / 0.9874. No set falls below the prior; the dip at
-  10 photos above (0.7192) was the one fixed order (the pool's first 10), not the method.
-  Lower alpha (0.1-0.3) scored 0.002-0.004 higher from 25 photos on, but these test photos
-  are augmented views of the training photos' 22 sources: kept at sklearn's C=1.
+Earlier runs (before 2026-12) used 22 scikit-image/scikit-learn sample photos in collages,
+with test collages made of the same 22 photos (mAP ~0.999 for every method), and sklearn with
+default BLAS threads as the baseline; their 23-68x are not comparable with the figures here.
 """
 
 from __future__ import annotations
@@ -55,6 +38,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -68,7 +52,7 @@ from train_data import make_embeddings, tag_matrix  # noqa: E402
 from photo_tagger.core.head import TagHead  # noqa: E402
 from photo_tagger.core.metrics import mean_average_precision_score, per_tag_average_precision  # noqa: E402
 
-REAL = 10_000  # real composites embedded (cached); the last fifth is the test set
+VIEWS = 10_000  # training views embedded (cached): augmented views of the trainset's photos
 
 
 def priors(x: np.ndarray, names: list[str]) -> np.ndarray:
@@ -107,7 +91,8 @@ def our_training(x, prior, y, names) -> float:  # type: ignore[no-untyped-def]
     from photo_tagger.core.training import choose_thresholds, out_of_fold_scores
     from photo_tagger.core.training_data import TrainingData
 
-    data = TrainingData(np.arange(len(x)), x, prior, y, np.ones_like(y), names, ~np.isnan(prior).all(axis=0))
+    # The starting model's scores (the "before" of the report): here the zero-shot prior.
+    data = TrainingData(np.arange(len(x)), x, prior, y, np.ones_like(y), names, ~np.isnan(prior).all(axis=0), prior)
     start = time.perf_counter()
     *_, (_, oof) = out_of_fold_scores(data, lambda: TagHead(names, x.shape[1]))
     head = TagHead(names, x.shape[1]).fit(x, prior, y, data.mask, data.has_prior)
@@ -115,14 +100,42 @@ def our_training(x, prior, y, names) -> float:  # type: ignore[no-untyped-def]
     return time.perf_counter() - start
 
 
-def sklearn_fit(x, y, columns):  # type: ignore[no-untyped-def]
+def sklearn_fit(x, y, columns, threads: int | None = 1):  # type: ignore[no-untyped-def]
+    """scikit-learn's fit, under `threads` BLAS threads (None: the library default)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.multioutput import MultiOutputClassifier
+    from threadpoolctl import threadpool_limits
 
     model = MultiOutputClassifier(LogisticRegression(max_iter=1000))
-    start = time.perf_counter()
-    model.fit(x, y[:, columns])
-    return time.perf_counter() - start, model
+    with threadpool_limits(threads):
+        start = time.perf_counter()
+        model.fit(x, y[:, columns])
+        return time.perf_counter() - start, model
+
+
+DEFAULT_THREADS_CHILD = """
+import sys, time
+import numpy as np
+sys.path.insert(0, sys.argv[2])
+from train import sklearn_fit
+data = np.load(sys.argv[1])
+seconds, _ = sklearn_fit(data["x"], data["y"], data["columns"], threads=None)
+print(seconds)
+"""
+
+
+def sklearn_default_threads_fit(x, y, columns, budget: float) -> float | None:  # type: ignore[no-untyped-def]
+    """Seconds of the same fit with default BLAS threads, in a child process stopped after
+    `budget` seconds (None then): with spinning BLAS threads on 2 cores it can take minutes."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "fit.npz"
+        np.savez(path, x=x, y=y, columns=columns)
+        try:
+            out = subprocess.run([sys.executable, "-c", DEFAULT_THREADS_CHILD, str(path), str(Path(__file__).parent)],
+                                 capture_output=True, text=True, check=True, timeout=budget)
+        except subprocess.TimeoutExpired:
+            return None
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def sklearn_proba(model, x) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -177,29 +190,31 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,50000")
     parser.add_argument("--tags", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
-    # 600 s: the estimate (from 1k, linear in photos) overshoots; 10k on all 100 tags took
-    # ~100 s. A 10-tag sample's mAP moves by 1e-4 with one swapped pair: compare on all tags.
-    parser.add_argument("--sklearn-budget", type=float, default=600.0, help="seconds per sklearn fit")
-    parser.add_argument("--real", type=int, default=REAL, help="real composites to embed (smaller: a smoke run)")
+    # The one-thread baseline on all 100 tags unless its estimate (from the previous size,
+    # linear in photos) exceeds this; then a 10-tag sample, its time scaled up (said so).
+    parser.add_argument("--sklearn-budget", type=float, default=600.0, help="seconds per one-thread sklearn fit")
+    parser.add_argument("--default-threads-budget", type=float, default=300.0,
+                        help="seconds before the default-threads sklearn fit is stopped (reported as stopped)")
+    parser.add_argument("--default-threads-sizes", default="1000,10000",
+                        help="sizes at which sklearn is also fitted with default BLAS threads")
+    parser.add_argument("--views", type=int, default=VIEWS, help="training views to embed (smaller: a smoke run)")
     parser.add_argument("--curve-samples", type=int, default=5, help="random sets of photos per learning-curve step")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "ptbench")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]  # "" runs the learning curve only
+    default_threads_sizes = {int(s) for s in args.default_threads_sizes.split(",") if s}
 
     print(f"cores {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}")
-    x_all, sources = make_embeddings(args.real, args.cache)
-    test = args.real // 5
-    names, membership = tag_matrix(args.tags)
-    y_all = (sources.astype(np.int32) @ membership.astype(np.int32)) > 0
-    prior_all = priors(x_all, names)
-    pool_x, pool_y, pool_p = x_all[:-test], y_all[:-test], prior_all[:-test]
-    test_x, test_y, test_p = x_all[-test:], y_all[-test:], prior_all[-test:]
-    n_prior = int((~np.isnan(prior_all).all(axis=0)).sum())
-    print(f"{len(names)} tags ({n_prior} with a zero-shot prior), base rate {y_all.mean():.3f}; "
-          f"test set {test} real composites")
+    pool_x, photo, test_x, pool_labels, test_labels = make_embeddings(args.views, args.cache)
+    names, pool_y, test_y = tag_matrix(pool_labels, photo, test_labels, args.tags)
+    pool_p, test_p = priors(pool_x, names), priors(test_x, names)
+    n_prior = int((~np.isnan(test_p).all(axis=0)).sum())
+    print(f"{len(names)} tags ({n_prior} with a zero-shot prior), base rate {pool_y.mean():.3f}; training pool "
+          f"{len(pool_x)} views of {len(np.unique(photo))} photos; test set {len(test_x)} other photos (held out)")
     result: dict[str, object] = {
-        "n_tags": len(names), "embeddings": "real photo composites (skimage/sklearn)", "test_photos": test,
-        "real_photos": args.real, "load_average_start": round(os.getloadavg()[0], 1),
+        "n_tags": len(names), "embeddings": "COCO photos: training views of shared/trainset, test shared/devset",
+        "test_photos": len(test_x), "training_views": len(pool_x), "training_photos": int(len(np.unique(photo))),
+        "load_average_start": round(os.getloadavg()[0], 1),
     }
     our_fit(pool_x[:50], pool_p[:50], pool_y[:50], names)  # warm-up: first-call costs (imports, BLAS start)
     sk_seconds_per_photo_tag = None
@@ -219,34 +234,51 @@ def main() -> None:
         train_s = our_training(x, p, y, names)
         # CPU time too: on a loaded VM the wall time is several times the work done.
         line = (f"n={n}: ours fit {ours_s:.2f} s (runs {', '.join(f'{t:.2f}' for t in times)}; CPU {ours_cpu:.2f} s), "
-                f"with 5-fold CV thresholds {train_s:.2f} s; mAP {ours_map:.5f} (no prior input {ours_np_map:.4f})")
+                f"with 5-fold CV thresholds {train_s:.2f} s; mAP {ours_map:.4f} (no prior input {ours_np_map:.4f})")
         key = f"{n // 1000}k"
         result |= {f"ours_fit_s_{key}": round(ours_s, 3), f"ours_fit_cpu_s_{key}": round(ours_cpu, 3),
                    f"ours_train_with_cv_s_{key}": round(train_s, 3),
-                   f"ours_map_{key}": round(ours_map, 5), f"ours_no_prior_map_{key}": round(ours_np_map, 4)}
+                   f"ours_map_{key}": round(ours_map, 4), f"ours_no_prior_map_{key}": round(ours_np_map, 4)}
         columns = np.arange(len(names))
         estimate = None if sk_seconds_per_photo_tag is None else sk_seconds_per_photo_tag * n * len(names)
         if estimate is not None and estimate > args.sklearn_budget:
             columns = np.random.default_rng(0).choice(len(names), 10, replace=False)
         sk_cpu = time.process_time()
-        sk_s, model = sklearn_fit(x, y, columns)
+        sk_s, model = sklearn_fit(x, y, columns, threads=1)
         sk_cpu = (time.process_time() - sk_cpu) * len(names) / len(columns)
         scale = len(names) / len(columns)
         sk_map = mean_average_precision_score(test_y[:, columns], sklearn_proba(model, test_x))
         ours_same = mean_average_precision_score(test_y[:, columns], head.predict_proba(test_x, test_p)[:, columns])
         sk_seconds_per_photo_tag = sk_s / (n * len(columns))
         sk_total = sk_s * scale
-        line += (f"\n        sklearn {sk_total:.1f} s" + (f" (fitted {len(columns)} tags in {sk_s:.1f} s, x{scale:.0f})"
-                 if scale > 1 else "") + f" (CPU {sk_cpu:.1f} s), mAP {sk_map:.5f} vs ours {ours_same:.5f}"
-                 " on the same tags; "
-                 f"speed-up {sk_total / ours_s:.0f}x (fit), {sk_total / train_s:.0f}x (with CV)")
+        line += (f"\n        sklearn, 1 BLAS thread: {sk_total:.1f} s"
+                 + (f" (fitted {len(columns)} tags in {sk_s:.1f} s, x{scale:.0f})" if scale > 1 else "")
+                 + f" (CPU {sk_cpu:.1f} s), mAP {sk_map:.4f} vs ours "
+                 f"{ours_same:.4f} on the same tags; speed-up {sk_total / ours_s:.1f}x (fit), "
+                 f"{sk_total / train_s:.1f}x (ours with CV)")
         result |= {f"sklearn_fit_s_{key}": round(sk_total, 2), f"sklearn_tags_fitted_{key}": int(len(columns)),
-                   f"sklearn_map_{key}": round(sk_map, 5), f"ours_map_same_tags_{key}": round(ours_same, 5),
+                   f"sklearn_map_{key}": round(sk_map, 4), f"ours_map_same_tags_{key}": round(ours_same, 4),
                    f"speedup_fit_{key}": round(sk_total / ours_s, 1), f"sklearn_fit_cpu_s_{key}": round(sk_cpu, 1),
                    f"speedup_fit_cpu_{key}": round(sk_cpu / ours_cpu, 1)}
+        if n in default_threads_sizes:
+            budget = args.default_threads_budget / scale
+            default_s = sklearn_default_threads_fit(x, y, columns, budget)
+            if default_s is None:
+                line += (f"\n        sklearn, default BLAS threads ({os.cpu_count()}): stopped after "
+                         f"{args.default_threads_budget:.0f} s" + (" (scaled)" if scale > 1 else "") +
+                         f" ({args.default_threads_budget / sk_total:.0f}x the one-thread fit or more)")
+                result |= {f"sklearn_default_threads_fit_s_{key}": None,
+                           f"sklearn_default_threads_stopped_after_s_{key}": args.default_threads_budget}
+            else:
+                line += (f"\n        sklearn, default BLAS threads ({os.cpu_count()}): {default_s * scale:.1f} s, "
+                         f"{default_s * scale / sk_total:.1f}x the one-thread fit")
+                result[f"sklearn_default_threads_fit_s_{key}"] = round(default_s * scale, 2)
         print(line, flush=True)
 
-    result |= learning_curve(pool_x, pool_y, pool_p, test_x, test_y, test_p, names, args.curve_samples)
+    # The pool's first views are each of a different photo: a reviewed set has no near-duplicates.
+    distinct = len(np.unique(photo))
+    result |= learning_curve(pool_x[:distinct], pool_y[:distinct], pool_p[:distinct], test_x, test_y, test_p, names,
+                             args.curve_samples)
     result["load_average_end"] = round(os.getloadavg()[0], 1)
     print(json.dumps(result))
 

@@ -1,152 +1,124 @@
-"""Real-photo embeddings with planted labels for benchmarks/train.py.
+"""Real-photo embeddings with real labels for benchmarks/train.py, test photos held out.
 
-22 real photos ship offline with scikit-image and scikit-learn. Each benchmark "photo" is
-one, two (a strip) or four (a 2x2 collage) of them, each randomly cropped, flipped and
-colour-jittered, run through the real backbone (EfficientNet-Lite0, ONNX Runtime). Labels:
-  * taxonomy tags set by eye per source photo (cat, coffee, person, ...): they have a
-    zero-shot prior, so the learning curve can compare against it;
-  * one identity tag per source ("like a pet's name": which photo is in it), no prior;
-  * tags that are unions of 2-3 random sources ("grandma's house" appears in several), no prior;
-up to 100 tags. A photo has a tag when one of its tiles' sources has it. The embeddings
-are cached (float16 .npz) because computing 50k of them takes minutes.
+Training photos: augmented views (random crop keeping 60-100% of each side, mirror, colour
+jitter) of the 2,194 labelled COCO photos in ../shared/trainset, taken in passes over the
+photos in one shuffled order: the first 2,194 views are 2,194 different photos, 10,000 views
+are each photo 4-5 times (a library's bursts and near-duplicates). Test photos: the 559 COCO
+photos of ../shared/devset, each once and not augmented; none of them is, or shares a source
+with, a training photo (the folders' READMEs: checked by COCO id and sha256).
+
+Tags: the COCO classes with at least 10 training photos and 3 test photos, then tags that are
+unions of 2-3 of them ("pets", "on the road": a user's own groupings), up to 100 tags.
+A view keeps its photo's labels (a crop may cut an object out: label noise, as in life).
+The embeddings go through the real backbone (EfficientNet-Lite0, ONNX Runtime, one thread)
+and are cached (float16 .npz): 10k views take a few minutes.
 """
 
 from __future__ import annotations
 
+import csv
 import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageEnhance, ImageOps
 
-# source name -> taxonomy tags present (set by eye)
-SOURCES: dict[str, tuple[str, ...]] = {
-    "astronaut": ("person", "portrait"),
-    "camera": ("person", "camera"),
-    "chelsea": ("cat", "pet", "animal"),
-    "coffee": ("coffee", "cup", "drink"),
-    "rocket": ("rocket", "vehicle", "sky"),
-    "clock": ("clock",),
-    "coins": (),
-    "page": ("document",),
-    "text": (),
-    "brick": (),
-    "grass": ("plant",),
-    "gravel": (),
-    "moon": ("night", "sky"),
-    "hubble_deep_field": ("night", "sky"),
-    "immunohistochemistry": (),
-    "stereo_motorcycle": ("motorcycle", "vehicle"),
-    "horse": ("horse", "animal"),
-    "retina": (),
-    "colorwheel": (),
-    "logo": (),
-    "china": ("building",),
-    "flower": ("flower", "plant"),
-}
-TILE = 128
-SIZE = 2 * TILE  # 256: the backbone's resize size, so to_model_input only centre-crops
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+MIN_TRAIN_POSITIVES = 10
+MIN_TEST_POSITIVES = 3
 
 
-def load_sources() -> dict[str, Image.Image]:
-    from skimage import data
-    from sklearn.datasets import load_sample_images
-
-    images: dict[str, Image.Image] = {}
-    samples = load_sample_images()
-    for name in SOURCES:
-        if name in ("china", "flower"):
-            array = samples.images[0 if name == "china" else 1]
-        else:
-            array = getattr(data, name)()
-            array = array[0] if isinstance(array, tuple) else array
-        if array.dtype == bool:
-            array = array.astype(np.uint8) * 255
-        image = Image.fromarray(array).convert("RGB")
-        image.thumbnail((512, 512))
-        images[name] = image
-    return images
+def read_labels(folder: Path) -> tuple[list[Path], list[set[str]]]:
+    with open(folder / "labels.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return [folder / r["path"] for r in rows], [set(filter(None, r["tags"].split(";"))) for r in rows]
 
 
-def tag_matrix(n_tags: int, seed: int = 0) -> tuple[list[str], np.ndarray]:
-    """(tag names, (n_sources, n_tags) bool membership)."""
-    names = list(SOURCES)
-    taxonomy_tags = sorted({t for tags in SOURCES.values() for t in tags})
+def tag_matrix(train_labels: list[set[str]], photo: np.ndarray, test_labels: list[set[str]], n_tags: int,
+               seed: int = 0) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(tag names, train (n, tags) bool, test (m, tags) bool). A class is kept by its count of
+    training photos (`photo`: each view's photo), not of views."""
+    classes = sorted({c for labels in train_labels for c in labels})
+    train = np.array([[c in labels for c in classes] for labels in train_labels])
+    test = np.array([[c in labels for c in classes] for labels in test_labels])
+    photos = train[np.unique(photo, return_index=True)[1]]
+    keep = (photos.sum(axis=0) >= MIN_TRAIN_POSITIVES) & (test.sum(axis=0) >= MIN_TEST_POSITIVES)
+    names = [c for c, k in zip(classes, keep, strict=True) if k][:n_tags]
+    columns = np.flatnonzero(keep)[: len(names)]
+    groups: list[np.ndarray] = []
     rng = np.random.default_rng(seed)
-    columns: list[np.ndarray] = []
-    tag_names: list[str] = []
-    for tag in taxonomy_tags:
-        tag_names.append(tag)
-        columns.append(np.array([tag in SOURCES[s] for s in names]))
-    for s in names:
-        tag_names.append(f"id:{s}")
-        columns.append(np.array([s == other for other in names]))
-    while len(tag_names) < n_tags:
-        members = rng.choice(len(names), size=int(rng.integers(2, 4)), replace=False)
-        column = np.zeros(len(names), bool)
-        column[members] = True
-        tag_names.append(f"group:{'+'.join(names[m] for m in sorted(members))}")
-        columns.append(column)
-    return tag_names[:n_tags], np.stack(columns[:n_tags], axis=1)
+    kept = np.flatnonzero(keep)
+    for _ in range(100 * n_tags):  # bounded: a smoke run keeps too few classes for n_tags
+        if len(names) >= n_tags or len(kept) < 3:
+            break
+        members = np.sort(rng.choice(kept, size=int(rng.integers(2, 4)), replace=False))
+        name = "group:" + "+".join(classes[m] for m in members)
+        if name in names:
+            continue
+        names.append(name)
+        groups.append(members)
+
+    def build(matrix: np.ndarray) -> np.ndarray:
+        parts = [matrix[:, columns]] + [matrix[:, g].any(axis=1, keepdims=True) for g in groups]
+        return np.concatenate(parts, axis=1)
+
+    return names, build(train), build(test)
 
 
-def _augment(image: Image.Image, size: tuple[int, int], rng: np.random.Generator) -> Image.Image:
+def _augment(image: Image.Image, rng: np.random.Generator) -> Image.Image:
     w, h = image.size
-    scale = rng.uniform(0.45, 1.0)
-    cw, ch = max(16, int(w * scale)), max(16, int(h * scale))
+    cw, ch = max(16, int(w * rng.uniform(0.6, 1.0))), max(16, int(h * rng.uniform(0.6, 1.0)))
     left, top = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
-    tile = image.crop((left, top, left + cw, top + ch)).resize(size, Image.Resampling.BILINEAR)
+    view = image.crop((left, top, left + cw, top + ch))
     if rng.random() < 0.5:
-        tile = ImageOps.mirror(tile)
-    tile = ImageEnhance.Brightness(tile).enhance(rng.uniform(0.7, 1.3))
-    tile = ImageEnhance.Contrast(tile).enhance(rng.uniform(0.7, 1.3))
-    return ImageEnhance.Color(tile).enhance(rng.uniform(0.6, 1.4))
+        view = ImageOps.mirror(view)
+    view = ImageEnhance.Brightness(view).enhance(rng.uniform(0.8, 1.2))
+    view = ImageEnhance.Contrast(view).enhance(rng.uniform(0.8, 1.2))
+    return ImageEnhance.Color(view).enhance(rng.uniform(0.7, 1.3))
 
 
-def compose(sources: list[Image.Image], rng: np.random.Generator) -> Image.Image:
-    canvas = Image.new("RGB", (SIZE, SIZE))
-    if len(sources) == 1:
-        canvas.paste(_augment(sources[0], (SIZE, SIZE), rng))
-    elif len(sources) == 2:
-        for i, source in enumerate(sources):
-            canvas.paste(_augment(source, (TILE, SIZE), rng), (i * TILE, 0))
-    else:
-        for i, source in enumerate(sources):
-            canvas.paste(_augment(source, (TILE, TILE), rng), ((i % 2) * TILE, (i // 2) * TILE))
-    return canvas
+def _embed(paths: list[Path], augment: np.random.Generator | None, embedder, log) -> np.ndarray:  # type: ignore[no-untyped-def]
+    from photo_tagger.core.backbone import to_model_input
 
-
-def make_embeddings(n: int, cache: Path, seed: int = 0, log=print) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
-    """(embeddings (n, D) float32, source membership (n, n_sources) bool), cached."""
-    path = cache / f"real_embeddings_{n}_{seed}.npz"
-    if path.exists():
-        data = np.load(path)
-        return data["embeddings"].astype(np.float32), data["sources"]
-    from photo_tagger.core.backbone import load_embedder, to_model_input
-
-    embedder = load_embedder(intra_op_threads=1)
     pre = embedder.spec.preprocessing
-    images = load_sources()
-    names = list(images)
-    rng = np.random.default_rng(seed)
-    embeddings = np.zeros((n, embedder.spec.embedding_dim), np.float16)
-    membership = np.zeros((n, len(names)), bool)
-    start = time.perf_counter()
-    batch: list[np.ndarray] = []
-    for i in range(n):
-        k = int(rng.choice([1, 2, 4], p=[0.4, 0.3, 0.3]))
-        picked = rng.choice(len(names), size=k, replace=False)
-        membership[i, picked] = True
-        batch.append(to_model_input(compose([images[names[p]] for p in picked], rng), pre))
-        if len(batch) == 16 or i == n - 1:
-            vectors, _ = embedder.embed(np.stack(batch))
-            embeddings[i + 1 - len(batch) : i + 1] = vectors
+    out = np.zeros((len(paths), embedder.spec.embedding_dim), np.float16)
+    start, batch = time.perf_counter(), []
+    for i, path in enumerate(paths):
+        with Image.open(path) as opened:
+            image = ImageOps.exif_transpose(opened).convert("RGB")
+        if augment is not None:
+            image = _augment(image, augment)
+        batch.append(to_model_input(image, pre))
+        if len(batch) == 16 or i == len(paths) - 1:
+            out[i + 1 - len(batch) : i + 1], _ = embedder.embed(np.stack(batch))
             batch = []
         if (i + 1) % 2000 == 0:
-            log(f"  embedded {i + 1}/{n} real-photo composites ({time.perf_counter() - start:.0f} s)", flush=True)
-    cache.mkdir(parents=True, exist_ok=True)
-    np.savez(path, embeddings=embeddings, sources=membership)
-    return embeddings.astype(np.float32), membership
+            log(f"  embedded {i + 1}/{len(paths)} photos ({time.perf_counter() - start:.0f} s)", flush=True)
+    return out
+
+
+def make_embeddings(n_views: int, cache: Path, shared: Path = SHARED, seed: int = 0, log=print):  # type: ignore[no-untyped-def]
+    """(train x (n_views, D) float32, train photo index (n_views,), test x (m, D) float32,
+    train labels, test labels): x from the backbone, cached; labels as sets of class names."""
+    train_paths, train_labels = read_labels(shared / "trainset")
+    test_paths, test_labels = read_labels(shared / "devset")
+    order = np.random.default_rng(seed).permutation(len(train_paths))
+    photo = np.resize(order, n_views)  # passes over the photos in one shuffled order
+    path = cache / f"coco_views_{n_views}_{seed}.npz"
+    if path.exists():
+        data = np.load(path)
+        train_x, test_x = data["train"], data["test"]
+    else:
+        from photo_tagger.core.backbone import load_embedder
+
+        embedder = load_embedder(intra_op_threads=1)
+        log(f"embedding {n_views} training views and {len(test_paths)} test photos (cached in {cache}) ...")
+        train_x = _embed([train_paths[i] for i in photo], np.random.default_rng(seed), embedder, log)
+        test_x = _embed(test_paths, None, embedder, log)
+        cache.mkdir(parents=True, exist_ok=True)
+        np.savez(path, train=train_x, test=test_x)
+    return (train_x.astype(np.float32), photo, test_x.astype(np.float32),
+            [train_labels[i] for i in photo], test_labels)
 
 
 if __name__ == "__main__":
