@@ -1,9 +1,9 @@
 """Ingest benchmark: how fast does `photo-tagger index` turn 12 MP JPEGs into embeddings?
 
-A ladder first: the same task on every rung (decode, one 224 px view, one embedding), one
+A ladder first: the same task on every rung (decode, one view at the backbone's input size, one embedding), one
 change per rung, each in its own process, photos/s and the ratio to the naive rung:
   naive    full PIL decode + resize/crop/normalise + torch eager (default threads), batch 32
-  draft    + draft decode (JPEG DCT scaling to >= 256 px), same torch model
+  draft    + draft decode (JPEG DCT scaling to >= the resize size), same torch model
   onnx     + ONNX Runtime instead of torch (2 intra-op threads), batch 16
   threads  + decode in a thread per core, overlapped with ONNX Runtime (1 intra-op thread)
 Then the app's indexer, which does more per photo (thumbnail, two views, face detection,
@@ -57,7 +57,8 @@ def make_camera_like_jpegs(folder: Path, count: int) -> list[Path]:
 
 
 def forward_limit(embedder, batch_size: int, seconds: float = 4.0) -> float:  # type: ignore[no-untyped-def]
-    batch = np.random.default_rng(0).standard_normal((batch_size, 3, 224, 224)).astype(np.float32)
+    size = embedder.spec.preprocessing.input_size
+    batch = np.random.default_rng(0).standard_normal((batch_size, 3, size, size)).astype(np.float32)
     embedder.embed(batch)  # warm-up
     done, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
@@ -81,18 +82,18 @@ def decode_limit(paths: list[Path], workers: int) -> float:
         return len(paths) / (time.perf_counter() - start)
 
 
-# The ladder: the same task on every rung (decode a 12 MP JPEG, one 224 px centre crop, one
+# The ladder: the same task on every rung (decode a 12 MP JPEG, one centre crop at the input size, one
 # embedding; no thumbnail, faces or catalogue), one change per rung, so each win shows alone.
 RUNGS = {
     "naive": "full PIL decode + resize/crop/normalise, torch eager (its default threads), batch 32",
-    "draft": "+ draft decode (JPEG DCT scaling to >= 256 px), same torch model",
+    "draft": "+ draft decode (JPEG DCT scaling to >= the resize size), same torch model",
     "onnx": "+ ONNX Runtime instead of torch (2 intra-op threads), batch 16",
     "threads": f"+ decode in a pool of {os.cpu_count() or 2} threads overlapped with ONNX Runtime (1 intra-op thread)",
 }
 
 
 def _model_input(path: Path, draft: bool, pre) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """torchvision's Resize(256) + CenterCrop(224) + ToTensor + Normalize, spelled out: the
+    """torchvision's Resize(resize_size) + CenterCrop(input_size) + ToTensor + Normalize, spelled out: the
     CPU-only torch this project installs has no matching torchvision build."""
     with Image.open(path) as image:
         if draft:
