@@ -351,8 +351,8 @@ class MainWindow(QMainWindow):
     def ask_auto_retrain_after(self) -> None:
         self.library_jobs.ask_auto_retrain_after()
 
-    def maybe_auto_retrain(self) -> bool:
-        return self.library_jobs.maybe_auto_retrain()
+    def maybe_auto_retrain(self, count: int | None) -> bool:
+        return self.library_jobs.maybe_auto_retrain(count)
 
     def run_call(self, fn: Any, done: Any) -> CallWorker:
         """Run `fn` in the job pool, after the tag edits queued so far are committed (an
