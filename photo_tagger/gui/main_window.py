@@ -24,7 +24,6 @@ from photo_tagger.gui.filter_bar import FilterBar
 from photo_tagger.gui.grid_model import PhotoGridModel
 from photo_tagger.gui.grid_view import PhotoGridView
 from photo_tagger.gui.jobs import JobRunner
-from photo_tagger.gui.library_jobs import SIDECAR_JOB as SIDECAR_JOB  # re-exported: tests import it here
 from photo_tagger.gui.library_jobs import LibraryJobs
 from photo_tagger.gui.menus import build_menus
 from photo_tagger.gui.preview import PreviewPane
