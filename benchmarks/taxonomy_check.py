@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from photo_tagger.core.backbone import get_backbone_spec, load_embedder, to_model_input
+from photo_tagger.core.backbone import get_backbone_spec, imagenet_class_names, load_embedder, to_model_input
 from photo_tagger.core.imaging import decode_photo
-from photo_tagger.core.taxonomy import imagenet_class_names, load_default_taxonomy, parse_taxonomy
+from photo_tagger.core.taxonomy import load_default_taxonomy, parse_taxonomy
 
 COCO_80 = (
     "person bicycle car motorcycle airplane bus train truck boat traffic_light fire_hydrant stop_sign"

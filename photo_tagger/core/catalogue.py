@@ -73,6 +73,9 @@ class Catalogue:
             )
             self.conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             self.conn.execute("PRAGMA foreign_keys = ON")
+            # An INSERT OR REPLACE's implicit delete fires delete triggers too: the
+            # correction counts (migration 5) rely on seeing every row that goes.
+            self.conn.execute("PRAGMA recursive_triggers = ON")
             if not readonly:
                 self.conn.execute("PRAGMA journal_mode = WAL")
                 self.conn.execute("PRAGMA synchronous = FULL")

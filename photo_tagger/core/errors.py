@@ -7,7 +7,3 @@ the problem; anything else is a bug and is logged with its traceback.
 
 class UserError(Exception):
     """A problem the user can fix; the message names the file/value and the problem."""
-
-
-class Cancelled(Exception):
-    """A long job was cancelled by the user."""

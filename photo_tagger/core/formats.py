@@ -28,11 +28,10 @@ from pathlib import Path
 
 from photo_tagger.core.atomic import atomic_write_text
 from photo_tagger.core.catalogue import Catalogue
-from photo_tagger.core.csv_io import MAX_IMPORT_BYTES, ImportSummary, write_csv
+from photo_tagger.core.csv_io import MAX_IMPORT_BYTES, ImportSummary
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.import_plan import ImportPlan, Planner, apply_import, complete_truth, plan_import
 from photo_tagger.core.tag_names import (
-    MAX_DEPTH,
     TagIndex,
     add_synonym,
     ensure_synonyms_seeded,
@@ -41,6 +40,7 @@ from photo_tagger.core.tag_names import (
     split_path,
     synonyms_of,
 )
+from photo_tagger.core.tag_tree import MAX_DEPTH
 from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL
 
 EXPORT_FORMATS = ("csv", "onehot", "json", "xmp")
@@ -362,6 +362,5 @@ __all__ = [
     "onehot_rows",
     "select_photo_tags",
     "vocabulary",
-    "write_csv",
     "write_json",
 ]

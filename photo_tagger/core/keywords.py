@@ -25,7 +25,8 @@ from PIL import Image, IptcImagePlugin, UnidentifiedImageError
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.sidecar_files import folder_names, sidecar_files
-from photo_tagger.core.tag_names import ensure_synonyms_seeded, join_path, resolve_path
+from photo_tagger.core.tag_names import ensure_synonyms_seeded, resolve_path
+from photo_tagger.core.tag_tree import join_path
 from photo_tagger.core.xmp import XmpError, XmpKeywords, dedupe_paths, parse_xmp, read_sidecar
 
 log = logging.getLogger(__name__)

@@ -10,9 +10,22 @@ from collections.abc import Callable
 
 from photo_tagger.core.keyword_split import split_keyword_merges
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 Step = str | Callable[[sqlite3.Connection], None]
+
+
+def _count_since(since: str) -> str:
+    """The scan the correction_counts rows stand for (see step 5)."""
+    return (f"((SELECT count(*) FROM photo_tags WHERE state != 'suggested' AND updated_at > {since})"
+            f" + (SELECT count(*) FROM photos WHERE reviewed_at > {since}))")
+
+
+_TRACK_ACTIVE_HEAD = f"""DELETE FROM correction_counts
+            WHERE since != 0 AND since NOT IN (SELECT created_at FROM heads WHERE active = 1);
+            INSERT INTO correction_counts(since, n)
+            SELECT NEW.created_at, {_count_since('NEW.created_at')}
+            WHERE NOT EXISTS (SELECT 1 FROM correction_counts WHERE since = NEW.created_at);"""
 
 MIGRATIONS: dict[int, list[Step]] = {
     1: [
@@ -160,5 +173,64 @@ MIGRATIONS: dict[int, list[Step]] = {
         # Keywords that were renamed or merged into another tag by leaf name or synonym
         # get a tag at their own path again, with the photo's opinion moved to it.
         split_keyword_merges,
+    ],
+    # Corrections since a training, kept by triggers in the transaction of every write, so
+    # auto-retrain reads one row instead of scanning photo_tags on each edit. One row per
+    # `since` (an active head's created_at; 0 = no head yet) holds what a scan would count:
+    # opinions in a user state updated after `since`, plus photos reviewed after it. Undo,
+    # deletions and a row edited twice keep it equal to the scan, not a tally of events.
+    5: [
+        """CREATE TABLE correction_counts (
+            since REAL PRIMARY KEY,
+            n INTEGER NOT NULL
+        )""",
+        """CREATE TRIGGER photo_tags_count_insert AFTER INSERT ON photo_tags
+        WHEN NEW.state != 'suggested'
+        BEGIN
+            UPDATE correction_counts SET n = n + 1 WHERE NEW.updated_at > since;
+        END""",
+        """CREATE TRIGGER photo_tags_count_update AFTER UPDATE OF state, updated_at ON photo_tags
+        WHEN OLD.state != 'suggested' OR NEW.state != 'suggested'
+        BEGIN
+            UPDATE correction_counts
+            SET n = n + (NEW.state != 'suggested' AND NEW.updated_at > since)
+                      - (OLD.state != 'suggested' AND OLD.updated_at > since);
+        END""",
+        """CREATE TRIGGER photo_tags_count_delete AFTER DELETE ON photo_tags
+        WHEN OLD.state != 'suggested'
+        BEGIN
+            UPDATE correction_counts SET n = n - 1 WHERE OLD.updated_at > since;
+        END""",
+        """CREATE TRIGGER photos_count_insert AFTER INSERT ON photos
+        WHEN NEW.reviewed_at IS NOT NULL
+        BEGIN
+            UPDATE correction_counts SET n = n + 1 WHERE NEW.reviewed_at > since;
+        END""",
+        """CREATE TRIGGER photos_count_update AFTER UPDATE OF reviewed_at ON photos
+        WHEN OLD.reviewed_at IS NOT NEW.reviewed_at
+        BEGIN
+            UPDATE correction_counts
+            SET n = n + ifnull(NEW.reviewed_at > since, 0) - ifnull(OLD.reviewed_at > since, 0);
+        END""",
+        """CREATE TRIGGER photos_count_delete AFTER DELETE ON photos
+        WHEN OLD.reviewed_at IS NOT NULL
+        BEGIN
+            UPDATE correction_counts SET n = n - 1 WHERE OLD.reviewed_at > since;
+        END""",
+        # An activated head gets its row, counted once (a full scan, on the training's
+        # thread); rows of heads no longer active go, so each edit updates one or two rows.
+        f"""CREATE TRIGGER heads_count_activate AFTER UPDATE OF active ON heads
+        WHEN NEW.active = 1
+        BEGIN
+            {_TRACK_ACTIVE_HEAD}
+        END""",
+        f"""CREATE TRIGGER heads_count_insert_active AFTER INSERT ON heads
+        WHEN NEW.active = 1
+        BEGIN
+            {_TRACK_ACTIVE_HEAD}
+        END""",
+        f"INSERT INTO correction_counts(since, n) VALUES (0, {_count_since('0')})",
+        f"""INSERT OR IGNORE INTO correction_counts(since, n)
+        SELECT created_at, {_count_since('created_at')} FROM heads WHERE active = 1""",
     ],
 }

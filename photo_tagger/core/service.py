@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from photo_tagger.core.backbone import classifier_weights, get_backbone_spec
-from photo_tagger.core.csv_io import ExportSummary, ImportSummary, export_rows, import_csv, write_csv
+from photo_tagger.core.csv_io import ExportSummary, ImportSummary, export_rows, write_csv
 from photo_tagger.core.formats import (
     ExportOptions,
     import_file,
@@ -21,7 +21,7 @@ from photo_tagger.core.formats import (
 )
 from photo_tagger.core.import_plan import ImportPlan, plan_import
 from photo_tagger.core.indexer import IndexProgress, IndexSummary, backbone_key, index_library
-from photo_tagger.core.keywords import keywords_enabled, set_keywords_enabled
+from photo_tagger.core.keywords import set_keywords_enabled
 from photo_tagger.core.library import Library
 from photo_tagger.core.report import TrainReport
 from photo_tagger.core.sidecars import SidecarSummary, export_sidecars
@@ -39,11 +39,9 @@ __all__ = [
     "export_library_csv",
     "export_library_sidecars",
     "import_library",
-    "import_library_csv",
     "plan_library_import",
     "apply_library_import",
     "ImportPlan",
-    "library_keywords_enabled",
     "set_library_keywords_enabled",
     "index",
     "library_tag_counts",
@@ -72,11 +70,6 @@ def index(
                 yield IndexProgress("scanning", progress.done, progress.total, 0, progress.elapsed_s,
                                     progress.message)
     return (yield from index_library(library, batch_size=batch_size, workers=workers, keywords=keywords))
-
-
-def library_keywords_enabled(library: Library) -> bool:
-    with library.connect() as catalogue:
-        return keywords_enabled(catalogue)
 
 
 def set_library_keywords_enabled(library: Library, enabled: bool) -> None:
@@ -196,11 +189,6 @@ def apply_library_import(library: Library, plan: ImportPlan) -> tuple[ImportPlan
 
     with library.connect() as catalogue:
         return import_file_planned(catalogue, library.root, plan.source, plan.fmt)
-
-
-def import_library_csv(library: Library, source: Path) -> ImportSummary:
-    with library.connect() as catalogue:
-        return import_csv(catalogue, library.root, source)
 
 
 def library_tag_counts(library: Library) -> list[TagCount]:

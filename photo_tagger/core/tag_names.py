@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.tag_tree import (
-    MAX_DEPTH,
     PATH_SEPARATOR,
     TagPath,
     all_paths,
@@ -27,8 +26,6 @@ from photo_tagger.core.tag_tree import (
     name_finds,
 )
 from photo_tagger.core.taxonomy import validate_tag_name
-
-__all__ = ["MAX_DEPTH", "PATH_SEPARATOR", "TagIndex", "join_path", "split_path"]
 
 
 class AmbiguousTag(UserError):
@@ -127,11 +124,6 @@ def add_synonym(catalogue: Catalogue, tag: str, synonym: str) -> None:
                 raise UserError(f"{synonym!r} is a tag of its own; it cannot also be a synonym")
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-
-
-def remove_synonym(catalogue: Catalogue, synonym: str) -> None:
-    with catalogue.transaction() as conn:
-        conn.execute("DELETE FROM tag_synonyms WHERE name = ?", (synonym.strip(),))
 
 
 def synonyms_of(catalogue: Catalogue, tag: str | int) -> list[str]:

@@ -266,14 +266,3 @@ def load_default_taxonomy() -> Taxonomy:
     """The taxonomy shipped in photo_tagger.resources (read once; it is immutable)."""
     source = importlib.resources.files("photo_tagger.resources") / "taxonomy.toml"
     return parse_taxonomy(source.read_text(encoding="utf-8"), source="taxonomy.toml")
-
-
-@lru_cache(maxsize=1)
-def _class_names() -> tuple[str, ...]:
-    source = importlib.resources.files("photo_tagger.resources") / "imagenet_classes.txt"
-    return tuple(source.read_text(encoding="utf-8").splitlines())
-
-
-def imagenet_class_names() -> list[str]:
-    """The 1000 ImageNet-1k class names, indexed like the logits."""
-    return list(_class_names())

@@ -4,7 +4,6 @@ shows when one finishes, fails or is cancelled."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,6 @@ from photo_tagger.gui.train_report_dialog import TrainReportDialog
 if TYPE_CHECKING:
     from photo_tagger.gui.main_window import MainWindow
 
-log = logging.getLogger(__name__)
 SIDECAR_JOB = "Exporting XMP sidecars"
 IMPORT_JOB = "Importing tags"
 RETRAIN_JOB = "Retraining"
@@ -211,15 +209,11 @@ class LibraryJobs:
         if ok:
             self.set_auto_retrain(True, n)
 
-    def maybe_auto_retrain(self) -> bool:
-        """After a tag change: retrain in the background once enough corrections piled up."""
+    def maybe_auto_retrain(self, count: int | None) -> bool:
+        """After a tag change: retrain in the background once enough corrections piled up.
+        `count` comes with the change, counted by the writer (None: it could not)."""
         w = self.window
-        if w.session is None or w.jobs.busy or not self.auto_retrain_enabled():
-            return False
-        try:
-            count = service.corrections_since_last_training(w.session.library)
-        except Exception:  # never let the check break tagging
-            log.exception("counting corrections for auto-retrain failed")
+        if w.session is None or w.jobs.busy or count is None or not self.auto_retrain_enabled():
             return False
         if count < max(self.auto_retrain_after(), self._auto_retrain_floor):
             return False

@@ -24,7 +24,6 @@ from photo_tagger.gui.filter_bar import FilterBar
 from photo_tagger.gui.grid_model import PhotoGridModel
 from photo_tagger.gui.grid_view import PhotoGridView
 from photo_tagger.gui.jobs import JobRunner
-from photo_tagger.gui.library_jobs import SIDECAR_JOB as SIDECAR_JOB  # re-exported: tests import it here
 from photo_tagger.gui.library_jobs import LibraryJobs
 from photo_tagger.gui.menus import build_menus
 from photo_tagger.gui.preview import PreviewPane
@@ -351,8 +350,8 @@ class MainWindow(QMainWindow):
     def ask_auto_retrain_after(self) -> None:
         self.library_jobs.ask_auto_retrain_after()
 
-    def maybe_auto_retrain(self) -> bool:
-        return self.library_jobs.maybe_auto_retrain()
+    def maybe_auto_retrain(self, count: int | None) -> bool:
+        return self.library_jobs.maybe_auto_retrain(count)
 
     def run_call(self, fn: Any, done: Any) -> CallWorker:
         """Run `fn` in the job pool, after the tag edits queued so far are committed (an

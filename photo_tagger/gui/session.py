@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from photo_tagger.core import browse, tag_admin, tag_names, tagging
+from photo_tagger.core import browse, head_versions, service, tag_admin, tag_names, tagging
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.library import Library
@@ -32,7 +32,9 @@ class LibrarySession(QObject):
     photos_changed = Signal(object)  # list of photo ids whose tags changed
     tags_changed = Signal()  # tag names / thresholds changed: everything may look different
     error = Signal(str)  # a user error, shown as a message
-    corrected = Signal()  # the user changed tags on photos (a new undo command): auto-retrain looks
+    # the user changed tags on photos (a new undo command), with the corrections since the
+    # last training as the writer counted them after the change (None: could not count)
+    corrected = Signal(object)
 
     def __init__(self, library: Library, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -41,6 +43,7 @@ class LibrarySession(QObject):
         self.writer = CatalogueWriter(library, self)
         self.undo_stack = QUndoStack(self)
         self._closed = False
+        self._key: str | None = None  # the backbone's key, for the corrections count
 
     def close(self) -> None:
         """Writes every queued change first: closing never drops an edit."""
@@ -86,12 +89,29 @@ class LibrarySession(QObject):
             return False
         ids = list(photo_ids)
 
-        def written(before: Any) -> None:
-            self.undo_stack.push(tag_command(text, self._write_queued, apply, before, self._notify, ids))
-            self.corrected.emit()
+        def job(catalogue: Catalogue) -> tuple[Any, int | None]:
+            return apply(catalogue), self._corrections(catalogue)
 
-        self._write_queued(apply, written)
+        def written(result: tuple[Any, int | None]) -> None:
+            before, corrections = result
+            self.undo_stack.push(tag_command(text, self._write_queued, apply, before, self._notify, ids))
+            self.corrected.emit(corrections)
+
+        self._write_queued(job, written)
         return True
+
+    def _corrections(self, catalogue: Catalogue) -> int | None:
+        """Read on the writer, after the edit: the GUI thread runs no query for auto-retrain."""
+        try:
+            return head_versions.corrections_since_last_training(catalogue, self._backbone_key())
+        except Exception:  # never let the count break tagging
+            log.exception("counting corrections for auto-retrain failed")
+            return None
+
+    def _backbone_key(self) -> str:
+        if self._key is None:
+            self._key = service.current_backbone_key()
+        return self._key
 
     def _admin(self, text: str, apply: Callable[[Catalogue], Any]) -> bool:
         self.writer.wait_idle()  # in order after the queued tag edits

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from photo_tagger.core.browse import SelectionTags
 from photo_tagger.gui.add_tag_field import AddTagField
-from photo_tagger.gui.tag_rows import ConfidenceBar as ConfidenceBar  # re-exported: it used to live here
 from photo_tagger.gui.tag_rows import ConfirmedRow, RejectedRow, RowList, SuggestionRow
 
 

@@ -85,7 +85,7 @@ def opinions(cat: Catalogue, photo_id: int) -> dict[tuple[str, ...], tuple[str, 
 def test_a_catalogue_merged_by_leaf_name_is_split_by_path_keeping_every_opinion(tmp_path: Path) -> None:
     path = old_library(tmp_path / "lib")
     with Catalogue(path) as cat:
-        assert cat.schema_version == SCHEMA_VERSION == 4
+        assert cat.schema_version == SCHEMA_VERSION
         assert opinions(cat, 1) == {("People", "Niaz"): ("confirmed", "keywords")}
         assert opinions(cat, 2) == {("Winter",): ("confirmed", "keywords")}  # no longer snow
         assert opinions(cat, 3) == {("People", "Paris"): ("confirmed", "keywords")}

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from photo_tagger.core.backbone import imagenet_class_names
 from photo_tagger.core.taxonomy import (
     MAX_TAG_NAME_LENGTH,
     TagDefinition,
     Taxonomy,
-    imagenet_class_names,
     load_default_taxonomy,
     parse_taxonomy,
     validate_tag_name,

@@ -239,7 +239,7 @@ def test_dropping_a_folder_opens_it_and_help_lists_the_keys(window, qtbot, tmp_p
 
 
 def test_export_xmp_sidecars_from_the_file_menu(window, qtbot, library_path: Path) -> None:
-    from photo_tagger.gui.main_window import SIDECAR_JOB
+    from photo_tagger.gui.library_jobs import SIDECAR_JOB
 
     select(window, "cat.jpg")
     window.session.confirm_on_all(window.target_ids(), "Mittens")

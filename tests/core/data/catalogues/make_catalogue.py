@@ -28,14 +28,20 @@ def build(version: int) -> Path:
     conn.execute("BEGIN")
     for step in range(1, version + 1):
         for statement in MIGRATIONS[step]:
-            conn.execute(statement)
+            if callable(statement):
+                statement(conn)
+            else:
+                conn.execute(statement)
     conn.execute(f"PRAGMA user_version = {version}")
     conn.execute("INSERT INTO meta(key, value) VALUES ('taxonomy_seeded', '1')")
-    conn.executemany(
-        "INSERT INTO tags(id, name, parent, origin, created_at) VALUES (?, ?, ?, ?, 0)",
-        [(1, "animal", None, "taxonomy"), (2, "cat", "animal", "taxonomy"), (3, "dog", "animal", "taxonomy"),
-         (4, "Mittens", None, "user"), (5, "Grand-mère Zoë", None, "import")],
-    )
+    tags = [(1, "animal", None, "taxonomy"), (2, "cat", "animal", "taxonomy"), (3, "dog", "animal", "taxonomy"),
+            (4, "Mittens", None, "user"), (5, "Grand-mère Zoë", None, "import")]
+    if version < 4:  # the parent by name
+        conn.executemany("INSERT INTO tags(id, name, parent, origin, created_at) VALUES (?, ?, ?, ?, 0)", tags)
+    else:  # by id: a tag is its path
+        ids = {name: tag_id for tag_id, name, _, _ in tags}
+        conn.executemany("INSERT INTO tags(id, name, parent_id, origin, created_at) VALUES (?, ?, ?, ?, 0)",
+                         [(tag_id, name, ids.get(parent), origin) for tag_id, name, parent, origin in tags])
     conn.executemany(
         "INSERT INTO photos(id, path, size, mtime_ns, content_hash, status, error, added_at, indexed_at,"
         " reviewed_at) VALUES (?, ?, 10, 1, ?, ?, ?, 0, ?, ?)",
