@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.tag_names import AmbiguousTag, TagIndex
+from photo_tagger.core.tag_tree import all_paths, labels
 from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL as THR
 from photo_tagger.core.tagging import tag_labels
 
@@ -271,6 +272,14 @@ def tag_names(catalogue: Catalogue) -> list[str]:
     return sorted(tag_labels(catalogue).values(), key=str.casefold)
 
 
+def tag_list_version(catalogue: Catalogue) -> tuple[int, int]:
+    """(count, highest id) of the tags: changes when a tag is added or removed, which is all a
+    photo edit can do to them (confirming a new name creates it); renames and moves are the
+    tag manager's, which refreshes everything anyway."""
+    count, top = catalogue.conn.execute("SELECT count(*), coalesce(max(id), 0) FROM tags").fetchone()
+    return int(count), int(top)
+
+
 def data_version(catalogue: Catalogue) -> int:
     """Changes whenever another connection commits: a cheap "anything new?" poll."""
     return int(catalogue.scalar("PRAGMA data_version"))
@@ -292,10 +301,12 @@ class TagRow:
     rejected: int
     threshold: float | None  # the user's override
     model_threshold: float
+    path: tuple[str, ...] = ()  # root first; deleting the tag deletes the tags below it
 
 
 def tag_table(catalogue: Catalogue) -> list[TagRow]:
-    label = tag_labels(catalogue)
+    paths = all_paths(catalogue.conn)
+    label = labels(paths)
     rows = catalogue.conn.execute(
         "SELECT t.id,"
         " count(CASE WHEN pt.state = 'confirmed' THEN 1 END),"
@@ -305,4 +316,6 @@ def tag_table(catalogue: Catalogue) -> list[TagRow]:
         " FROM tags t LEFT JOIN photo_tags pt ON pt.tag_id = t.id"
         " GROUP BY t.id"
     )
-    return sorted((TagRow(label[tag_id], *rest) for tag_id, *rest in rows), key=lambda row: row.name.casefold())
+    return sorted((TagRow(label[tag_id], confirmed, suggested, rejected, threshold, model, paths[tag_id])
+                   for tag_id, confirmed, suggested, rejected, threshold, model in rows),
+                  key=lambda row: row.name.casefold())

@@ -18,11 +18,11 @@ from photo_tagger.core.errors import UserError
 from photo_tagger.core.tag_tree import (
     PATH_SEPARATOR,
     TagPath,
+    all_labels,
     all_paths,
     ensure_path,
     find_path,
     join_path,
-    labels,
     name_finds,
 )
 from photo_tagger.core.taxonomy import validate_tag_name
@@ -43,7 +43,7 @@ class TagIndex:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self.paths = all_paths(conn)
-        self.labels = labels(self.paths)
+        self.labels = all_labels(conn)
         self._named: dict[str, list[int]] = {}
         for tag_id in sorted(self.paths):
             self._named.setdefault(self.paths[tag_id][-1].casefold(), []).append(tag_id)

@@ -63,7 +63,10 @@ class PhotoGridModel(QAbstractListModel):
         photo_id = self._ids[row]
         info = self._infos.get(photo_id)
         if info is None and self._catalogue is not None:
-            block = self._ids[max(0, row - BLOCK // 4) : row + BLOCK]
+            # The block around it that is not cached: after an edit that is the edited photo
+            # alone (a block re-read costs ~5 ms at 58 suggestion rows a photo), when scrolling
+            # the next screenful.
+            block = [i for i in self._ids[max(0, row - BLOCK // 4) : row + BLOCK] if i not in self._infos]
             self._infos.update(photo_infos(self._catalogue, block))
             info = self._infos.get(photo_id)
         return info

@@ -179,10 +179,13 @@ class TagManager(QDialog):
         if name is None:
             return
         row = next(r for r in self.model.rows if r.name == name)
+        below = [r for r in self.model.rows if len(r.path) > len(row.path) and r.path[: len(row.path)] == row.path]
+        also = (f" The {len(below)} tag{'' if len(below) == 1 else 's'} under it go too"
+                f" ({', '.join(r.name for r in below[:3])}{', …' if len(below) > 3 else ''}).") if below else ""
         answer = QMessageBox.question(
             self, "Delete tag",
             f"Delete '{name}' from the library? It is confirmed on {row.confirmed} photos and suggested on "
-            f"{row.suggested}. You can undo this with Ctrl+Z.",
+            f"{row.suggested}.{also} You can undo this with Ctrl+Z.",
         )
         if answer == QMessageBox.StandardButton.Yes:
             self.session.delete_tag(name)

@@ -75,6 +75,18 @@ def test_choosing_a_completion_adds_the_tag_and_leaves_nothing_behind(window, qt
     assert window.session.undo_stack.count() == 2  # added once
 
 
+def test_a_tag_made_by_adding_a_new_name_is_offered_at_once(window, qtbot) -> None:
+    completions = window.panel.add_field.completer().model()
+
+    def offered() -> set[str]:
+        return {completions.index(row, 0).data() for row in range(completions.rowCount())}
+
+    assert "Mittens" not in offered() and "giraffe" in offered()
+    window.session.confirm_on_all(select(window, "cat.jpg"), "Mittens")
+    settle(window)
+    assert "Mittens" in offered()
+
+
 def test_after_closing_a_dialog_the_grid_has_the_keys(window, qtbot, monkeypatch) -> None:
     select(window, "cat.jpg")
     window.panel.focus_add_field()  # the keys were elsewhere before the dialog

@@ -93,6 +93,23 @@ def test_tag_manager_renames_merges_deletes_with_undo(window, qtbot, qtmodeltest
     assert "coffee" in tags_of(window, "coffee.jpg")["suggested"]
 
 
+def test_deleting_a_tag_says_which_tags_below_it_go_too(window, qtbot, monkeypatch) -> None:
+    manager = TagManager(window.session, window)
+    qtbot.addWidget(manager)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda _parent, _title, text: asked.append(text)
+                        or QMessageBox.StandardButton.No)
+    for name, below in (("animal", "cat"), ("cat", None)):
+        row = next(i for i, r in enumerate(manager.model.rows) if r.name == name)
+        manager.table.selectRow(manager.proxy.mapFromSource(manager.model.index(row, 0)).row())
+        manager.delete()
+        assert f"Delete '{name}'" in asked[-1]
+        assert (below is None) == ("under it go too" not in asked[-1])
+        if below:
+            assert below in asked[-1].split("under it go too")[1] or "…" in asked[-1]
+    assert "animal" in {row.name for row in manager.model.rows}  # answered No: nothing deleted
+
+
 def small_report() -> TrainReport:
     return TrainReport(
         photos=5, labels=20, cv_folds=3,
