@@ -17,8 +17,10 @@ With --sizes, each resize/crop pair (shorter side to R, centre crop C; the whole
 to C) is run through the backbone in torch (ONNX Runtime's export has a fixed input size), and
 the probe's CV mAP of the centre + whole mean is given per size, with the backbone's ms per
 photo for the two views, and the ImageNet classifier's calibration at that size against the
-first: its mean top-1 probability, and the logit scale (1 / the taxonomy's temperature) whose
-softmax is closest (least mean KL) to the first size's (resources/taxonomy.toml).
+first: its mean top-1 probability, the logit scale (1 / the taxonomy's temperature) whose
+softmax is closest (least mean KL) to the first size's, and the scale whose mean top-1 is
+closest to --target-top1 (0.380: Lite0's at 224 px, where the taxonomy's thresholds were set;
+resources/taxonomy.toml).
 
 The probe is TagHead with no prior (alpha 100, about scikit-learn's C = 0.01), the same fit for
 every view set. Last line: one JSON object.
@@ -100,11 +102,12 @@ def class_labels(rows: list[dict[str, str]]) -> np.ndarray:
     return y[:, y.sum(axis=0) >= 5]
 
 
-def compare_sizes(photos: Path, rows: list[dict[str, str]], sizes: list[tuple[int, int]]) -> dict[str, float]:
+def compare_sizes(
+    photos: Path, rows: list[dict[str, str]], sizes: list[tuple[int, int]], target_top1: float
+) -> dict[str, float]:
     import torch
 
     spec = get_backbone_spec()
-    model = build_torch_model(spec).eval()
     y = class_labels(rows)
     figures: dict[str, float] = {"photos": len(rows), "classes": int(y.shape[1])}
     images = [decode_photo(photos / row["path"], max(max(pair) for pair in sizes)).model_image.convert("RGB")
@@ -113,6 +116,7 @@ def compare_sizes(photos: Path, rows: list[dict[str, str]], sizes: list[tuple[in
     reference: np.ndarray | None = None  # the first size's softmax
     for resize, crop in sizes:
         pre: Preprocessing = replace(spec.preprocessing, resize_size=resize, input_size=crop)
+        model = build_torch_model(replace(spec, preprocessing=pre))  # its "same" padding is per size
         embeddings, forward_s = np.zeros((len(rows), spec.embedding_dim), np.float32), 0.0
         for i, image in enumerate(images):
             whole = _normalised(image.resize((crop, crop), Image.Resampling.BILINEAR), pre)
@@ -125,13 +129,16 @@ def compare_sizes(photos: Path, rows: list[dict[str, str]], sizes: list[tuple[in
         logits = embeddings @ weight.T + bias
         reference = softmax(logits) if reference is None else reference
         scale = min(LOGIT_SCALES, key=lambda s: mean_kl(reference, softmax(logits * s)))
+        confident = min(LOGIT_SCALES, key=lambda s: abs(softmax(logits * s).max(axis=1).mean() - target_top1))
+        figures[f"logit_scale_top1_{resize}_{crop}"] = confident
         figures[f"cv_map_centre_whole_{resize}_{crop}"] = round(value, 4)
         figures[f"backbone_ms_per_photo_{resize}_{crop}"] = round(1000 * forward_s / len(rows), 1)
         figures[f"mean_top1_{resize}_{crop}"] = round(float(softmax(logits).max(axis=1).mean()), 3)
         figures[f"logit_scale_{resize}_{crop}"] = scale
         print(f"{resize}/{crop}  centre + whole  CV mAP {value:.4f}  backbone {1000 * forward_s / len(rows):.1f}"
               f" ms per photo (torch); mean top-1 {figures[f'mean_top1_{resize}_{crop}']}, logit scale {scale}"
-              f" (mean top-1 then {softmax(logits * scale).max(axis=1).mean():.3f})", flush=True)
+              f" (mean top-1 then {softmax(logits * scale).max(axis=1).mean():.3f}); for a mean top-1 of"
+              f" {target_top1}: {confident}", flush=True)
     return figures
 
 
@@ -157,12 +164,13 @@ def main() -> int:
     parser.add_argument("--photos", type=Path, default=REPO.parent / "shared" / "trainset")
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--sizes", help="resize/crop pairs, e.g. 256/224,320/320: compare input sizes")
+    parser.add_argument("--target-top1", type=float, default=0.380, help="with --sizes: the mean top-1 to match")
     args = parser.parse_args()
     with open(args.photos / "labels.csv", newline="", encoding="utf-8") as fh:
         rows = sorted(csv.DictReader(fh), key=lambda row: row["path"])[: args.limit]
     if args.sizes:
         pairs = [tuple(int(v) for v in pair.split("/")) for pair in args.sizes.split(",")]
-        print(json.dumps(compare_sizes(args.photos, rows, [(r, c) for r, c in pairs])))
+        print(json.dumps(compare_sizes(args.photos, rows, [(r, c) for r, c in pairs], args.target_top1)))
         return 0
     spec = get_backbone_spec()
     embedder = load_embedder(intra_op_threads=1)
