@@ -69,7 +69,7 @@ class PhotoInfo:
     taken_at: str | None
     size: int
     mtime_ns: int
-    tags: tuple[str, ...] = ()  # effective tags, sorted
+    tags: tuple[str, ...] = ()  # effective tags: confirmed ones first, each part by name
     confirmed: frozenset[str] = frozenset()
     unreviewed: int = 0  # suggestions waiting for an answer (`_LISTED`): the tag panel's rows
 
@@ -200,7 +200,8 @@ def photo_infos(catalogue: Catalogue, ids: Sequence[int]) -> dict[int, PhotoInfo
         (param,),
     ):
         photo_id, path, status, error, width, height, taken_at, size, mtime_ns = row
-        own = sorted(tags.get(photo_id, []), key=lambda item: item[0].casefold())
+        # The user's own tags first (the grid shows the first few chips), then by name.
+        own = sorted(tags.get(photo_id, []), key=lambda item: (not item[1], item[0].casefold()))
         result[photo_id] = PhotoInfo(
             photo_id, path, status, error, width, height, taken_at, size, mtime_ns,
             tags=tuple(name for name, _ in own),

@@ -9,7 +9,9 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPixm
 from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from photo_tagger.core.browse import PhotoInfo
+from photo_tagger.core.tag_tree import PATH_SEPARATOR as TAG_PATH_SEPARATOR
 from photo_tagger.gui.grid_model import InfoRole, PhotoGridModel, PhotoIdRole
+from photo_tagger.gui.tag_rows import PATH_SEPARATOR
 from photo_tagger.gui.thumbnails import ThumbnailCache
 
 PAD = 6
@@ -277,7 +279,8 @@ class ThumbDelegate(QStyledItemDelegate):
         for i, tag in enumerate(info.tags):
             confirmed = tag in info.confirmed
             colours = (CONFIRMED, WHITE, CONFIRMED) if confirmed else (suggested, suggested, None)
-            pixmap = self._chip(tag, *colours, painter.font())
+            shown = tag.replace(TAG_PATH_SEPARATOR, PATH_SEPARATOR)  # `People|Paris` as the panel shows it
+            pixmap = self._chip(shown, *colours, painter.font())
             width = round(pixmap.width() / pixmap.devicePixelRatio())
             rest = len(info.tags) - i
             room = area.right() - x - (metrics.horizontalAdvance(f"+{rest}") + 6 if rest > 1 else 0)
@@ -287,7 +290,7 @@ class ThumbDelegate(QStyledItemDelegate):
                     painter.drawText(QRect(x, area.top(), area.right() - x, area.height()),
                                      Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, f"+{rest}")
                     return
-                name = metrics.elidedText(tag, Qt.TextElideMode.ElideRight, area.width() - 10)
+                name = metrics.elidedText(shown, Qt.TextElideMode.ElideRight, area.width() - 10)
                 pixmap = self._chip(name, *colours, painter.font())
                 width = area.width()
             painter.drawPixmap(x, area.top(), pixmap)

@@ -89,7 +89,7 @@ def test_bad_filter_values_are_refused() -> None:
 
 def test_photo_info_has_effective_tags_and_the_unreviewed_count(cat: Catalogue, library: dict[str, int]) -> None:
     infos = photo_infos(cat, list(library.values()))
-    assert infos[library["cat"]].tags == ("cat", "pet")
+    assert infos[library["cat"]].tags == ("pet", "cat")  # the confirmed one first, as the grid shows it
     assert infos[library["cat"]].confirmed == {"pet"}
     assert infos[library["cat"]].unreviewed == 1
     assert infos[library["dog"]].tags == ("dog",)
