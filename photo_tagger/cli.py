@@ -19,15 +19,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from photo_tagger.core.errors import UserError
+from photo_tagger.core.interchange import EXPORT_FORMATS, IMPORT_FORMATS
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 # What a shell reports for a program killed by SIGPIPE (128 + 13): `photo-tagger tags P | head`
 # ends as `cat` or `grep` would there, and a script can tell it from a user error (1).
 EXIT_BROKEN_PIPE = 141
 COMMANDS = ("index", "export", "import", "tags", "train")
-# As in core/formats.py (not imported here: the CLI starts without loading the core).
-EXPORT_FORMATS = ("csv", "onehot", "json", "xmp")
-IMPORT_FORMATS = ("csv", "onehot", "json")
 
 DESCRIPTION = """\
 Tag thousands of photos: a pretrained CNN suggests tags, you confirm or correct them,

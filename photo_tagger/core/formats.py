@@ -31,6 +31,7 @@ from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.csv_io import MAX_IMPORT_BYTES, ImportSummary
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.import_plan import ImportPlan, Planner, apply_import, complete_truth, plan_import
+from photo_tagger.core.interchange import EXPORT_FORMATS, IMPORT_FORMATS
 from photo_tagger.core.tag_names import (
     TagIndex,
     add_synonym,
@@ -43,8 +44,6 @@ from photo_tagger.core.tag_names import (
 from photo_tagger.core.tag_tree import MAX_DEPTH
 from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL
 
-EXPORT_FORMATS = ("csv", "onehot", "json", "xmp")
-IMPORT_FORMATS = ("csv", "onehot", "json")
 JSON_FORMAT_NAME = "photo-tagger"
 JSON_VERSION = 1
 
