@@ -26,9 +26,9 @@ from photo_tagger.core.head import DEFAULT_THRESHOLD
 from photo_tagger.core.suggest import MAX_THRESHOLD, SUGGESTION_FLOOR
 from photo_tagger.core.tag_names import tag_paths
 from photo_tagger.gui.session import LibrarySession
+from photo_tagger.gui.tag_rows import PATH_SEPARATOR
 
 COLUMNS = ("Tag", "Confirmed", "Suggested", "Rejected", "Threshold")
-PATH_SEPARATOR = " \u203a "  # Animals › Cat
 
 
 def path_text(path: list[str]) -> str:
