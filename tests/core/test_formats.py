@@ -110,7 +110,7 @@ def test_json_round_trip_into_a_fresh_library_recreates_tags_parents_and_synonym
     library: Library, tmp_path: Path
 ) -> None:
     with library.connect() as cat:
-        # a tag of its own beside the root Mittens (issue 14: a tag is its path)
+        # a tag of its own beside the root Mittens (a tag is its path)
         resolve_path(cat, ("Pets", "Mittens"))
         add_synonym(cat, "Pets|Mittens", "Mitty")
         # confirmed: its ancestors are confirmed with it, as the import into the fresh

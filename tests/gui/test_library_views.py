@@ -229,7 +229,7 @@ def test_retrain_through_the_real_core_says_when_no_tag_has_enough_examples(wind
     select(window, "cat.jpg", "coffee.jpg", "astronaut.jpg")
     window.accept_all()
     window.train_in_child_process = False  # the same code path, minus a process start
-    # Three labelled photos are too few for any tag: nothing is stored or activated (issue 13).
+    # Three labelled photos are too few for any tag: nothing is stored or activated.
     with qtbot.waitSignal(window.jobs.failed, timeout=60_000):
         window.retrain()
     assert "nothing to learn yet" in window.statusBar().currentMessage()
