@@ -14,6 +14,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from photo_tagger.core import service
+from photo_tagger.core.browse import selection_tags
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.report import Overall, Scores, TagReport, TrainReport
 from photo_tagger.gui.tag_manager import TagManager
@@ -342,11 +343,22 @@ def test_tag_hierarchy_in_the_manager_and_the_panel(window, qtbot) -> None:
     assert label.toolTip() == f"{parent} \u203a Mittens"
 
 
-def test_review_queue_is_ordered_most_informative_first(window, qtbot, monkeypatch) -> None:
-    from photo_tagger.core import browse
+def put_near_a_threshold(window, *names: str) -> None:
+    """Set, for each photo, the threshold of one of its suggested tags (a different tag for
+    each) at that photo's score: the photo is then in the review band."""
+    used: set[str] = set()
+    for name in names:
+        tags = selection_tags(window.session.catalogue, select(window, name))
+        tag = max((t for t in tags.suggested + tags.maybe if t.name not in used and t.score < 0.99),
+                  key=lambda t: t.score)
+        used.add(tag.name)
+        assert window.session.set_threshold(tag.name, round(tag.score, 4))
+    settle(window)
 
-    # The fixture has one photo near a threshold: widen the band so several are in the queue.
-    monkeypatch.setattr(browse, "_IN_REVIEW_BAND", "(pt.state = 'suggested')")
+
+def test_review_queue_is_ordered_most_informative_first(window, qtbot) -> None:
+    # The fixture has one photo near a threshold: move thresholds so several are in the queue.
+    put_near_a_threshold(window, "cat.jpg", "coffee.jpg", "astronaut.jpg")
     window.filter_bar.set_show("review")
     qtbot.waitUntil(lambda: window.review_order.rank is not None, timeout=10_000)
     in_grid = [window.model.photo_id(r) for r in range(window.model.rowCount())]
