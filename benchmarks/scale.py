@@ -11,7 +11,7 @@ the way a user meets it, each phase in a fresh process:
   something to learn), including the refresh of all 100k photos' suggestions;
 - peak RSS (VmHWM) of the browsing process and of the training process.
 
-Targets (issue 7): open + first paint < 2 s, filter < 200 ms, RSS < 1 GB.
+Targets: open + first paint < 2 s, filter < 200 ms, RSS < 1 GB.
 
     python benchmarks/scale.py [--photos 100000] [--no-train] [--keep DIR]
 

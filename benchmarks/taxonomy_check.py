@@ -20,6 +20,7 @@ import numpy as np
 
 from photo_tagger.core.backbone import get_backbone_spec, imagenet_class_names, load_embedder, to_model_input
 from photo_tagger.core.imaging import decode_photo
+from photo_tagger.core.indexer import decode_short_side
 from photo_tagger.core.taxonomy import load_default_taxonomy, parse_taxonomy
 
 COCO_80 = (
@@ -50,7 +51,7 @@ def cached_logits(folder: Path) -> tuple[np.ndarray, list[str]]:
     logits = []
     for start in range(0, len(rows), 16):
         batch = [
-            to_model_input(decode_photo(folder / r["path"]).model_image, spec.preprocessing)
+            to_model_input(decode_photo(folder / r["path"], decode_short_side(spec)).model_image, spec.preprocessing)
             for r in rows[start : start + 16]
         ]
         logits.append(embedder.embed(np.stack(batch))[1])

@@ -19,15 +19,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from photo_tagger.core.errors import UserError
+from photo_tagger.core.interchange import EXPORT_FORMATS, IMPORT_FORMATS
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 # What a shell reports for a program killed by SIGPIPE (128 + 13): `photo-tagger tags P | head`
 # ends as `cat` or `grep` would there, and a script can tell it from a user error (1).
 EXIT_BROKEN_PIPE = 141
 COMMANDS = ("index", "export", "import", "tags", "train")
-# As in core/formats.py (not imported here: the CLI starts without loading the core).
-EXPORT_FORMATS = ("csv", "onehot", "json", "xmp")
-IMPORT_FORMATS = ("csv", "onehot", "json")
 
 DESCRIPTION = """\
 Tag thousands of photos: a pretrained CNN suggests tags, you confirm or correct them,
@@ -43,6 +41,10 @@ and the suggestions learn from your corrections.
 
 Exit codes: 0 ok, 1 user error, 2 usage, 130 cancelled, 141 output pipe closed.
 """
+# Where a UserError is about an input (its `about`), the option that sets it.
+OPTION_HINTS = {
+    "tags": "--tag; `photo-tagger tags PATH` lists them",
+}
 USAGE = "photo-tagger [-h] [PATH]\n       photo-tagger {" + ",".join(COMMANDS) + "} ..."
 # Qt platforms that draw without a window system (tests, CI, remote).
 HEADLESS_QT_PLATFORMS = ("offscreen", "minimal", "minimalegl", "vnc", "linuxfb", "eglfs", "vkkhrdisplay")
@@ -180,7 +182,8 @@ def _main(args_list: list[str]) -> int:
         commands = {"index": _index, "export": _export, "import": _import, "tags": _tags, "train": _train}
         return commands[args.command](args)
     except UserError as exc:
-        print(f"photo-tagger: {exc}", file=sys.stderr)
+        hint = OPTION_HINTS.get(exc.about or "")
+        print(f"photo-tagger: {exc}" + (f" ({hint})" if hint else ""), file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("\nphoto-tagger: cancelled; finished work is saved", file=sys.stderr)

@@ -45,9 +45,8 @@ from photo_tagger.core.imaging import decode_photo
 from photo_tagger.core.indexer import backbone_key, decode_short_side
 from photo_tagger.core.metrics import average_precision_score, best_f1_threshold
 from photo_tagger.core.pretrained import HEAD_FILE, META_FILE, META_FORMAT, taxonomy_fingerprint
-from photo_tagger.core.suggest import SUGGESTION_FLOOR
+from photo_tagger.core.suggest import MAX_THRESHOLD, SUGGESTION_FLOOR
 from photo_tagger.core.taxonomy import Taxonomy, load_default_taxonomy
-from photo_tagger.core.training import MAX_THRESHOLD
 
 REPO = Path(__file__).resolve().parents[1]
 MIN_POSITIVES = 5

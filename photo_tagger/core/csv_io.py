@@ -20,11 +20,11 @@ from pathlib import Path, PurePosixPath
 from photo_tagger.core.atomic import atomic_write_text
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
+from photo_tagger.core.interchange import TAG_SEPARATOR
 from photo_tagger.core.tagging import effective_tags
 
 log = logging.getLogger(__name__)
 
-TAG_SEPARATOR = ";"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_IMPORT_BYTES = 200 * 1024 * 1024
 

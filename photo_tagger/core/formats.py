@@ -31,6 +31,7 @@ from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.csv_io import MAX_IMPORT_BYTES, ImportSummary
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.import_plan import ImportPlan, Planner, apply_import, complete_truth, plan_import
+from photo_tagger.core.interchange import EXPORT_FORMATS, IMPORT_FORMATS
 from photo_tagger.core.tag_names import (
     TagIndex,
     add_synonym,
@@ -43,8 +44,6 @@ from photo_tagger.core.tag_names import (
 from photo_tagger.core.tag_tree import MAX_DEPTH
 from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL
 
-EXPORT_FORMATS = ("csv", "onehot", "json", "xmp")
-IMPORT_FORMATS = ("csv", "onehot", "json")
 JSON_FORMAT_NAME = "photo-tagger"
 JSON_VERSION = 1
 
@@ -57,7 +56,7 @@ class ExportOptions:
 
     def __post_init__(self) -> None:
         if self.min_score is not None and not 0.0 <= self.min_score <= 1.0:
-            raise UserError(f"--min-score must be between 0 and 1, not {self.min_score}")
+            raise UserError(f"the minimum score must be between 0 and 1, not {self.min_score}")
 
 
 @dataclass
@@ -87,9 +86,9 @@ def vocabulary(catalogue: Catalogue, options: ExportOptions) -> Vocabulary:
             try:
                 found = index.find(name)
             except UserError as exc:
-                raise UserError(f"--tag {name!r}: {exc}") from exc
+                raise UserError(f"tag {name!r}: {exc}", about="tags") from exc
             if found is None:
-                raise UserError(f"--tag {name!r}: no such tag (see `photo-tagger tags`)")
+                raise UserError(f"no such tag: {name!r}", about="tags")
             ids.add(found)
         children: dict[int, list[int]] = {}
         for tag_id, parent_id in catalogue.conn.execute("SELECT id, parent_id FROM tags WHERE parent_id IS NOT NULL"):
@@ -143,7 +142,10 @@ def select_photo_tags(catalogue: Catalogue, options: ExportOptions, vocab: Vocab
 
 def onehot_rows(photos: Sequence[PhotoTags], vocab: Vocabulary) -> list[list[str]]:
     if any(name.casefold() == "path" for name in vocab.values()):
-        raise UserError("a tag is named 'path', which is the one-hot file's path column; rename it or use --tag")
+        raise UserError(
+            "a tag is named 'path', which is the one-hot file's path column; rename it or export only other tags",
+            about="tags",
+        )
     rows = [["path", *vocab.values()]]
     for photo in photos:
         rows.append([photo.path, *("1" if tag_id in photo.tag_ids else "0" for tag_id in vocab)])
@@ -325,11 +327,9 @@ def _names(value: object, where: str) -> list[str]:
 # --- format detection --------------------------------------------------------------------
 
 
-def detect_format(source: Path, header: list[str] | None) -> str:
+def detect_format(source: Path, header: list[str]) -> str:
     if source.suffix.lower() == ".json":
         return "json"
-    if header is None:
-        raise UserError(f"{source}: cannot tell the format; use --format")
     if "tags" in header:
         return "csv"
     if "path" in header:

@@ -13,10 +13,8 @@ with z = x @ coef.T + prior_logit * prior_coef + intercept and w_it = 1 for a ne
 min(n_neg_t / n_pos_t, max_positive_weight) for a positive (rare tags are not drowned).
 With alpha = 1 and no weights the coef part is scikit-learn's LogisticRegression(C=1)
 objective. prior_alpha is larger: the zero-shot prior was right on ImageNet-sized data,
-so overturning it (prior_coef <= 0) takes many contradicting labels, not six. Measured
-(benchmarks/train.py data, test mAP on the 16 prior tags after 10/25/50/200/1000 reviewed
-photos): prior_alpha 100: .7192/.7957/.9232/.9916/.9991; 20: .7191/.7956/.9226/.9910/.9990;
-alpha 3 or 10 instead of 1 is worse from 25 photos on (zero-shot prior: .7232).
+so overturning it (prior_coef <= 0) takes many contradicting labels, not six. The values
+are the best of those tried on benchmarks/train.py's learning curve (its docstring has them).
 """
 
 from __future__ import annotations
@@ -28,30 +26,21 @@ from threadpoolctl import threadpool_limits
 
 from photo_tagger.core.logistic_lbfgs import fit_logistic_columns
 
-# Up to here LBFGS alone from the prior start, TagHead.max_iter (50) iterations: at 1k photos
-# x 100 tags 0.70 s, test mAP 0.99722 (sklearn 0.99646; torch's joint LBFGS had 0.9972 in 1.0 s).
+# Solver settings: the fastest that matched scikit-learn's test mAP in benchmarks/train.py
+# (the measurements behind each are in its docstring).
+# Up to here LBFGS alone from the prior start converges within TagHead.max_iter iterations.
 LBFGS_MAX_PHOTOS = 4000
-# Up to here Adam epochs, then LBFGS: measured on benchmarks/train.py's 10k set (100 tags,
-# test mAP; sklearn 0.99923; our objective fully converged 0.99936), CPU seconds:
-# Adam 5 epochs alone .99907 (1.0 s), 8 epochs .99915 (1.4 s); LBFGS alone 12 / 20
-# iterations .99921 / .99926 (1.5 / 2.3 s); Adam 3 epochs + LBFGS 6 / 8 / 10 iterations
-# .99921 / .99924 / .99928 (1.4 / 1.5 / 1.8 s). Each LBFGS iteration is two products with
-# the whole float32 x (~90 ms at 10k), which is also why the polish stops at 16k photos:
-# above, x is only ever converted to float32 a batch at a time, and Adam's more steps per
-# epoch converge it alone (50k: 0.99916 vs sklearn 0.99915 on all 100 tags).
+# Up to here a few Adam epochs, then LBFGS to polish. Above, each LBFGS iteration's two
+# products with the whole float32 x cost too much, and Adam alone converges (more steps per epoch).
 POLISH_MAX_PHOTOS = 16384
 POLISH_ADAM_EPOCHS = 3
 POLISH_ITERATIONS = 10
-# Adam alone, measured on the same 10k set: batch 512 x 5 epochs .9984 (CPU ~0.9 s);
-# 128 x 5 .9991 (~1.0 s); 64 x 4 .9990; lr 1e-2 or 5e-2 no better. Whitening the embeddings
-# (Cholesky of their covariance) converged worse (0.989) and cost 3x per step.
 ADAM_BATCH = 128
 ADAM_EPOCHS = 5
 ADAM_MIN_STEPS = 80  # small sets (adam forced) get more epochs
 ADAM_LR = 3e-2
-# One thread: on these 2-core machines, with the GUI, decoding or anything else running,
-# two BLAS threads spin against each other: an 800 x 100 fit took 137 s with 2 threads
-# vs 11 s with 1 under load (quiet machine: see benchmarks/train.py).
+# One thread: with the GUI or decoding running, BLAS threads spin against each other and a
+# fit slows down tenfold (benchmarks/train.py's default-threads baseline shows the effect).
 TRAIN_THREADS = 1
 BLOCK_ROWS = 8192  # rows converted to float32 at a time outside the minibatches
 

@@ -78,8 +78,9 @@ class DecodedPhoto:
     model_image: Image.Image  # RGB, shorter side >= the requested size, oriented
 
 
-def decode_photo(path: Path, model_short_side: int = 256) -> DecodedPhoto:
-    """Read `path` once; return its thumbnail and an RGB image for the model input."""
+def decode_photo(path: Path, model_short_side: int) -> DecodedPhoto:
+    """Read `path` once; return its thumbnail and an RGB image for the model input, its
+    shorter side at least `model_short_side` (the backbone's need: indexer.decode_short_side)."""
     try:
         with open_regular_file(path) as fh:
             data = fh.read()
@@ -100,7 +101,7 @@ def open_regular_file(path: Path) -> BinaryIO:
     return os.fdopen(fd, "rb")
 
 
-def decode_photo_bytes(data: bytes, model_short_side: int = 256, label: str = "photo in memory") -> DecodedPhoto:
+def decode_photo_bytes(data: bytes, model_short_side: int, label: str = "photo in memory") -> DecodedPhoto:
     """`label` names the photo in the log, where warnings about it go (its path)."""
     with warnings_logged(label):
         return _decode(data, model_short_side)

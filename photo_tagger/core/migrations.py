@@ -104,7 +104,7 @@ MIGRATIONS: dict[int, list[Step]] = {
             active INTEGER NOT NULL DEFAULT 0
         )""",
     ],
-    # Tags that travel (issue 6): synonyms, and what keywords were last read from (or
+    # Tags that travel: synonyms, and what keywords were last read from (or
     # written to) each photo's embedded XMP/IPTC and its XMP sidecar.
     2: [
         # Another word for a tag ("kitten" -> cat): import and keyword reading map it to
@@ -146,7 +146,7 @@ MIGRATIONS: dict[int, list[Step]] = {
         # with this head on photos the head never saw. NULL for heads from before.
         "ALTER TABLE heads ADD COLUMN photo_ids BLOB",
     ],
-    # A tag is its path, not its leaf name (issue 14): `parent_id` replaces the parent's
+    # A tag is its path, not its leaf name: `parent_id` replaces the parent's
     # name, a name is unique among its siblings only, and `link_id` ties a keyword's own
     # tag to the built-in tag it names (tag_tree.py). SQLite cannot drop a UNIQUE column
     # constraint, so the table is rebuilt (foreign keys are off during migrations).

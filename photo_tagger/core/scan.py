@@ -20,12 +20,10 @@ from pathlib import Path
 from photo_tagger.core import photo_errors
 from photo_tagger.core.catalogue import APP_FOLDER, Catalogue
 from photo_tagger.core.imaging import open_regular_file
+from photo_tagger.core.photo_files import PHOTO_EXTENSIONS
 
 log = logging.getLogger(__name__)
 
-PHOTO_EXTENSIONS = frozenset(
-    {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".heic", ".heif"}
-)
 HASH_SAMPLE_BYTES = 256 * 1024
 BAD_NAME_ERROR = "file name is not valid UTF-8 (shown with \\xNN escapes); rename the file to index it"
 

@@ -196,7 +196,7 @@ def library_tag_counts(library: Library) -> list[TagCount]:
         return tag_counts(catalogue)
 
 
-# -- learning from corrections (issue 5) ----------------------------------------------
+# -- learning from corrections ------------------------------------------------------------
 
 
 def train(

@@ -12,6 +12,8 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+from photo_tagger.core.photo_files import PHOTO_EXTENSIONS, RAW_EXTENSIONS
+
 
 def sidecar_names(photo_name: str, names: Iterable[str]) -> tuple[list[str], list[str]]:
     """The sidecars of `photo_name` among `names` (a folder's file names), in any case of
@@ -79,12 +81,8 @@ def sidecar_for(photo: Path, *, writing: bool = False, names: Iterable[str] | No
 
 
 def _stem_shared(photo: Path, names: Iterable[str]) -> bool:
-    from photo_tagger.core.scan import PHOTO_EXTENSIONS
-
     others = PHOTO_EXTENSIONS | RAW_EXTENSIONS
     return any(
         Path(name).stem == photo.stem and name != photo.name and Path(name).suffix.lower() in others for name in names
     )
 
-
-RAW_EXTENSIONS = frozenset({".cr2", ".cr3", ".nef", ".arw", ".dng", ".orf", ".raf", ".rw2", ".pef", ".srw"})

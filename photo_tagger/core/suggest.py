@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 # Below this a score is noise: not stored, never shown. Thresholds are clamped above it.
 SUGGESTION_FLOOR = 0.05
+MAX_THRESHOLD = 0.99  # a threshold of 1 would suggest nothing, ever
 PRIOR_BLOCK_ROWS = 4096
 WRITE_CHUNK = 500  # photo ids per IN (...) list
 
@@ -287,9 +288,13 @@ def write_suggestions(
     )
 
 
+def clamp_threshold(threshold: float) -> float:
+    return float(min(max(threshold, SUGGESTION_FLOOR), MAX_THRESHOLD))
+
+
 def apply_model_thresholds(conn: sqlite3.Connection, model: SuggestionModel) -> None:
     for tag_id, threshold in zip(model.tag_ids, model.head.thresholds_.tolist(), strict=True):
         conn.execute(
             "UPDATE tags SET model_threshold = ? WHERE id = ?",
-            (float(min(max(threshold, SUGGESTION_FLOOR), 0.99)), tag_id),
+            (clamp_threshold(threshold), tag_id),
         )

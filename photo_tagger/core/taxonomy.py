@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from photo_tagger.core.interchange import TAG_SEPARATOR
+
 MAX_TAG_NAME_LENGTH = 100
-# Tags are joined with ';' in a CSV cell (csv_io), so a name must not contain it.
-TAG_SEPARATOR = ";"
 AGGREGATIONS = ("sum", "noisy_or")
 # What a tag's `faces` rule reads from the face summary (photo_tagger.core.faces), see face_prior.
 FACE_RULES = ("person", "portrait", "group", "selfie")

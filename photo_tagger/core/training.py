@@ -18,13 +18,16 @@ from photo_tagger.core.head import TagHead
 from photo_tagger.core.head_versions import activate_and_refresh, store_head, trained_photo_ids, update_report
 from photo_tagger.core.metrics import average_precision_score, best_f1_threshold, precision_threshold
 from photo_tagger.core.report import TrainReport, build_report
-from photo_tagger.core.suggest import SUGGESTION_FLOOR, base_suggestion_model, load_suggestion_model
+from photo_tagger.core.suggest import (
+    base_suggestion_model,
+    clamp_threshold,
+    load_suggestion_model,
+)
 from photo_tagger.core.taxonomy import Taxonomy
 from photo_tagger.core.train_progress import TrainProgress
 from photo_tagger.core.training_data import TrainingData, cross_validation_sample, load_training_data
 
 CV_FOLDS = 5
-MAX_THRESHOLD = 0.99
 # Below this many confirmed (or negative) examples a threshold chosen on them is mostly noise
 # (5 positives put person's at 0.17): it is shrunk toward the starting model's, in proportion.
 TRUSTED_EXAMPLES = 10
@@ -115,13 +118,13 @@ def choose_thresholds(
 ) -> np.ndarray:
     """Per trained tag, the threshold chosen on the out-of-fold scores (of `rows` only, if
     given): the lowest one reaching `target_precision`, or the one maximising F1 when no
-    target is set or the tag cannot reach it; clamped to [SUGGESTION_FLOOR, MAX_THRESHOLD].
+    target is set or the tag cannot reach it; clamped to the suggestion range (`clamp_threshold`).
     Other tags keep theirs."""
     thresholds = head.thresholds_.copy()
     for j, y, scores in _known_scores(head, data, oof, rows):
         reached = None if target_precision is None else precision_threshold(y, scores, target_precision)
         threshold = reached[0] if reached is not None else best_f1_threshold(y, scores)[0]
-        thresholds[j] = min(max(threshold, SUGGESTION_FLOOR), MAX_THRESHOLD)
+        thresholds[j] = clamp_threshold(threshold)
     return thresholds
 
 

@@ -7,6 +7,7 @@ from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QCompleter, QHBoxLayout, QLabel, QLineEdit, QSlider, QWidget
 
 from photo_tagger.core.browse import BrowseFilter
+from photo_tagger.gui.thumbnails import DEFAULT_THUMB_SIZE
 
 SHOW_CHOICES = [
     ("All photos", "all"),
@@ -68,7 +69,7 @@ class FilterBar(QWidget):
         self.show_box.setMinimumContentsLength(9)
         self.zoom = QSlider(Qt.Orientation.Horizontal, objectName="zoom")
         self.zoom.setRange(96, 256)
-        self.zoom.setValue(160)
+        self.zoom.setValue(DEFAULT_THUMB_SIZE)
         self.zoom.setFixedWidth(90)
         self.zoom.setToolTip("Thumbnail size")
         layout = QHBoxLayout(self)

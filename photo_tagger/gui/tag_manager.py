@@ -22,11 +22,13 @@ from PySide6.QtWidgets import (
 )
 
 from photo_tagger.core.browse import TagRow, tag_table
+from photo_tagger.core.head import DEFAULT_THRESHOLD
+from photo_tagger.core.suggest import MAX_THRESHOLD, SUGGESTION_FLOOR
 from photo_tagger.core.tag_names import tag_paths
 from photo_tagger.gui.session import LibrarySession
+from photo_tagger.gui.tag_rows import PATH_SEPARATOR
 
 COLUMNS = ("Tag", "Confirmed", "Suggested", "Rejected", "Threshold")
-PATH_SEPARATOR = " \u203a "  # Animals › Cat
 
 
 def path_text(path: list[str]) -> str:
@@ -106,7 +108,9 @@ class TagManager(QDialog):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.threshold = QDoubleSpinBox(decimals=2, minimum=0.05, maximum=0.99, singleStep=0.05, value=0.5)
+        self.threshold = QDoubleSpinBox(
+            decimals=2, minimum=SUGGESTION_FLOOR, maximum=MAX_THRESHOLD, singleStep=0.05, value=DEFAULT_THRESHOLD
+        )
         buttons = QHBoxLayout()
         for text, slot in (("Rename\u2026", self.rename), ("Merge into\u2026", self.merge),
                            ("Delete\u2026", self.delete)):

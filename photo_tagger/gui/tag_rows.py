@@ -72,7 +72,7 @@ def tool_button(text: str) -> QToolButton:
     return button
 
 
-PATH_SEPARATOR = " \u203a "
+PATH_SEPARATOR = " \u203a "  # how a tag path is shown: Animals › Cat
 
 
 def elide_parts(metrics: QFontMetrics, width: int, lead: str, parents: str, name: str,

@@ -12,7 +12,7 @@ from photo_tagger.core.browse import PhotoInfo
 from photo_tagger.core.tag_tree import PATH_SEPARATOR as TAG_PATH_SEPARATOR
 from photo_tagger.gui.grid_model import InfoRole, PhotoGridModel, PhotoIdRole
 from photo_tagger.gui.tag_rows import PATH_SEPARATOR
-from photo_tagger.gui.thumbnails import ThumbnailCache
+from photo_tagger.gui.thumbnails import DEFAULT_THUMB_SIZE, ThumbnailCache
 
 PAD = 6
 NAME_H = 18
@@ -31,7 +31,7 @@ class ThumbDelegate(QStyledItemDelegate):
     def __init__(self, cache: ThumbnailCache, parent=None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(parent)
         self.cache = cache
-        self.thumb_size = 160
+        self.thumb_size = DEFAULT_THUMB_SIZE
         self._chips: dict[tuple, QPixmap] = {}
         self._cells: dict[int, tuple[tuple, QPixmap]] = {}
         self._small: tuple[QFont, QFont] | None = None  # photo id -> (what it shows, rendering)

@@ -60,6 +60,10 @@ class _LoadBatch(QRunnable):
         self.signals.attempted.emit(self.ids)
 
 
+# The thumbnail size (px) the grid starts at, until the zoom slider moves.
+DEFAULT_THUMB_SIZE = 160
+
+
 class ThumbnailCache(QObject):
     ready = Signal(int)
 
@@ -67,7 +71,7 @@ class ThumbnailCache(QObject):
         super().__init__(parent)
         self.library = library
         self.capacity = capacity  # 1500 pixmaps of 160 px: ~100 MB
-        self.size = 160
+        self.size = DEFAULT_THUMB_SIZE
         self._pixmaps: OrderedDict[int, QPixmap] = OrderedDict()
         self._queued: list[int] = []
         self._in_flight: set[int] = set()

@@ -95,6 +95,12 @@ def test_bad_csv_encoding_names_the_file(indexed_library: Path, tmp_path: Path) 
     assert "latin1.csv: not UTF-8" in result.stderr
 
 
+def test_an_unknown_tag_points_at_the_option_and_the_tags_command(indexed_library: Path, tmp_path: Path) -> None:
+    result = run("export", str(indexed_library), "-o", str(tmp_path / "t.csv"), "--tag", "unicorn")
+    assert result.returncode == 1
+    assert "no such tag: 'unicorn' (--tag; `photo-tagger tags PATH` lists them)" in result.stderr
+
+
 def test_usage_error_exits_2() -> None:
     assert run("index").returncode == 2
     assert run("index", "x", "--batch-size", "0").returncode == 2

@@ -1,4 +1,4 @@
-"""Command-line edges (issue 13), run through the installed `photo-tagger` entry point."""
+"""Command-line edges, run through the installed `photo-tagger` entry point."""
 
 from __future__ import annotations
 

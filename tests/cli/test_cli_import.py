@@ -1,4 +1,4 @@
-"""Import means what the file says (issue 13), through the installed `photo-tagger` entry
+"""Import means what the file says, through the installed `photo-tagger` entry
 point: our own export imported back changes nothing, a row edited in a spreadsheet
 changes exactly what was edited, a plain path,tags file is complete truth, `--dry-run`
 only tells, and sidecars carry what the user confirmed."""
@@ -123,7 +123,7 @@ def test_dry_run_prints_the_summary_and_changes_nothing(library: Path, tmp_path:
     source.write_text("path,tags\r\ncat.jpg,Pets|Rex\r\n", encoding="utf-8")
     tags_before = run("tags", str(library)).stdout
     result = run("import", str(library), str(source), "--dry-run")
-    # A path is taken as written (issue 14): Pets is a new tag beside the taxonomy's pet, so
+    # A path is taken as written: Pets is a new tag beside the taxonomy's pet, so
     # animal is no longer kept as Rex's ancestor and is rejected with cat and Mittens.
     assert result.stdout.startswith("would change: 1 confirmed, 3 rejected, 0 unchanged")
     assert "2 new tags" in result.stdout  # Pets and Pets|Rex
@@ -151,7 +151,7 @@ def test_a_lightroom_keyword_path_imports_as_a_tag_under_its_parent(library: Pat
     out = tmp_path / "t.json"
     run("export", str(library), "-o", str(out), "--format", "json")
     document = json.loads(out.read_text(encoding="utf-8"))
-    # A path is taken as written (issue 14): Pets is a tag of its own, though the starting
+    # A path is taken as written: Pets is a tag of its own, though the starting
     # taxonomy has it as a synonym of pet (it is linked to pet, not renamed to it)
     assert {"name": "Rex", "parent": "Pets", "synonyms": []} in document["tags"]
     assert {"name": "Medellín", "parent": "Trips", "synonyms": []} in document["tags"]

@@ -50,7 +50,7 @@ def test_a_pillow_warning_is_logged_with_the_name_of_the_photo(
     path = _write_broken_exif_jpeg(tmp_path / "holiday.jpg")
     caplog.set_level(logging.DEBUG, logger="photo_tagger.core.decode_warnings")
     warnings.simplefilter("always")  # a message seen earlier in this process shows again
-    decoded = decode_photo(path)
+    decoded = decode_photo(path, 256)
     assert decoded.width == 320
     assert f"{path}: UserWarning: Corrupt EXIF data" in caplog.text
     assert not [w for w in recwarn if "EXIF" in str(w.message)]

@@ -116,7 +116,7 @@ def test_indexing_imports_keywords_as_confirmed_tags_with_their_hierarchy(tagged
     assert summary.indexed == 4
     assert any("broken_sidecar.jpg.xmp: malformed XMP" in w for w in summary.keywords.warnings)
     with tagged_library.connect() as cat:
-        # A keyword is the tag at its own path (issue 14): Animals|Cat is not the taxonomy's
+        # A keyword is the tag at its own path: Animals|Cat is not the taxonomy's
         # animal|cat (both are named by their path, as their name is shared), Animals|Kitten
         # is not cat though Kitten is cat's synonym
         assert photo_tags(cat, "embedded.jpg") == {
@@ -223,7 +223,7 @@ def test_an_upper_case_sidecar_is_imported_and_export_writes_back_into_it(tmp_pa
     assert summary.written == [root / "DSC_1.XMP"]
     sidecars = sorted(p.name for p in root.iterdir() if ".xmp" in p.name.casefold())
     assert sidecars == ["DSC_1.XMP", "DSC_1.XMP.bak", "DSC_1.XMP.orig"]
-    # the file's keywords first, as they were; ours appended (issue 14)
+    # the file's keywords first, as they were; ours appended
     assert read_sidecar(root / "DSC_1.XMP").paths() == [("Harbour",), ("animal", "cat")]
 
 

@@ -25,11 +25,11 @@ def test_errors_of_the_file_itself_are_not(tmp_path: Path, content: bytes) -> No
     photo = tmp_path / "bad.jpg"
     photo.write_bytes(content)
     with pytest.raises(PhotoDecodeError) as caught:
-        decode_photo(photo)
+        decode_photo(photo, 256)
     assert not photo_errors.is_transient(str(caught.value))
 
 
 def test_a_read_failure_from_imaging_is_retried(tmp_path: Path) -> None:
     with pytest.raises(PhotoDecodeError) as caught:
-        decode_photo(tmp_path / "gone.jpg")
+        decode_photo(tmp_path / "gone.jpg", 256)
     assert photo_errors.is_transient(str(caught.value))

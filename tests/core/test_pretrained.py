@@ -73,7 +73,7 @@ def test_a_refused_head_leaves_the_taxonomy_prior_with_a_warning(tmp_path: Path,
     with caplog.at_level(logging.WARNING), library.connect() as catalogue:
         model = base_suggestion_model(catalogue, "another-backbone:0:centre", classifier_weights(spec))
     assert "refused" in caplog.text and "taxonomy prior" in caplog.text
-    names = model.head.tag_names  # a head names a tag by its path (issue 14)
+    names = model.head.tag_names  # a head names a tag by its path
     assert not model.head.has_model_[names.index("animal|wild animal|giraffe")]  # giraffe has no ImageNet class
     assert model.head.has_model_[names.index("animal|cat")]
 

@@ -14,7 +14,7 @@ from photo_tagger.core.taxonomy import load_default_taxonomy
 def test_prior_in_blocks_equals_prior_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(0)
     taxonomy = load_default_taxonomy()
-    # prior, no members, unknown to the taxonomy; a head names a tag by its path (issue 14)
+    # prior, no members, unknown to the taxonomy; a head names a tag by its path
     names = ["animal|cat", "selfie", "Mittens", "animal|dog"]
     head = TagHead.from_prior(names, np.array([True, False, False, True]), 16)
     model = SuggestionModel("test", rng.standard_normal((1000, 16)).astype(np.float32),

@@ -1,4 +1,4 @@
-"""A tag is its path (issue 14): other apps' keywords come back exactly as they wrote
+"""A tag is its path: other apps' keywords come back exactly as they wrote
 them through index -> export --format xmp, homonyms in different branches stay apart,
 and a built-in tag never moves into (or takes its place from) another app's tree.
 Sidecars are written by hand in each program's layout; exiftool reads them back."""

@@ -21,7 +21,7 @@ def cat(tmp_path: Path):
 def _family(cat: Catalogue) -> dict[str, int]:
     """animal > wild animal > zebra, and an unrelated dog."""
     tags = {name: add_tag(cat, name) for name in ("animal", "wild animal", "zebra", "dog")}
-    with cat.transaction() as conn:  # a parent is a tag id (issue 14)
+    with cat.transaction() as conn:  # a parent is a tag id
         conn.execute("UPDATE tags SET parent_id = ? WHERE id = ?", (tags["animal"], tags["wild animal"]))
         conn.execute("UPDATE tags SET parent_id = ? WHERE id = ?", (tags["wild animal"], tags["zebra"]))
     return tags

@@ -1,4 +1,4 @@
-"""Write-back is a minimal edit (issue 14, items 4 and 10): in each program's own sidecar
+"""Write-back is a minimal edit: in each program's own sidecar
 layout, confirming or removing a keyword changes that keyword's lines in every keyword
 field the file uses, following the file's conventions, and no other byte. exiftool is
 the third-party reader."""

@@ -47,3 +47,26 @@ def window(qtbot, settings: QSettings, library_path: Path) -> Iterator:
     win = open_window(qtbot, settings, library_path)
     yield win
     win.close()
+
+
+@pytest.fixture(scope="session")
+def trainable_template(indexed_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template plus four more photos: enough for a new tag to be trained (3 photos
+    with it, 3 reviewed without it)."""
+    root = tmp_path_factory.mktemp("trainable") / "Holiday"
+    shutil.copytree(indexed_template, root)
+    for seed in range(10, 14):
+        save_photo(noise_photo(seed), root / "more" / f"noise{seed}.jpg", quality=90)
+    for _ in index_library(Library.open(root)):
+        pass
+    return root
+
+
+@pytest.fixture
+def trainable_window(qtbot, settings: QSettings, trainable_template: Path, tmp_path: Path) -> Iterator:
+    copy = tmp_path / "Holiday"
+    shutil.copytree(trainable_template, copy)
+    win = open_window(qtbot, settings, copy)
+    win.train_in_child_process = False  # the same code path, minus a process start
+    yield win
+    win.close()

@@ -14,8 +14,8 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from photo_tagger.core import service
+from photo_tagger.core.browse import selection_tags
 from photo_tagger.core.errors import UserError
-from photo_tagger.core.report import Overall, Scores, TagReport, TrainReport
 from photo_tagger.gui.tag_manager import TagManager
 from photo_tagger.gui.train_report_dialog import TrainReportDialog
 from photo_tagger.gui.workers import GeneratorWorker, job_pool
@@ -110,37 +110,26 @@ def test_deleting_a_tag_says_which_tags_below_it_go_too(window, qtbot, monkeypat
     assert "animal" in {row.name for row in manager.model.rows}  # answered No: nothing deleted
 
 
-def small_report() -> TrainReport:
-    return TrainReport(
-        photos=5, labels=20, cv_folds=3,
-        tags=[TagReport("cat", 3, 2, True, 0.42, before=Scores(0.5, 1.0, 0.67, 0.8), after=Scores(1.0, 1.0, 1.0, 1.0)),
-              TagReport("dog", 0, 5, False, 0.5, note="too few examples: 0 confirmed, need 3")],
-        before=Overall(0.8, 0.67, 0.2), after=Overall(1.0, 1.0, 0.0),
-    )
+def label_a_new_tag(window) -> None:
+    """Mittens confirmed on three photos, four more reviewed without it: just enough for
+    training to learn the new tag."""
+    select(window, "cat.jpg", "coffee.jpg", "astronaut.jpg")
+    window.session.confirm_on_all(window.target_ids(), "Mittens")
+    select(window, "abstract.png", *(f"noise{seed}.jpg" for seed in range(10, 14)))
+    window.accept_all()
+    settle(window)
 
 
-def fake_training(window, monkeypatch) -> list:
-    """Replace the training use case with a one-step job; returns the roots it was called on."""
-    calls = []
-
-    def fake_train(library):
-        calls.append(library.root)
-        yield "step"
-        return small_report()
-
-    monkeypatch.setattr(service, "train", fake_train, raising=False)
-    window.train_in_child_process = False  # a closure cannot cross into a child process
-    return calls
-
-
-def test_retrain_runs_the_core_job_with_progress(window, qtbot, monkeypatch) -> None:
-    calls = fake_training(window, monkeypatch)
-    with qtbot.waitSignal(window.jobs.finished, timeout=10_000) as finished:
+def test_retrain_runs_the_core_job_with_progress(trainable_window, qtbot) -> None:
+    window = trainable_window
+    label_a_new_tag(window)
+    with qtbot.waitSignal(window.jobs.finished, timeout=60_000) as finished:
         window.retrain()
-    assert finished.args[0] == "Retraining" and calls == [window.session.library.root]
+    assert finished.args[0] == "Retraining"
     report = window.findChild(TrainReportDialog, "trainReport")
-    assert report is not None and report.isVisible() and "Retrained on 5 photos" in report.summary.text()
+    assert report is not None and report.isVisible() and "Retrained on 8 photos" in report.summary.text()
     report.close()
+    assert service.corrections_since_last_training(window.session.library) == 0
 
 
 def test_the_threshold_policy_is_chosen_from_the_tags_menu_and_kept_in_the_library(window, monkeypatch) -> None:
@@ -229,7 +218,7 @@ def test_retrain_through_the_real_core_says_when_no_tag_has_enough_examples(wind
     select(window, "cat.jpg", "coffee.jpg", "astronaut.jpg")
     window.accept_all()
     window.train_in_child_process = False  # the same code path, minus a process start
-    # Three labelled photos are too few for any tag: nothing is stored or activated (issue 13).
+    # Three labelled photos are too few for any tag: nothing is stored or activated.
     with qtbot.waitSignal(window.jobs.failed, timeout=60_000):
         window.retrain()
     assert "nothing to learn yet" in window.statusBar().currentMessage()
@@ -283,8 +272,12 @@ def test_sidecar_errors_are_listed_by_file(window, qtbot, library_path: Path) ->
     box.close()
 
 
-def test_auto_retrain_after_n_corrections(window, qtbot, monkeypatch, settings) -> None:
-    calls = fake_training(window, monkeypatch)
+def test_auto_retrain_after_n_corrections(trainable_window, qtbot, settings) -> None:
+    window = trainable_window
+    label_a_new_tag(window)
+    with qtbot.waitSignal(window.jobs.finished, timeout=60_000):
+        window.retrain()  # by hand, so the count starts from 0
+    window.findChild(TrainReportDialog, "trainReport").close()
     library = window.session.library
     assert service.corrections_since_last_training(library) == 0
     assert not window.auto_retrain_action.isChecked()
@@ -296,17 +289,17 @@ def test_auto_retrain_after_n_corrections(window, qtbot, monkeypatch, settings) 
     window.session.reject(window.target_ids(), cat)
     settle(window)
     assert service.corrections_since_last_training(library) == 1
-    assert not window.jobs.busy and calls == []
-    with qtbot.waitSignal(window.jobs.finished, timeout=10_000) as finished:
+    assert not window.jobs.busy
+    with qtbot.waitSignal(window.jobs.finished, timeout=60_000) as finished:
         select(window, "coffee.jpg")
         window.session.confirm_on_all(window.target_ids(), "Espresso")
-    assert finished.args[0] == "Retraining" and len(calls) == 1
+    assert finished.args[0] == "Retraining"
+    assert service.corrections_since_last_training(library) == 0
     assert window.findChild(TrainReportDialog) is None  # automatic: no dialog...
     assert "Retrained automatically" in window.statusBar().currentMessage()  # ...a status message
 
 
-def test_auto_retrain_off_does_not_train(window, monkeypatch) -> None:
-    monkeypatch.setattr(service, "train", lambda library: iter(()), raising=False)
+def test_auto_retrain_off_does_not_train(window) -> None:
     window.set_auto_retrain(False, 1)
     select(window, "cat.jpg")
     window.session.confirm_on_all(window.target_ids(), "Mittens")
@@ -342,11 +335,22 @@ def test_tag_hierarchy_in_the_manager_and_the_panel(window, qtbot) -> None:
     assert label.toolTip() == f"{parent} \u203a Mittens"
 
 
-def test_review_queue_is_ordered_most_informative_first(window, qtbot, monkeypatch) -> None:
-    from photo_tagger.core import browse
+def put_near_a_threshold(window, *names: str) -> None:
+    """Set, for each photo, the threshold of one of its suggested tags (a different tag for
+    each) at that photo's score: the photo is then in the review band."""
+    used: set[str] = set()
+    for name in names:
+        tags = selection_tags(window.session.catalogue, select(window, name))
+        tag = max((t for t in tags.suggested + tags.maybe if t.name not in used and t.score < 0.99),
+                  key=lambda t: t.score)
+        used.add(tag.name)
+        assert window.session.set_threshold(tag.name, round(tag.score, 4))
+    settle(window)
 
-    # The fixture has one photo near a threshold: widen the band so several are in the queue.
-    monkeypatch.setattr(browse, "_IN_REVIEW_BAND", "(pt.state = 'suggested')")
+
+def test_review_queue_is_ordered_most_informative_first(window, qtbot) -> None:
+    # The fixture has one photo near a threshold: move thresholds so several are in the queue.
+    put_near_a_threshold(window, "cat.jpg", "coffee.jpg", "astronaut.jpg")
     window.filter_bar.set_show("review")
     qtbot.waitUntil(lambda: window.review_order.rank is not None, timeout=10_000)
     in_grid = [window.model.photo_id(r) for r in range(window.model.rowCount())]

@@ -176,7 +176,7 @@ def test_an_unreadable_photo_gets_a_permission_error_row() -> None:
             "    for path, status, error in cat.query('SELECT path, status, error FROM photos ORDER BY path'):\n"
             "        print(path, status, error, sep='|')\n"
             "try:\n"
-            "    decode_photo(root / 'secret.jpg')\n"
+            "    decode_photo(root / 'secret.jpg', 256)\n"
             "except PhotoDecodeError as exc:\n"
             "    print('decode', exc, sep='|')\n"
         )
@@ -203,7 +203,7 @@ def test_a_fifo_swapped_in_after_the_scan_is_refused_not_read(tmp_path: Path) ->
 
     def attempt() -> None:
         try:
-            decode_photo(fifo)
+            decode_photo(fifo, 256)
         except PhotoDecodeError as exc:
             outcomes.append(str(exc))
         try:
