@@ -229,7 +229,7 @@ def test_cli_export_formats_and_import(library: Library, tmp_path: Path, capsys:
 
 def test_a_v1_catalogue_is_upgraded_with_its_tags_kept(tmp_path: Path) -> None:
     path = tmp_path / "catalogue.sqlite"
-    shutil.copy(DATA / "catalogue_v1.sqlite", path)
+    shutil.copy(DATA / "catalogues" / "v1.sqlite", path)  # the migration fixtures' own v1
     with Catalogue(path) as cat:
         assert cat.schema_version == SCHEMA_VERSION >= 2
         assert cat.query("SELECT state FROM photo_tags WHERE photo_id = 1 ORDER BY tag_id")[0][0] == "confirmed"
