@@ -3,8 +3,24 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.library import Library
+from photo_tagger.core.scan import reconcile, walk_photos
+
+
+def scanned_library(root: Path, names: list[str]) -> tuple[Library, dict[str, int]]:
+    """Real photo files (noise, 64x48) at `names` under `root`, scanned into a real catalogue
+    but not embedded (no model needed): the library and each path's photo id."""
+    from photos import noise_photo, save_photo
+
+    for i, name in enumerate(names):
+        save_photo(noise_photo(i, (64, 48)), root / name)
+    library = Library.open(root)
+    with library.connect() as cat:
+        reconcile(cat, library.root, list(walk_photos(library.root)))
+        return library, {path: pid for pid, path in cat.query("SELECT id, path FROM photos")}
 
 
 def add_photo(catalogue: Catalogue, path: str, *, status: str = "ok", taken_at: str | None = None,

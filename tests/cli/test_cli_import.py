@@ -15,10 +15,8 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from catalogue_rows import suggest
+from catalogue_rows import scanned_library, suggest
 
-from photo_tagger.core.library import Library
-from photo_tagger.core.scan import reconcile, walk_photos
 from photo_tagger.core.tagging import ensure_tag, set_state
 from photo_tagger.core.xmp import read_sidecar
 from photo_tagger.core.xmp_fields import HIERARCHICAL, SUBJECT
@@ -36,15 +34,9 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def library(tmp_path: Path) -> Path:
     """Real photo files scanned into a real catalogue: cat.jpg has a confirmed, a rejected
     and a suggested tag at its threshold; dog.jpg two suggestions, one below threshold."""
-    from photos import noise_photo, save_photo
-
     root = tmp_path / "lib"
-    for i, name in enumerate(["cat.jpg", "dogs/dog.jpg"]):
-        save_photo(noise_photo(i, (64, 48)), root / name)
-    lib = Library.open(root)
+    lib, ids = scanned_library(root, ["cat.jpg", "dogs/dog.jpg"])
     with lib.connect() as cat:
-        reconcile(cat, lib.root, list(walk_photos(lib.root)))
-        ids = {path: pid for pid, path in cat.query("SELECT id, path FROM photos")}
         set_state(cat, [ids["cat.jpg"]], ensure_tag(cat, "cat"), "confirmed")
         set_state(cat, [ids["cat.jpg"]], ensure_tag(cat, "dog"), "rejected")
         suggest(cat, ids["cat.jpg"], "sofa", 0.8)

@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from catalogue_rows import suggest
+from catalogue_rows import scanned_library, suggest
 
 from photo_tagger import cli
 from photo_tagger.core.catalogue import Catalogue
@@ -35,15 +35,9 @@ DATA = Path(__file__).parent / "data"
 def library(tmp_path: Path) -> Library:
     """Three photos scanned (not embedded: no model needed), a confirmed, a rejected and
     two scored suggestions."""
-    from photos import noise_photo, save_photo
-
     root = tmp_path / "lib"
-    for i, name in enumerate(["cat.jpg", "dogs/dog.jpg", "=odd.png"]):
-        save_photo(noise_photo(i, (64, 48)), root / name)
-    lib = Library.open(root)
+    lib, ids = scanned_library(root, ["cat.jpg", "dogs/dog.jpg", "=odd.png"])
     with lib.connect() as cat:
-        reconcile(cat, lib.root, list(walk_photos(lib.root)))
-        ids = {path: pid for pid, path in cat.query("SELECT id, path FROM photos")}
         set_state(cat, [ids["cat.jpg"]], ensure_tag(cat, "cat"), "confirmed")
         set_state(cat, [ids["cat.jpg"]], ensure_tag(cat, "dog"), "rejected")
         set_state(cat, [ids["cat.jpg"]], ensure_tag(cat, "Mittens"), "confirmed")
