@@ -5,7 +5,7 @@ the complete set of COCO-80 classes in each; see its README):
 
 1. Zero-shot: a temporary library whose photos are symlinks to the devset images is indexed
    through `service.index` (the path `photo-tagger index` takes). Each COCO class is mapped to
-   the tag a user would use (COCO_TO_TAG below) and resolved against the catalogue's tags by
+   the tag a user would use (COCO_TO_TAG, benchmarks/coco.py) and resolved against the catalogue's tags by
    name or synonym, case-insensitively. Every photo is scored by the current model
    (`service.score_all_photos`, the scores `export --scores` writes). Reported: AP per class
    (sklearn's average_precision_score; a class whose tag does not exist or has no score has
@@ -70,6 +70,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from coco import COCO_TO_TAG
 from sklearn.metrics import average_precision_score
 
 from photo_tagger.core import service, tag_tree
@@ -80,30 +81,6 @@ from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL
 DEFAULT_DEVSET = Path(__file__).resolve().parents[1].parent / "shared/devset"
 MIN_PHOTOS = 3  # classes with fewer photos (in the evaluated set) are left out of mAP
 
-# COCO-80 class -> the tag a user would type. Names the taxonomy lacks stay natural names:
-# the class scores AP 0 until such a tag exists (imported corrections create it).
-COCO_TO_TAG = {
-    "person": "person", "bicycle": "bicycle", "car": "car", "motorcycle": "motorcycle",
-    "airplane": "airplane", "bus": "bus", "train": "train", "truck": "truck", "boat": "boat",
-    "traffic light": "traffic light", "fire hydrant": "fire hydrant", "stop sign": "stop sign",
-    "parking meter": "parking meter", "bench": "bench", "bird": "bird", "cat": "cat", "dog": "dog",
-    "horse": "horse", "sheep": "sheep", "cow": "cow", "elephant": "elephant", "bear": "bear",
-    "zebra": "zebra", "giraffe": "giraffe", "backpack": "backpack", "umbrella": "umbrella",
-    "handbag": "handbag", "tie": "tie", "suitcase": "suitcase", "frisbee": "frisbee", "skis": "skis",
-    "snowboard": "snowboard", "sports ball": "ball", "kite": "kite", "baseball bat": "baseball bat",
-    "baseball glove": "baseball glove", "skateboard": "skateboard", "surfboard": "surfboard",
-    "tennis racket": "tennis racket", "bottle": "bottle", "wine glass": "wine glass", "cup": "cup",
-    "fork": "fork", "knife": "knife", "spoon": "spoon", "bowl": "bowl", "banana": "banana",
-    "apple": "apple", "sandwich": "sandwich", "orange": "orange", "broccoli": "broccoli",
-    "carrot": "carrot", "hot dog": "hot dog", "pizza": "pizza", "donut": "donut", "cake": "cake",
-    "chair": "chair", "couch": "sofa", "potted plant": "potted plant", "bed": "bed",
-    "dining table": "table", "toilet": "toilet", "tv": "television", "laptop": "laptop",
-    "mouse": "computer mouse", "remote": "remote control", "keyboard": "keyboard",
-    "cell phone": "phone", "microwave": "microwave", "oven": "oven", "toaster": "toaster",
-    "sink": "sink", "refrigerator": "refrigerator", "book": "book", "clock": "clock", "vase": "vase",
-    "scissors": "scissors", "teddy bear": "teddy bear", "hair drier": "hair dryer",
-    "toothbrush": "toothbrush",
-}
 
 
 @dataclass

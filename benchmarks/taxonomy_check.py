@@ -17,28 +17,13 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
+from coco import COCO_CLASSES
 
 from photo_tagger.core.backbone import get_backbone_spec, imagenet_class_names, load_embedder, to_model_input
 from photo_tagger.core.imaging import decode_photo
 from photo_tagger.core.indexer import decode_short_side
+from photo_tagger.core.metrics import average_precision_score
 from photo_tagger.core.taxonomy import load_default_taxonomy, parse_taxonomy
-
-COCO_80 = (
-    "person bicycle car motorcycle airplane bus train truck boat traffic_light fire_hydrant stop_sign"
-    " parking_meter bench bird cat dog horse sheep cow elephant bear zebra giraffe backpack umbrella"
-    " handbag tie suitcase frisbee skis snowboard sports_ball kite baseball_bat baseball_glove skateboard"
-    " surfboard tennis_racket bottle wine_glass cup fork knife spoon bowl banana apple sandwich orange"
-    " broccoli carrot hot_dog pizza donut cake chair couch potted_plant bed dining_table toilet tv laptop"
-    " mouse remote keyboard cell_phone microwave oven toaster sink refrigerator book clock vase scissors"
-    " teddy_bear hair_drier toothbrush"
-).split()
-COCO_80 = [name.replace("_", " ") for name in COCO_80]
-
-
-def average_precision_score(y: np.ndarray, score: np.ndarray) -> float:
-    y = y[np.argsort(-score, kind="stable")]
-    hits = np.cumsum(y)
-    return float((hits[y == 1] / (np.flatnonzero(y == 1) + 1)).mean())
 
 
 def cached_logits(folder: Path) -> tuple[np.ndarray, list[str]]:
@@ -78,14 +63,14 @@ def main() -> None:
     if args.folder is None:
         return
     logits, tags = cached_logits(args.folder)
-    labels = np.array([[name in set(t.split(";")) for name in COCO_80] for t in tags], np.int8)
+    labels = np.array([[name in set(t.split(";")) for name in COCO_CLASSES] for t in tags], np.int8)
     prior = taxonomy.prior_probabilities(logits)
     column = {}
     for i, tag in enumerate(taxonomy.tags):
         for word in (tag.name, *tag.synonyms):
             column.setdefault(word.casefold(), i)
     aps = {}
-    for j, name in enumerate(COCO_80):
+    for j, name in enumerate(COCO_CLASSES):
         i = column.get(name)
         if labels[:, j].sum():
             scorable = i is not None and not np.isnan(prior[:, i]).all()

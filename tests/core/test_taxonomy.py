@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -23,17 +26,19 @@ person""".split()
     + ["potted plant"]
 )
 
-# The 80 COCO classes under COCO's own names (each must be a tag name or a synonym).
-COCO_80 = (
-    "person bicycle car motorcycle airplane bus train truck boat traffic_light fire_hydrant stop_sign"
-    " parking_meter bench bird cat dog horse sheep cow elephant bear zebra giraffe backpack umbrella"
-    " handbag tie suitcase frisbee skis snowboard sports_ball kite baseball_bat baseball_glove skateboard"
-    " surfboard tennis_racket bottle wine_glass cup fork knife spoon bowl banana apple sandwich orange"
-    " broccoli carrot hot_dog pizza donut cake chair couch potted_plant bed dining_table toilet tv laptop"
-    " mouse remote keyboard cell_phone microwave oven toaster sink refrigerator book clock vase scissors"
-    " teddy_bear hair_drier toothbrush"
-).split()
-COCO_80 = [name.replace("_", " ") for name in COCO_80]
+
+
+def _coco_classes() -> tuple[str, ...]:
+    """The 80 COCO classes under COCO's own names (benchmarks/coco.py: constants only)."""
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "coco.py"
+    spec = importlib.util.spec_from_file_location("coco", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.COCO_CLASSES
+
+
+COCO_80 = _coco_classes()  # each must be a tag name or a synonym
 
 DOMESTIC_CATS = (281, 282, 283, 284, 285)
 
