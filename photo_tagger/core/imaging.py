@@ -81,6 +81,11 @@ class DecodedPhoto:
 def decode_photo(path: Path, model_short_side: int) -> DecodedPhoto:
     """Read `path` once; return its thumbnail and an RGB image for the model input, its
     shorter side at least `model_short_side` (the backbone's need: indexer.decode_short_side)."""
+    return decode_photo_bytes(_read_photo(path), model_short_side, label=str(path))
+
+
+def _read_photo(path: Path) -> bytes:
+    """The file's bytes; a read error or an empty file is a PhotoDecodeError saying so."""
     try:
         with open_regular_file(path) as fh:
             data = fh.read()
@@ -88,7 +93,7 @@ def decode_photo(path: Path, model_short_side: int) -> DecodedPhoto:
         raise PhotoDecodeError(photo_errors.cannot_read(exc.strerror or exc)) from exc
     if not data:
         raise PhotoDecodeError("empty file (0 bytes)")
-    return decode_photo_bytes(data, model_short_side, label=str(path))
+    return data
 
 
 def open_regular_file(path: Path) -> BinaryIO:
@@ -108,7 +113,7 @@ def decode_photo_bytes(data: bytes, model_short_side: int, label: str = "photo i
 
 
 def _decode(data: bytes, model_short_side: int) -> DecodedPhoto:
-    try:
+    with _pillow_errors_named():
         image: Image.Image = Image.open(io.BytesIO(data))
         width, height = image.size
         _refuse_oversized(image)
@@ -122,17 +127,8 @@ def _decode(data: bytes, model_short_side: int) -> DecodedPhoto:
             taken_at = _taken_at(image)
             orientation = _orientation(image)
             image = _shrunk(image, model_short_side)
-    except PhotoDecodeError:
-        raise
-    except Exception as exc:
-        error = _as_decode_error(exc)
-        if error is None:
-            raise
-        raise error from exc
-    rotated = orientation in (5, 6, 7, 8)
-    model_image = _to_rgb(_oriented(image, orientation))
-    if model_image.size[0] < 1 or model_image.size[1] < 1:
-        raise PhotoDecodeError("image has no pixels")
+    rotated = _quarter_turned(orientation)
+    model_image = _with_pixels(_to_rgb(_oriented(image, orientation)))
     thumb = model_image.copy()
     thumb.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.BILINEAR)
     buffer = io.BytesIO()
@@ -154,24 +150,23 @@ def decode_for_display(path: Path, max_size: tuple[int, int]) -> Image.Image:
     as indexing: a regular file only, the pixel caps, JPEGs decoded at a reduced DCT scale.
     Raises `PhotoDecodeError` saying what is wrong with the file."""
     box_w, box_h = max(1, max_size[0]), max(1, max_size[1])
-    try:
-        with open_regular_file(path) as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise PhotoDecodeError(photo_errors.cannot_read(exc.strerror or exc)) from exc
-    if not data:
-        raise PhotoDecodeError("empty file (0 bytes)")
+    data = _read_photo(path)
     with warnings_logged(str(path)):
         return _decode_within(data, box_w, box_h)
 
 
 def _stored_box(orientation: int, box_w: int, box_h: int) -> tuple[int, int]:
     """The box in stored pixels: turned for a photo that EXIF turns a quarter."""
-    return (box_h, box_w) if orientation in (5, 6, 7, 8) else (box_w, box_h)
+    return (box_h, box_w) if _quarter_turned(orientation) else (box_w, box_h)
+
+
+def _quarter_turned(orientation: int) -> bool:
+    """EXIF orientations 5-8 turn the stored pixels a quarter: width and height swap."""
+    return orientation in (5, 6, 7, 8)
 
 
 def _decode_within(data: bytes, box_w: int, box_h: int) -> Image.Image:
-    try:
+    with _pillow_errors_named():
         image: Image.Image = Image.open(io.BytesIO(data))
         width, height = image.size
         _refuse_oversized(image)
@@ -188,6 +183,14 @@ def _decode_within(data: bytes, box_w: int, box_h: int) -> Image.Image:
             image = _to_rgb(image)
             image.thumbnail(_stored_box(orientation, box_w, box_h), Image.Resampling.LANCZOS, reducing_gap=3.0)
         image = _oriented(image, orientation)
+    return _with_pixels(image)
+
+
+@contextmanager
+def _pillow_errors_named() -> Iterator[None]:
+    """What Pillow raises inside, as the PhotoDecodeError naming the problem (a bug stays a bug)."""
+    try:
+        yield
     except PhotoDecodeError:
         raise
     except Exception as exc:
@@ -195,6 +198,9 @@ def _decode_within(data: bytes, box_w: int, box_h: int) -> Image.Image:
         if error is None:
             raise
         raise error from exc
+
+
+def _with_pixels(image: Image.Image) -> Image.Image:
     if image.size[0] < 1 or image.size[1] < 1:
         raise PhotoDecodeError("image has no pixels")
     return image
