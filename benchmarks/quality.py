@@ -166,7 +166,7 @@ def resolve_tags(library: Library) -> dict[str, str]:
     any. The built-in one: the photos' own Flickr keywords make tags of their own (a root
     `cat` beside `animal|cat`), which the model does not score; the label is then the path."""
     with library.connect() as catalogue:
-        label = tag_tree.labels(tag_tree.all_paths(catalogue.conn))
+        label = tag_tree.all_labels(catalogue.conn)
         found = {coco: tag_tree.builtin_named(catalogue.conn, name) for coco, name in COCO_TO_TAG.items()}
     return {coco: label[tag_id] for coco, tag_id in found.items() if tag_id is not None}
 
@@ -177,7 +177,7 @@ def score_table(library: Library) -> tuple[dict[str, dict[str, float]], dict[str
     with library.connect() as catalogue:
         paths = dict(catalogue.query("SELECT id, path FROM photos"))
         thresholds = dict(catalogue.query(f"SELECT t.id, {EFFECTIVE_THRESHOLD_SQL} FROM tags t"))
-        label = tag_tree.labels(tag_tree.all_paths(catalogue.conn))
+        label = tag_tree.all_labels(catalogue.conn)
     by_path = {paths[pid]: tag_scores for pid, tag_scores in scores.items()}
     folded = {label[tag_id].casefold(): float(value) for tag_id, value in thresholds.items()}
     return by_path, folded

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.tag_names import AmbiguousTag, TagIndex
-from photo_tagger.core.tag_tree import all_paths, labels
+from photo_tagger.core.tag_tree import all_paths
 from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL as THR
 from photo_tagger.core.tagging import tag_labels
 
@@ -307,7 +307,7 @@ class TagRow:
 
 def tag_table(catalogue: Catalogue) -> list[TagRow]:
     paths = all_paths(catalogue.conn)
-    label = labels(paths)
+    label = tag_labels(catalogue)
     rows = catalogue.conn.execute(
         "SELECT t.id,"
         " count(CASE WHEN pt.state = 'confirmed' THEN 1 END),"
