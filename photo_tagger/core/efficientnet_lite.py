@@ -175,13 +175,17 @@ class EfficientNetLite(nn.Module):
         self._dropout = nn.Dropout(dropout_rate)
         self._fc = nn.Linear(HEAD_CHANNELS, num_classes)
 
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, 3, S, S) normalised images -> (N, 1280) globally pooled embeddings."""
+    def forward_feature_map(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 3, S, S) normalised images -> (N, 1280, S/32, S/32): what each region looks like."""
         x = self._act(self._bn0(self._conv_stem(x)))
         for block in self._blocks:
             x = block(x)
-        x = self._act(self._bn1(self._conv_head(x)))
-        return torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+        feature_map: torch.Tensor = self._act(self._bn1(self._conv_head(x)))
+        return feature_map
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 3, S, S) normalised images -> (N, 1280) globally pooled embeddings."""
+        return torch.flatten(F.adaptive_avg_pool2d(self.forward_feature_map(x), 1), 1)
 
     def forward_head(self, embedding: torch.Tensor) -> torch.Tensor:
         """(N, 1280) embeddings -> (N, num_classes) ImageNet logits."""
