@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
 
 from photo_tagger.core import service
+from photo_tagger.core.progress import Progress
 from photo_tagger.gui.workers import GeneratorWorker, ProcessGeneratorWorker, job_pool
 
 
@@ -37,23 +38,18 @@ def sidecar_summary_text(summary: Any) -> str:
     return "XMP sidecars (confirmed tags only): " + ", ".join(parts)
 
 
-def describe_progress(progress: Any) -> tuple[str, int, int]:
-    """(text, done, total) for any progress object with phase/done/total/message fields."""
-    phase = getattr(progress, "phase", "")
-    done, total = int(getattr(progress, "done", 0) or 0), int(getattr(progress, "total", 0) or 0)
-    message = getattr(progress, "message", "") or ""
-    if phase == "scanning":
-        return (message or "Scanning\u2026", 0, 0)
-    if total:
-        text = f"{phase.capitalize() or 'Working'}: {done:,} of {total:,}"
-        errors = getattr(progress, "errors", 0)
-        rate = getattr(progress, "photos_per_s", 0.0)
-        if rate:
-            text += f"  \u00b7  {rate:.0f} photos/s"
-        if errors:
-            text += f"  \u00b7  {errors} errors"
-        return (text, done, total)
-    return (message or phase.capitalize() or "Working\u2026", 0, 0)
+def describe_progress(progress: Progress) -> tuple[str, int, int]:
+    """(text, done, total) for the status bar."""
+    if progress.phase == "scanning":
+        return (progress.message or "Scanning\u2026", 0, 0)
+    if progress.total:
+        text = f"{progress.phase.capitalize() or 'Working'}: {progress.done:,} of {progress.total:,}"
+        if progress.phase == "indexing" and progress.per_s:
+            text += f"  \u00b7  {progress.per_s:.0f} photos/s"
+        if progress.errors:
+            text += f"  \u00b7  {progress.errors} errors"
+        return (text, progress.done, progress.total)
+    return (progress.message or progress.phase.capitalize() or "Working\u2026", 0, 0)
 
 
 class JobRunner(QObject):
@@ -123,7 +119,7 @@ class JobRunner(QObject):
             self.worker.cancel()
             self.worker.done.wait(timeout_s)
 
-    def _on_progress(self, progress: Any) -> None:
+    def _on_progress(self, progress: Progress) -> None:
         if self.worker is None or self.worker.is_cancelled:
             return
         text, done, total = describe_progress(progress)
