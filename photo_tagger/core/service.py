@@ -23,7 +23,7 @@ from photo_tagger.core.import_plan import ImportPlan, plan_import
 from photo_tagger.core.indexer import IndexSummary, backbone_key, index_library
 from photo_tagger.core.keywords import set_keywords_enabled
 from photo_tagger.core.library import Library
-from photo_tagger.core.progress import Progress
+from photo_tagger.core.progress import Progress, run_to_end
 from photo_tagger.core.report import TrainReport
 from photo_tagger.core.sidecars import SidecarSummary, export_sidecars
 from photo_tagger.core.suggest import SuggestionModel, decode_faces, decode_vectors, load_suggestion_model
@@ -38,6 +38,7 @@ __all__ = [
     "export_library",
     "export_library_csv",
     "export_library_sidecars",
+    "write_library_sidecars",
     "import_library",
     "plan_library_import",
     "apply_library_import",
@@ -162,9 +163,16 @@ def export_library_sidecars(
     """Write or update an XMP sidecar next to each photo (never the photo itself). Only
     confirmed tags unless `include_suggestions`: other apps take sidecar keywords as
     true, so unreviewed guesses go there only when asked for."""
+    return run_to_end(write_library_sidecars(library, options, include_suggestions=include_suggestions))
+
+
+def write_library_sidecars(
+    library: Library, options: ExportOptions | None = None, *, include_suggestions: bool = False
+) -> Generator[Progress, None, SidecarSummary]:
+    """`export_library_sidecars` as a job that yields its progress."""
     options = replace(options or ExportOptions(), confirmed_only=not include_suggestions)
     with library.connect() as catalogue:
-        return export_sidecars(catalogue, library.root, options)
+        return (yield from export_sidecars(catalogue, library.root, options))
 
 
 def import_library(library: Library, source: Path, fmt: str | None = None) -> ImportSummary:
