@@ -31,7 +31,6 @@ from photo_tagger.core.tagging import TagCount, tag_counts, tag_labels
 
 __all__ = [
     "ExportOptions",
-    "Progress",
     "IndexSummary",
     "Library",
     "current_backbone_key",
