@@ -141,7 +141,7 @@ def measure_indexing(app, folder: Path, settings: QSettings, max_s: float) -> di
     scroller.start()
     selector.start()
     editor.start()
-    while window.jobs.busy and time.perf_counter() - start < max_s:
+    while window.runner.busy and time.perf_counter() - start < max_s:
         app.processEvents()
         time.sleep(0.001)
     seconds = time.perf_counter() - start
@@ -222,7 +222,7 @@ def measure_edits(app, library: Library, settings: QSettings, edits: int) -> dic
     window.resize(1400, 900)
     window.show()
     window.open_library(library.root, index=False)
-    window.set_auto_retrain(True, 10_000_000)
+    window.retraining.set_auto_retrain(True, 10_000_000)
     start = time.perf_counter()
     while time.perf_counter() - start < 3:  # the first screenful of thumbnails
         app.processEvents()
@@ -240,7 +240,7 @@ def measure_edits(app, library: Library, settings: QSettings, edits: int) -> dic
         app.processEvents()  # its result: undo command, views, auto-retrain's check
         edit_ms.append((queued + time.perf_counter() - begin) * 1000)
     counted = service.corrections_since_last_training(library)
-    window.set_auto_retrain(False)
+    window.retraining.set_auto_retrain(False)
     window.close()
     edit_ms.sort()
     return {"edits_100k": len(edit_ms), "corrections_counted_100k": counted,

@@ -409,7 +409,7 @@ class ProgressBar:
             filled = int(30 * progress.done / total)
             eta = "--" if progress.eta_s is None else _duration(progress.eta_s)
             line = (f"[{'#' * filled}{'.' * (30 - filled)}] {progress.done}/{progress.total} "
-                    f"{progress.photos_per_s:.1f} photos/s ETA {eta} errors {progress.errors}")
+                    f"{progress.per_s:.1f} photos/s ETA {eta} errors {progress.errors}")
         self.stream.write("\r\x1b[2K" + line[:200])
         self.stream.flush()
 

@@ -21,6 +21,7 @@ import numpy as np
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.head import FORMAT_VERSION, TagHead
+from photo_tagger.core.progress import Progress
 from photo_tagger.core.report import TrainReport
 from photo_tagger.core.suggest import (
     SuggestionModel,
@@ -31,7 +32,6 @@ from photo_tagger.core.suggest import (
     write_suggestions,
 )
 from photo_tagger.core.taxonomy import Taxonomy
-from photo_tagger.core.train_progress import TrainProgress
 
 REFRESH_BATCH = 2000
 
@@ -95,7 +95,7 @@ def refresh_with_active_head(
     classifier: tuple[np.ndarray, np.ndarray],
     taxonomy: Taxonomy | None = None,
     start: float | None = None,
-) -> Iterator[TrainProgress]:
+) -> Iterator[Progress]:
     """Re-score every photo with the active head (or the prior): after an activation, or to
     finish a refresh a crash cut short (see `suggestions_stale`)."""
     model = load_suggestion_model(catalogue, backbone_key, classifier, taxonomy)
@@ -122,12 +122,12 @@ def activate_and_refresh(
     taxonomy: Taxonomy | None,
     start: float,
     rollback: bool = False,
-) -> Iterator[TrainProgress]:
+) -> Iterator[Progress]:
     activate(catalogue, head_id, backbone_key, rollback=rollback)
     yield from refresh_with_active_head(catalogue, backbone_key, classifier, taxonomy, start)
 
 
-def refresh_suggestions(catalogue: Catalogue, model: SuggestionModel, start: float) -> Iterator[TrainProgress]:
+def refresh_suggestions(catalogue: Catalogue, model: SuggestionModel, start: float) -> Iterator[Progress]:
     """Re-score every embedded photo with `model`, a batch per transaction. Closing the
     generator finishes the refresh first (without yielding), so suggestions never stay
     half from the old head and half from the new one."""
@@ -143,7 +143,7 @@ def refresh_suggestions(catalogue: Catalogue, model: SuggestionModel, start: flo
         _refresh_batch(catalogue, model, ids[begin : begin + REFRESH_BATCH], last)
         if not cancelled:
             try:
-                yield TrainProgress("refreshing", min(begin + REFRESH_BATCH, len(ids)), len(ids),
+                yield Progress("refreshing", min(begin + REFRESH_BATCH, len(ids)), len(ids),
                                     time.perf_counter() - start, "Updating suggestions")
             except GeneratorExit:
                 cancelled = True
@@ -174,7 +174,7 @@ def rollback_catalogue(
     backbone_key: str,
     classifier: tuple[np.ndarray, np.ndarray],
     taxonomy: Taxonomy | None = None,
-) -> Generator[TrainProgress, None, int | None]:
+) -> Generator[Progress, None, int | None]:
     """Re-activate the head trained before the active one (or the prior if there is none)
     and refresh suggestions. Returns the now active head id (None = the prior)."""
     start = time.perf_counter()

@@ -46,6 +46,7 @@ from photo_tagger.core.keywords import (
     sync_keywords,
 )
 from photo_tagger.core.library import Library
+from photo_tagger.core.progress import Progress
 from photo_tagger.core.scan import ScanSummary, reconcile, walk_photos
 from photo_tagger.core.suggest import (
     SuggestionModel,
@@ -69,25 +70,6 @@ FACE_SHORT_SIDE = 360
 # 0.862, 27 / 15 / 10 ms. 40 keeps indexing 12 MP photos at 5.2x the naive loop (30: 4.8x,
 # benchmarks/ingest.py) for person AP 0.956 instead of 0.960 (benchmarks/quality.py).
 FACE_MIN_PX = 40
-
-
-@dataclass
-class IndexProgress:
-    phase: str  # "scanning", "indexing", "done"
-    done: int
-    total: int
-    errors: int
-    elapsed_s: float
-    message: str = ""
-
-    @property
-    def photos_per_s(self) -> float:
-        return self.done / self.elapsed_s if self.elapsed_s > 0 else 0.0
-
-    @property
-    def eta_s(self) -> float | None:
-        rate = self.photos_per_s
-        return (self.total - self.done) / rate if rate > 0 and self.done else None
 
 
 @dataclass
@@ -150,7 +132,7 @@ def index_library(
     faces: FaceDetector | None = None,
     keywords: bool | None = None,
     decode_timeout_s: float = DECODE_TIMEOUT_S,
-) -> Generator[IndexProgress, None, IndexSummary]:
+) -> Generator[Progress, None, IndexSummary]:
     """Bring the catalogue up to date with the folder. Yields progress; returns a summary.
     `keywords`: read keywords already in the photos and sidecars (None: the library setting).
     `decode_timeout_s`: a photo whose read + decode takes longer is skipped with an error row."""
@@ -161,7 +143,7 @@ def index_library(
     start = time.perf_counter()
     with library.connect() as catalogue:
         read_keywords = keywords_enabled(catalogue) if keywords is None else keywords
-        yield IndexProgress("scanning", 0, 0, 0, 0.0, f"Scanning {library.root}")
+        yield Progress("scanning", message=f"Scanning {library.root}")
         files = list(walk_photos(library.root))
         scan = reconcile(catalogue, library.root, files)
         spec = embedder.spec if embedder is not None else get_backbone_spec()
@@ -180,7 +162,7 @@ def index_library(
             yield from _embed_all(catalogue, library.root, todo, embedder or load_embedder(spec.id),
                                   key, summary, batch_size, decoding, start)
         if read_keywords:  # sidecars edited since, photos indexed while reading was off
-            yield IndexProgress("scanning", 0, 0, summary.errors, time.perf_counter() - start, "Reading keywords")
+            yield Progress("scanning", 0, 0, time.perf_counter() - start, "Reading keywords", summary.errors)
             with warnings_logged(f"reading keywords under {library.root}"):
                 synced = sync_keywords(catalogue, library.root)
             summary.keywords = _merge_keywords(summary.keywords, synced)
@@ -189,8 +171,8 @@ def index_library(
             "SELECT EXISTS (SELECT 1 FROM heads WHERE backbone != ?) AND NOT EXISTS"
             " (SELECT 1 FROM heads WHERE backbone = ?)", (key, key)))
         summary.seconds = time.perf_counter() - start
-        yield IndexProgress("done", summary.indexed + summary.errors - scan.errors, total,
-                            summary.errors, summary.seconds)
+        yield Progress("done", summary.indexed + summary.errors - scan.errors, total, summary.seconds,
+                       errors=summary.errors)
         return summary
 
 
@@ -204,12 +186,12 @@ def _embed_all(
     batch_size: int,
     decoding: _Decoding,
     start: float,
-) -> Iterator[IndexProgress]:
+) -> Iterator[Progress]:
     model = load_suggestion_model(catalogue, key, classifier_weights(embedder.spec))
     with catalogue.transaction() as conn:
         apply_model_thresholds(conn, model)
     total = len(todo)
-    yield IndexProgress("indexing", 0, total, summary.errors, time.perf_counter() - start)
+    yield Progress("indexing", 0, total, time.perf_counter() - start, errors=summary.errors)
     batch: list[_Prepared] = []
     # Scoring a batch is a few small matrix products. A multi-threaded BLAS wakes a thread
     # per core for each and leaves them spinning, which takes the cores from the decoders:
@@ -225,9 +207,9 @@ def _embed_all(
             _store_batch(catalogue, batch, embedder, model, key, summary)
 
 
-def _progress(summary: IndexSummary, total: int, start: float) -> IndexProgress:
+def _progress(summary: IndexSummary, total: int, start: float) -> Progress:
     done = summary.indexed + summary.errors - summary.scan.errors
-    return IndexProgress("indexing", done, total, summary.errors, time.perf_counter() - start)
+    return Progress("indexing", done, total, time.perf_counter() - start, errors=summary.errors)
 
 
 def _prepare_in_pool(

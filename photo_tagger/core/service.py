@@ -20,24 +20,24 @@ from photo_tagger.core.formats import (
     write_json,
 )
 from photo_tagger.core.import_plan import ImportPlan, plan_import
-from photo_tagger.core.indexer import IndexProgress, IndexSummary, backbone_key, index_library
+from photo_tagger.core.indexer import IndexSummary, backbone_key, index_library
 from photo_tagger.core.keywords import set_keywords_enabled
 from photo_tagger.core.library import Library
+from photo_tagger.core.progress import Progress, run_to_end
 from photo_tagger.core.report import TrainReport
 from photo_tagger.core.sidecars import SidecarSummary, export_sidecars
 from photo_tagger.core.suggest import SuggestionModel, decode_faces, decode_vectors, load_suggestion_model
 from photo_tagger.core.tagging import TagCount, tag_counts, tag_labels
-from photo_tagger.core.train_progress import TrainProgress
 
 __all__ = [
     "ExportOptions",
-    "IndexProgress",
     "IndexSummary",
     "Library",
     "current_backbone_key",
     "export_library",
     "export_library_csv",
     "export_library_sidecars",
+    "write_library_sidecars",
     "import_library",
     "plan_library_import",
     "apply_library_import",
@@ -57,7 +57,7 @@ __all__ = [
 
 def index(
     library: Library, *, batch_size: int = 16, workers: int = 2, keywords: bool | None = None
-) -> Generator[IndexProgress, None, IndexSummary]:
+) -> Generator[Progress, None, IndexSummary]:
     """`keywords`: read keywords already in photos/sidecars; None = the library setting.
     First finishes re-scoring suggestions if a training's refresh was cut short."""
     from photo_tagger.core.head_versions import refresh_with_active_head, suggestions_stale
@@ -66,9 +66,7 @@ def index(
         key = current_backbone_key()
         if suggestions_stale(catalogue, key):  # the classifier is read only then: re-indexing stays cheap
             classifier = classifier_weights(get_backbone_spec())
-            for progress in refresh_with_active_head(catalogue, key, classifier):
-                yield IndexProgress("scanning", progress.done, progress.total, 0, progress.elapsed_s,
-                                    progress.message)
+            yield from refresh_with_active_head(catalogue, key, classifier)
     return (yield from index_library(library, batch_size=batch_size, workers=workers, keywords=keywords))
 
 
@@ -164,9 +162,16 @@ def export_library_sidecars(
     """Write or update an XMP sidecar next to each photo (never the photo itself). Only
     confirmed tags unless `include_suggestions`: other apps take sidecar keywords as
     true, so unreviewed guesses go there only when asked for."""
+    return run_to_end(write_library_sidecars(library, options, include_suggestions=include_suggestions))
+
+
+def write_library_sidecars(
+    library: Library, options: ExportOptions | None = None, *, include_suggestions: bool = False
+) -> Generator[Progress, None, SidecarSummary]:
+    """`export_library_sidecars` as a job that yields its progress."""
     options = replace(options or ExportOptions(), confirmed_only=not include_suggestions)
     with library.connect() as catalogue:
-        return export_sidecars(catalogue, library.root, options)
+        return (yield from export_sidecars(catalogue, library.root, options))
 
 
 def import_library(library: Library, source: Path, fmt: str | None = None) -> ImportSummary:
@@ -201,7 +206,7 @@ def library_tag_counts(library: Library) -> list[TagCount]:
 
 def train(
     library: Library, *, backbone_id: str | None = None, force: bool = False
-) -> Generator[TrainProgress, None, TrainReport]:
+) -> Generator[Progress, None, TrainReport]:
     """Retrain the head on the user's corrections, make it active, refresh suggestions.
     A head that cross-validates below the model in use is kept inactive unless `force`
     (`report.activated`). Yields progress; closing the generator before the "refreshing"
@@ -230,7 +235,7 @@ def set_training_target_precision(library: Library, value: float | None) -> None
         set_target_precision(catalogue, value)
 
 
-def rollback(library: Library, *, backbone_id: str | None = None) -> Generator[TrainProgress, None, int | None]:
+def rollback(library: Library, *, backbone_id: str | None = None) -> Generator[Progress, None, int | None]:
     """Re-activate the previous head (None when back to the zero-shot prior); refresh."""
     from photo_tagger.core.head_versions import rollback_catalogue
 
@@ -241,7 +246,7 @@ def rollback(library: Library, *, backbone_id: str | None = None) -> Generator[T
 
 def activate_head(
     library: Library, head_id: int, *, backbone_id: str | None = None
-) -> Generator[TrainProgress, None, int]:
+) -> Generator[Progress, None, int]:
     """Make a stored head active after all (one a training kept inactive) and refresh."""
     import time
 

@@ -17,6 +17,7 @@ from photo_tagger.core.errors import UserError
 from photo_tagger.core.head import TagHead
 from photo_tagger.core.head_versions import activate_and_refresh, store_head, trained_photo_ids, update_report
 from photo_tagger.core.metrics import average_precision_score, best_f1_threshold, precision_threshold
+from photo_tagger.core.progress import Progress
 from photo_tagger.core.report import TrainReport, build_report
 from photo_tagger.core.suggest import (
     base_suggestion_model,
@@ -24,7 +25,6 @@ from photo_tagger.core.suggest import (
     load_suggestion_model,
 )
 from photo_tagger.core.taxonomy import Taxonomy
-from photo_tagger.core.train_progress import TrainProgress
 from photo_tagger.core.training_data import TrainingData, cross_validation_sample, load_training_data
 
 CV_FOLDS = 5
@@ -203,7 +203,7 @@ def train_catalogue(
     folds: int = CV_FOLDS,
     target_precision: float | None = None,
     force: bool = False,
-) -> Generator[TrainProgress, None, TrainReport]:
+) -> Generator[Progress, None, TrainReport]:
     """Fit a head on the catalogue's labels, store it, make it active, refresh suggestions.
     `target_precision`: thresholds keep at least this precision (where the tag's photos allow
     it) instead of maximising F1. The head starts from (and is pulled toward) the starting
@@ -213,7 +213,7 @@ def train_catalogue(
     if target_precision is not None:
         check_target_precision(target_precision)
     start = time.perf_counter()
-    yield TrainProgress("loading", 0, 0, 0.0, "Reading corrections")
+    yield Progress("loading", 0, 0, 0.0, "Reading corrections")
     base = base_suggestion_model(catalogue, backbone_key, classifier, taxonomy)
     data = load_training_data(catalogue, base)
     if len(data.photo_ids) == 0:
@@ -242,7 +242,7 @@ def train_catalogue(
     if k >= 2:
         for fold, scores in out_of_fold_scores(cv_data, new_head, k, start=base.head):
             oof = scores
-            yield TrainProgress("cross-validating", fold + 1, k + 1, time.perf_counter() - start,
+            yield Progress("cross-validating", fold + 1, k + 1, time.perf_counter() - start,
                                 f"Cross-validation fold {fold + 1} of {k}")
     fit_start = time.perf_counter()
     head = new_head().fit(data.embeddings, data.prior, data.labels, data.mask, data.has_prior, start=base.head)
@@ -263,7 +263,7 @@ def train_catalogue(
     columns = np.array(sorted(kept), np.int64)
     head.copy_tags_from(base.head, columns)
     oof[:, columns] = np.nan  # "after" of a kept tag is what it keeps
-    yield TrainProgress("fitting", k + 1, k + 1, time.perf_counter() - start, "Fitted")
+    yield Progress("fitting", k + 1, k + 1, time.perf_counter() - start, "Fitted")
     after_pred = cross_fitted_predictions(head, cv_data, oof, cv_folds(len(cv_data.photo_ids), k), target_precision) \
         if k >= 2 else None
     if after_pred is not None:
@@ -290,7 +290,7 @@ def train_catalogue(
         yield from activate_and_refresh(catalogue, head_id, backbone_key, classifier, taxonomy, start)
     report.seconds = time.perf_counter() - start
     update_report(catalogue, head_id, report)
-    yield TrainProgress("done", 1, 1, report.seconds, "Done")
+    yield Progress("done", 1, 1, report.seconds, "Done")
     return report
 
 

@@ -12,18 +12,15 @@ read before them stale, and a stale snapshot is dropped and read again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
 
 from photo_tagger.core import browse
 from photo_tagger.core.browse import BrowseFilter, PhotoInfo, SelectionTags
+from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.library import Library
-from photo_tagger.gui.grid_model import BLOCK
-from photo_tagger.gui.selection_display import panel_title
+from photo_tagger.gui.op_runner import Op, io_pool
 from photo_tagger.gui.thumbnails import thread_catalogue
-from photo_tagger.gui.workers import CallWorker, io_pool
-
-if TYPE_CHECKING:
-    from photo_tagger.gui.main_window import MainWindow
 
 
 @dataclass(frozen=True)
@@ -49,59 +46,66 @@ def read_snapshot(library: Library, stamp: int, flt: BrowseFilter, read: list[in
     )
 
 
-class CataloguePoll:
-    """Owned by the main window: one background read at a time, applied if still current."""
+class CataloguePoll(QObject):
+    """One background read at a time; `snapshot_read` with it if nothing made it stale."""
 
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
+    snapshot_read = Signal(object)  # a CatalogueSnapshot
+    read_again = Signal()  # a poll came while reading: ask once more now
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.stamp = 0  # bumped by anything that makes a snapshot in flight stale
-        self._worker: CallWorker | None = None
+        self.data_version = -1  # the catalogue's PRAGMA data_version when last read
+        self._op: Op | None = None
         self._again = False
+
+    @property
+    def reading(self) -> bool:
+        return self._op is not None
 
     def forget(self) -> None:
         """The window changed what it shows (a user change, a refresh, another library)."""
         self.stamp += 1
 
-    def poll(self) -> None:
-        """Read the catalogue again in the background if another connection committed."""
-        w = self.window
-        if w.session is None:
-            return
-        if self._worker is not None:
+    def read_at(self, catalogue: Catalogue) -> None:
+        """The window read `catalogue` itself, now."""
+        self.data_version = browse.data_version(catalogue)
+
+    def read_later(self) -> None:
+        """What was read is not shown: the next poll reads again, changed or not."""
+        self.data_version = -1
+
+    def changed_since_read(self, catalogue: Catalogue) -> bool:
+        """Another connection committed since the last read (which this poll now is), and
+        no read is in flight (then one follows it: `read_again`)."""
+        if self._op is not None:
             self._again = True
-            return
-        version = browse.data_version(w.session.catalogue)
-        if version == w.data_version:
-            return
-        w.data_version = version
-        if w.thumbs is not None:
-            w.thumbs.forget_absent()
-        rows = w.grid.visible_rows(margin=BLOCK // 2)
-        request = (w.session.library, self.stamp, w.filter_bar.current(), w.model.cached_ids(rows), w.target_ids())
-        worker = self._worker = CallWorker(lambda: read_snapshot(*request))
-        worker.signals.finished.connect(self._apply)
-        worker.signals.failed.connect(self._failed)
-        io_pool().start(worker)
+            return False
+        version = browse.data_version(catalogue)
+        if version == self.data_version:
+            return False
+        self.data_version = version
+        return True
+
+    def read(self, library: Library, flt: BrowseFilter, read: list[int], selection: list[int]) -> None:
+        """Read, in an io-pool thread, what the window shows: the filter's ids, the counts,
+        the infos of `read` (the cells on screen) and the tags of `selection`."""
+        op = self._op = Op(read_snapshot, library, self.stamp, flt, read, selection)
+        io_pool().start(op.success(self._apply).failure(self._failed))
 
     def _done(self) -> None:
-        self._worker = None
+        self._op = None
         if self._again:
             self._again = False
-            self.poll()
+            self.read_again.emit()
 
     def _failed(self, _message: str) -> None:  # a locked or vanished catalogue: the next poll tries again
-        self.window.data_version = -1
+        self.read_later()
         self._done()
 
     def _apply(self, snapshot: CatalogueSnapshot) -> None:
-        w = self.window
-        current = w.session is not None and snapshot.stamp == self.stamp and snapshot.flt == w.filter_bar.current()
-        if not current:
-            w.data_version = -1  # read again at the next poll
+        if snapshot.stamp == self.stamp:
+            self.snapshot_read.emit(snapshot)
         else:
-            if not w.show_ids(snapshot.ids, snapshot.flt):
-                w.model.update_infos(snapshot.infos, snapshot.read)
-            w.update_counts(w.model.rowCount(), snapshot.counts)
-            if snapshot.tags is not None and w.target_ids() == snapshot.selection:
-                w.panel.show_tags(panel_title(w, snapshot.selection), snapshot.tags)
+            self.read_later()
         self._done()

@@ -1,32 +1,41 @@
 """The main window: grid, preview and tag panel; opening a library; the selection and
-refreshing. It presents and dispatches: queries are `core.browse`, changes go through
-`LibrarySession` (undoable), long jobs through `JobRunner`. Menus are built in `menus`,
-the widgets' arrangement in `window_layout`, library-wide jobs in `library_jobs`, what is
-kept between runs in `window_settings`, the review queue's order in `review_order`,
-re-reading the catalogue while a job writes to it in `catalogue_poll`, what the preview and
-tag panel show for the selection in `selection_display`."""
+refreshing. It presents and dispatches: queries are `core.browse`, tag edits go through
+`LibrarySession` (undoable), everything else runs as an op on the `OpRunner`, and the views
+refresh from the `Changes` both return. The window builds its collaborators and wires
+them: the File menu's jobs (`library_jobs`) and retraining (`retraining`), which start ops
+on the open library (`library_ops`) and tell the user through the `Notifier`; the menus
+(`menus`) and the widgets' arrangement (`window_layout`), built and handed back; what is
+kept between runs (`window_settings`); the review queue's order (`review_order`);
+re-reading the catalogue while a job writes to it (`catalogue_poll`); what the preview and
+tag panel show for the selection (`selection_display`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QUndoGroup
-from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSplitter, QStackedWidget
+from PySide6.QtCore import QItemSelectionModel, QSettings, QTimer, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QUndoGroup
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow
 
 from photo_tagger.core import browse, tag_names
+from photo_tagger.core.changes import Changes
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.library import Library
-from photo_tagger.gui import selection_display, window_settings
-from photo_tagger.gui.catalogue_poll import CataloguePoll
+from photo_tagger.gui import selection_display
+from photo_tagger.gui.catalogue_poll import CataloguePoll, CatalogueSnapshot
 from photo_tagger.gui.filter_bar import FilterBar
-from photo_tagger.gui.grid_model import PhotoGridModel
+from photo_tagger.gui.grid_model import BLOCK, PhotoGridModel
 from photo_tagger.gui.grid_view import PhotoGridView
-from photo_tagger.gui.jobs import JobRunner
+from photo_tagger.gui.job_status import JobStatus
 from photo_tagger.gui.library_jobs import LibraryJobs
+from photo_tagger.gui.library_ops import LibraryOps
 from photo_tagger.gui.menus import build_menus
+from photo_tagger.gui.notifier import Notifier
+from photo_tagger.gui.op_runner import OpRunner
 from photo_tagger.gui.preview import PreviewPane
+from photo_tagger.gui.retraining import Retraining
 from photo_tagger.gui.review_order import ReviewOrder
 from photo_tagger.gui.session import LibrarySession
 from photo_tagger.gui.shortcuts import ShortcutSheet
@@ -36,19 +45,13 @@ from photo_tagger.gui.thumb_delegate import ThumbDelegate
 from photo_tagger.gui.thumbnails import ThumbnailCache
 from photo_tagger.gui.viewer import PhotoViewer
 from photo_tagger.gui.window_layout import build_layout
-from photo_tagger.gui.workers import CallWorker, job_pool
+from photo_tagger.gui.window_settings import RecentFolders, restore_settings, save_settings
 
 POLL_MS = 400  # at most this often, re-read the catalogue while a job writes to it
 
 
 class MainWindow(QMainWindow):
-    recent_menu: QMenu  # set by menus.build_menus
-    auto_retrain_action: QAction  # set by menus.build_menus
-    welcome: QLabel  # these five are set by window_layout.build_layout
-    banner: QLabel
-    stack: QStackedWidget
-    side: QSplitter
-    splitter: QSplitter
+    session_changed = Signal(object)  # the LibrarySession opened, or None when closed
 
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
@@ -56,12 +59,6 @@ class MainWindow(QMainWindow):
         self.session: LibrarySession | None = None
         self._tag_list_version: tuple[int, int] | None = None  # of the tag names shown
         self.thumbs: ThumbnailCache | None = None
-        self._workers: set[CallWorker] = set()
-        self.train_in_child_process = True  # tests run a stand-in trainer in a thread
-        self.export_in_child_process = True  # sidecar export: XML work off the GUI process's GIL
-        self.review_order = ReviewOrder(self)
-        self.catalogue_poll = CataloguePoll(self)
-        self.data_version = -1  # the catalogue's PRAGMA data_version when last read
         self.setWindowTitle("photo-tagger")
         self.setAcceptDrops(True)
         self.undo_group = QUndoGroup(self)
@@ -75,25 +72,47 @@ class MainWindow(QMainWindow):
         self.counts = QLabel()
         self.counts.setObjectName("counts")
         self.statusBar().addPermanentWidget(self.counts)
-        self.jobs = JobRunner(self.statusBar())
-        # A job reads the catalogue from its own connection: the edits queued before it first
-        # (waited for in the job's pool thread, not here).
-        self.jobs.wait_first = lambda: self.session.settle() if self.session is not None else None
-        self.library_jobs = LibraryJobs(self)
-        build_layout(self)
-        build_menus(self)
-        window_settings.update_recent_menu(self)
-        self._connect()
-        self.viewer = PhotoViewer(self)  # Space or a double-click on the grid
+        self.notifier = Notifier(self, self.panel, self.grid)
+        # An op reads the catalogue from its own connection: the edits queued before it
+        # first (waited for in the op's pool thread, not here).
+        self.runner = OpRunner(lambda: self.session.settle() if self.session is not None else None, self)
+        self.job_status = JobStatus(self.runner, self.statusBar())
+        library_ops = LibraryOps(self.runner, self.notifier)
+        self.session_changed.connect(library_ops.set_session)
+        self.library_jobs = LibraryJobs(library_ops)
+        self.retraining = Retraining(library_ops, self.settings, self)
+        self.review_order = ReviewOrder(self.runner, self.notifier, self)
+        self.catalogue_poll = CataloguePoll(self)
+        layout = build_layout(self.filter_bar, self.grid, self.preview, self.panel)
+        self.banner, self.stack, self.side, self.splitter = layout.banner, layout.stack, layout.side, layout.splitter
+        self.setCentralWidget(self.splitter)
+        self.grid.set_thumb_size(self.filter_bar.zoom.value())
+        self.menus = build_menus(self, self.undo_group, self._menu_slots(), self.accept_nth)
+        self.recent_folders = RecentFolders(self.settings, self.menus.recent)
+        self.viewer = PhotoViewer(self, self.grid, self.model, self.panel, self.preview)  # Space, double-click
         self._selection_timer = QTimer(self, singleShot=True, interval=0)
-        self._selection_timer.timeout.connect(self._show_selection)
         self._poll = QTimer(self, singleShot=True, interval=POLL_MS)
-        self._poll.timeout.connect(self.catalogue_poll.poll)
         self._folder_check = QTimer(self, interval=3000)
-        self._folder_check.timeout.connect(self.check_folder)
-        window_settings.restore_settings(self)
+        self._connect()
+        restore_settings(self.settings, self, self.splitter, self.side, self.filter_bar.zoom)
+        self._show_auto_retrain(self.retraining.auto_retrain_enabled(), self.retraining.auto_retrain_after())
 
     # -- building ---------------------------------------------------------------------
+    def _menu_slots(self) -> dict[str, Callable[..., Any]]:
+        jobs, training = self.library_jobs, self.retraining
+        return {
+            "open": self.choose_folder, "export": lambda: jobs.export_csv(), "importTags": lambda: jobs.import_tags(),
+            "exportSidecars": jobs.export_sidecars, "reindex": jobs.start_indexing, "quit": self.close,
+            "find": lambda: self.filter_bar.search.setFocus(), "refresh": self.refresh,
+            "acceptAll": self.accept_all, "reject": lambda: self.reject_nth(1), "addTag": self.panel.focus_add_field,
+            "queue": lambda: self.filter_bar.set_show("review"),
+            "tagManager": self.open_tag_manager, "retrain": training.retrain,
+            "trainingReport": training.show_training_report, "rollback": training.rollback,
+            "autoRetrain": lambda checked: training.set_auto_retrain(checked),
+            "autoRetrainAfter": training.ask_auto_retrain_after, "thresholdPolicy": training.ask_threshold_policy,
+            "shortcuts": self.show_shortcuts,
+        }
+
     def _connect(self) -> None:
         self.grid.selectionModel().selectionChanged.connect(self._selection_changed)
         self.grid.selectionModel().currentChanged.connect(self._selection_changed)
@@ -106,15 +125,28 @@ class MainWindow(QMainWindow):
         self.panel.unreject_requested.connect(lambda tag: self._with_session("unreject", tag))
         self.panel.add_requested.connect(lambda name: self._with_session("confirm_on_all", name))
         self.panel.done_editing.connect(self.grid.setFocus)
-        self.jobs.progress.connect(lambda _p: self._poll.isActive() or self._poll.start())
-        self.jobs.finished.connect(self.library_jobs.job_finished)
-        self.jobs.failed.connect(self.library_jobs.job_failed)
-        self.jobs.cancelled.connect(self.library_jobs.job_cancelled)
+        self.runner.progress.connect(lambda _p: self._poll.isActive() or self._poll.start())
+        self.runner.changed.connect(lambda changes: self.show_changes(changes, refilter=True))
+        self.retraining.auto_retrain_changed.connect(self._show_auto_retrain)
+        self.review_order.ranked.connect(self.refresh)
+        self.catalogue_poll.snapshot_read.connect(self._apply_snapshot)
+        self.catalogue_poll.read_again.connect(self.poll_catalogue)
+        self.recent_folders.chosen.connect(self.open_library)
+        self.viewer.accept_requested.connect(self.accept_all)
+        self.viewer.closed.connect(self._show_preview)
+        self._selection_timer.timeout.connect(self._show_selection)
+        self._poll.timeout.connect(self.poll_catalogue)
+        self._folder_check.timeout.connect(self.check_folder)
 
     def _zoom(self, size: int) -> None:
         if self.thumbs is not None:
             self.thumbs.set_size(size)
         self.grid.set_thumb_size(size)
+
+    def _show_auto_retrain(self, enabled: bool, after: int) -> None:
+        action = self.menus.actions["autoRetrain"]
+        action.setText(f"Retrain a&utomatically after {after:,} corrections")
+        action.setChecked(enabled)
 
     # -- opening a library --------------------------------------------------------------
     def choose_folder(self) -> None:
@@ -129,25 +161,26 @@ class MainWindow(QMainWindow):
         except UserError as exc:
             # The core's message starts with the path: name it once.
             message = f"Cannot open {exc}" if str(exc).startswith(str(path)) else f"Cannot open {path}: {exc}"
-            self.show_error(message, modal_box=True)
+            self.notifier.error(message, modal_box=True)
             return False
         self.close_library()
         self.session = LibrarySession(library, self)
-        self.session.photos_changed.connect(self._photos_changed)
-        self.session.tags_changed.connect(self._tags_changed)
-        self.session.error.connect(self.show_error)
-        self.session.corrected.connect(self.maybe_auto_retrain)
+        self.session.changed.connect(self.show_changes)
+        self.session.error.connect(self.notifier.error)
+        self.session.corrected.connect(self.retraining.maybe_auto_retrain)
         self.undo_group.addStack(self.session.undo_stack)
         self.undo_group.setActiveStack(self.session.undo_stack)
         self.thumbs = ThumbnailCache(library, parent=self)
         self.thumbs.set_size(self.filter_bar.zoom.value())
         self.thumbs.ready.connect(self._thumbnail_ready)
         self.delegate.cache = self.thumbs
+        self.viewer.set_library(library.root, self.thumbs)
         self.model.set_catalogue(self.session.catalogue)
+        self.session_changed.emit(self.session)
         self.stack.setCurrentWidget(self.grid)
         self.banner.hide()
         self.setWindowTitle(f"{library.root.name} \u2014 photo-tagger")
-        window_settings.remember_recent(self, library.root)
+        self.recent_folders.remember(library.root)
         self._update_tag_names()
         self.refresh()
         if self.model.rowCount():
@@ -155,25 +188,24 @@ class MainWindow(QMainWindow):
         self.grid.setFocus()
         self._folder_check.start()
         if index:
-            self.start_indexing()
+            self.library_jobs.start_indexing()
         return True
 
     def close_library(self) -> None:
-        self.jobs.wait()
+        self.runner.wait()
         self._folder_check.stop()
         if self.session is not None:
             self.undo_group.removeStack(self.session.undo_stack)
             self.session.close()
             self.session.deleteLater()
             self.session = None
+            self.session_changed.emit(None)
         self.model.set_catalogue(None)
         self.catalogue_poll.forget()
-        self.forget_review_order()
+        self.review_order.forget()
+        self.viewer.set_library(None, None)
         self.delegate.cache = _NullCache()  # type: ignore[assignment]
         self.thumbs = None
-
-    def start_indexing(self) -> None:
-        self.library_jobs.start_indexing()
 
     def check_folder(self) -> None:
         """A folder that vanishes (unplugged drive, deleted) gets a clear message."""
@@ -183,10 +215,10 @@ class MainWindow(QMainWindow):
         if root.is_dir():
             if self.banner.isVisible():
                 self.banner.hide()
-                self.start_indexing()
+                self.library_jobs.start_indexing()
             return
         if not self.banner.isVisible():
-            self.jobs.cancel()
+            self.runner.cancel()
             self.banner.setText(f"The folder {root} is no longer available (unplugged or deleted?). "
                                 "Reconnect it to go on; nothing has been lost.")
             self.banner.show()
@@ -199,18 +231,37 @@ class MainWindow(QMainWindow):
         self.catalogue_poll.forget()  # a snapshot read before now would undo this
         flt = self.filter_bar.current()
         ids = browse.photo_ids(self.session.catalogue, flt)
-        self.data_version = browse.data_version(self.session.catalogue)
+        self.catalogue_poll.read_at(self.session.catalogue)
         if not self.show_ids(ids, flt):
             self.model.invalidate()
-        selection_display.show_tags(self)
+        self._show_tags()
         self.update_counts(len(ids), browse.library_counts(self.session.catalogue))
+
+    def show_changes(self, changes: Changes, *, refilter: bool = False) -> None:
+        """Refresh what `changes` touched. A tag edit's photos repaint and keep their place
+        (a photo tagged out of the filter stays while you look at it); an op's (`refilter`)
+        run the filter again."""
+        if self.session is None or not changes.any:
+            return
+        if changes.head or changes.photos is None:
+            self.review_order.forget()  # new scores: rank the review queue again
+        if changes.tags is None or changes.tags:
+            self._update_tag_names(unless_unchanged=changes.tags is not None)
+        if changes.photos is None or (refilter and changes.photos):
+            if self.thumbs is not None:
+                self.thumbs.forget_absent()
+            self.refresh()
+        elif changes.photos:
+            self.catalogue_poll.forget()
+            self.model.invalidate(list(changes.photos))
+            self._show_tags()
 
     def show_ids(self, ids: list[int], flt: browse.BrowseFilter) -> bool:
         """Show `ids` (the review queue in its order); returns whether the list changed."""
-        if flt.show == "review" and flt.sort == "name":
-            ids = self.review_order.order(ids)
+        if flt.show == "review" and flt.sort == "name" and self.session is not None:
+            ids = self.review_order.order(ids, self.session.library)
         elif self.review_order.rank is not None:
-            self.forget_review_order()  # left the queue: rank afresh when it is shown again
+            self.review_order.forget()  # left the queue: rank afresh when it is shown again
         selected, current = self.selected_ids(), self.current_id()
         current_row = self.grid.currentIndex().row()
         if not self.model.set_ids(ids):
@@ -218,9 +269,6 @@ class MainWindow(QMainWindow):
         self._restore_selection(selected, current, current_row)
         self._selection_changed()  # a reset model says nothing: the preview follows here
         return True
-
-    def forget_review_order(self) -> None:
-        self.review_order.forget()
 
     def update_counts(self, shown: int, by_status: dict[str, int]) -> None:
         parts = [f"{shown:,} shown", f"{by_status.get('ok', 0):,} indexed"]
@@ -230,14 +278,25 @@ class MainWindow(QMainWindow):
         self.counts.setText("  \u00b7  ".join(parts))
 
     def poll_catalogue(self) -> None:
-        """Refresh now if another connection committed (a job's end; while it runs the
-        catalogue is re-read in the background, see `catalogue_poll`)."""
-        if self.session is None:
+        """While a job writes to the catalogue: if it committed since the last read, read
+        what the window shows again, in the background (see `catalogue_poll`)."""
+        if self.session is None or not self.catalogue_poll.changed_since_read(self.session.catalogue):
             return
-        if browse.data_version(self.session.catalogue) != self.data_version:
-            if self.thumbs is not None:
-                self.thumbs.forget_absent()
-            self.refresh()
+        if self.thumbs is not None:
+            self.thumbs.forget_absent()
+        rows = self.grid.visible_rows(margin=BLOCK // 2)
+        self.catalogue_poll.read(self.session.library, self.filter_bar.current(), self.model.cached_ids(rows),
+                                 self.target_ids())
+
+    def _apply_snapshot(self, snapshot: CatalogueSnapshot) -> None:
+        if self.session is None or snapshot.flt != self.filter_bar.current():
+            self.catalogue_poll.read_later()
+            return
+        if not self.show_ids(snapshot.ids, snapshot.flt):
+            self.model.update_infos(snapshot.infos, snapshot.read)
+        self.update_counts(self.model.rowCount(), snapshot.counts)
+        if snapshot.tags is not None and self.target_ids() == snapshot.selection:
+            self.panel.show_tags(selection_display.panel_title(self.model, snapshot.selection), snapshot.tags)
 
     def _restore_selection(self, selected: list[int], current: int | None, current_row: int = -1) -> None:
         """The current photo hidden by a filter: the one now in its place (or the last) instead."""
@@ -257,17 +316,7 @@ class MainWindow(QMainWindow):
     def _thumbnail_ready(self, photo_id: int) -> None:
         self.model.photo_changed(photo_id)
         if photo_id == self.current_id() and self.preview.picture.pixmap is None:
-            selection_display.show_preview(self)
-
-    def _photos_changed(self, ids: list[int]) -> None:
-        self.catalogue_poll.forget()
-        self.model.invalidate(ids)
-        selection_display.show_tags(self)
-        self._update_tag_names(unless_unchanged=True)  # adding a tag by name creates it
-
-    def _tags_changed(self) -> None:
-        self._update_tag_names()
-        self.refresh()
+            self._show_preview()
 
     def _update_tag_names(self, *, unless_unchanged: bool = False) -> None:
         """`unless_unchanged`: skip the reading when no tag was added, renamed or moved (after
@@ -303,8 +352,16 @@ class MainWindow(QMainWindow):
         self._selection_timer.start()
 
     def _show_selection(self) -> None:
-        selection_display.show_preview(self)
-        selection_display.show_tags(self)
+        self._show_preview()
+        self._show_tags()
+
+    def _show_preview(self) -> None:
+        root = self.session.library.root if self.session is not None else None
+        selection_display.show_preview(self.preview, self.grid, self.model, root, self.thumbs)
+
+    def _show_tags(self) -> None:
+        catalogue = self.session.catalogue if self.session is not None else None
+        selection_display.show_tags(self.panel, self.model, catalogue, self.target_ids())
 
     # -- tag actions -------------------------------------------------------------------
     def _with_session(self, method: str, argument: Any) -> None:
@@ -325,76 +382,15 @@ class MainWindow(QMainWindow):
         if 0 < n <= len(candidates):
             self._with_session("reject", candidates[n - 1])
 
-    def show_error(self, message: str, modal_box: bool = False) -> None:
-        """A user error: the status bar, and a box that does not block (never a traceback)."""
-        self.statusBar().showMessage(message, 8000)
-        if modal_box or not self.panel.isVisible():
-            box = QMessageBox(QMessageBox.Icon.Warning, "photo-tagger", message, QMessageBox.StandardButton.Ok, self)
-            box.setObjectName("errorBox")
-            self.open_dialog(box)
-        else:
-            self.panel.show_message(message)
-
-    # -- library jobs (see `library_jobs`) -------------------------------------------------
-    def export_csv(self, out: Path | None = None) -> None:
-        self.library_jobs.export_csv(out)
-
-    def export_sidecars(self) -> None:
-        self.library_jobs.export_sidecars()
-
-    def retrain(self) -> None:
-        self.library_jobs.retrain()
-
-    def auto_retrain_enabled(self) -> bool:
-        return self.library_jobs.auto_retrain_enabled()
-
-    def auto_retrain_after(self) -> int:
-        return self.library_jobs.auto_retrain_after()
-
-    def set_auto_retrain(self, enabled: bool, after: int | None = None) -> None:
-        self.library_jobs.set_auto_retrain(enabled, after)
-
-    def ask_auto_retrain_after(self) -> None:
-        self.library_jobs.ask_auto_retrain_after()
-
-    def maybe_auto_retrain(self, count: int | None) -> bool:
-        return self.library_jobs.maybe_auto_retrain(count)
-
-    def run_call(self, fn: Any, done: Any) -> CallWorker:
-        """Run `fn` in the job pool, after the tag edits queued so far are committed (an
-        export started right after an edit must contain it); the wait is in the pool."""
-        session = self.session
-
-        def after_queued_edits() -> Any:
-            if session is not None:
-                session.settle()
-            return fn()
-
-        worker = CallWorker(after_queued_edits)
-        self._workers.add(worker)
-        worker.signals.finished.connect(lambda result: (self._workers.discard(worker), done(result)))
-        worker.signals.failed.connect(lambda message: (self._workers.discard(worker), self.show_error(message, True)))
-        job_pool().start(worker)
-        return worker
-
-    # -- dialogs, recent folders, drag and drop, closing -----------------------------------
+    # -- dialogs, drag and drop, closing ---------------------------------------------------
     def open_tag_manager(self) -> None:
         if self.session is None:
-            self.show_error("Open a folder first.", modal_box=True)
+            self.notifier.error("Open a folder first.", modal_box=True)
             return
-        self.open_dialog(TagManager(self.session, self))
+        self.notifier.open_dialog(TagManager(self.session, self))
 
     def show_shortcuts(self) -> None:
-        self.open_dialog(ShortcutSheet(self))
-
-    def open_dialog(self, dialog: QDialog) -> None:
-        """Open `dialog` (deleted when closed); closed, it gives the keyboard back to the grid."""
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.finished.connect(lambda _result: self.grid.setFocus(Qt.FocusReason.OtherFocusReason))
-        dialog.open()
-
-    def recent(self) -> list[str]:
-        return window_settings.recent(self)
+        self.notifier.open_dialog(ShortcutSheet(self))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         urls = event.mimeData().urls()
@@ -405,7 +401,7 @@ class MainWindow(QMainWindow):
         self.open_library(Path(event.mimeData().urls()[0].toLocalFile()))
 
     def closeEvent(self, event: Any) -> None:
-        window_settings.save_settings(self)
+        save_settings(self.settings, self, self.splitter, self.side, self.filter_bar.zoom)
         self.close_library()
         super().closeEvent(event)
 

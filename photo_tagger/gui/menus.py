@@ -1,18 +1,60 @@
-"""The main window's menu bar: every action, its shortcut and the slot it triggers."""
+"""The main window's menu bar: every action, its shortcut and its object name. The window
+hands in the slots by action name; the actions come back for it to update later."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QUndoGroup
+from PySide6.QtWidgets import QMainWindow, QMenu
 
-if TYPE_CHECKING:
-    from photo_tagger.gui.main_window import MainWindow
+Key = QKeySequence.StandardKey
+# (menu, text, object name = the slot's name, shortcut); None: a separator
+MENUS: tuple[tuple[str, tuple[tuple[str, str, Any] | None, ...]], ...] = (
+    ("&File", (
+        ("&Open Folder\u2026", "open", Key.Open),
+        ("&Export CSV\u2026", "export", "Ctrl+E"),
+        ("&Import tags\u2026", "importTags", "Ctrl+I"),
+        ("Export &XMP sidecars (confirmed tags only)\u2026", "exportSidecars", None),
+        ("Re-&index", "reindex", "Ctrl+R"),
+        None,
+        ("&Quit", "quit", Key.Quit),
+    )),
+    ("&Edit", (
+        ("&Find", "find", Key.Find),
+        ("Refresh", "refresh", "F5"),
+    )),
+    ("&Review", (
+        ("&Accept all suggestions", "acceptAll", "A"),
+        ("&Reject first suggestion", "reject", "R"),
+        ("Add a &tag\u2026", "addTag", "T"),
+    )),
+    ("&Tags", (
+        ("Tag &manager\u2026", "tagManager", "Ctrl+Shift+T"),
+        ("&Retrain suggestions", "retrain", None),
+        ("Training &report\u2026", "trainingReport", None),
+        ("Roll &back the last training", "rollback", None),
+        ("", "autoRetrain", None),  # checkable; its text says N
+        ("Auto-retrain &after\u2026", "autoRetrainAfter", None),
+        ("Suggestion &thresholds\u2026", "thresholdPolicy", None),
+    )),
+    ("&Help", (
+        ("&Keyboard shortcuts", "shortcuts", Key.HelpContents),
+    )),
+)
 
 
-def add_action(window: MainWindow, menu: Any, text: str, slot: Any, shortcut: Any = None,
+@dataclass
+class Menus:
+    actions: dict[str, QAction]  # by object name
+    recent: QMenu  # File › Open Recent, filled by window_settings.RecentFolders
+
+
+def add_action(parent: QMainWindow, menu: QMenu, text: str, slot: Callable[..., Any], shortcut: Any = None,
                name: str = "") -> QAction:
-    action = QAction(text, window)
+    action = QAction(text, parent)
     if shortcut is not None:
         action.setShortcuts(shortcut if isinstance(shortcut, list) else [QKeySequence(shortcut)])
     action.triggered.connect(slot)
@@ -21,49 +63,35 @@ def add_action(window: MainWindow, menu: Any, text: str, slot: Any, shortcut: An
     return action
 
 
-def build_menus(window: MainWindow) -> None:
-    """Sets `window.recent_menu` and `window.auto_retrain_action`, which the window updates later."""
-    w = window
-    bar = w.menuBar()
-    file = bar.addMenu("&File")
-    add_action(w, file, "&Open Folder\u2026", w.choose_folder, QKeySequence.StandardKey.Open, "open")
-    w.recent_menu = file.addMenu("Open &Recent")
-    add_action(w, file, "&Export CSV\u2026", lambda: w.export_csv(), "Ctrl+E", "export")
-    add_action(w, file, "&Import tags\u2026", lambda: w.library_jobs.import_tags(), "Ctrl+I", "importTags")
-    add_action(w, file, "Export &XMP sidecars (confirmed tags only)\u2026", w.export_sidecars, None,
-               "exportSidecars")
-    add_action(w, file, "Re-&index", w.start_indexing, "Ctrl+R", "reindex")
-    file.addSeparator()
-    add_action(w, file, "&Quit", w.close, QKeySequence.StandardKey.Quit, "quit")
-    edit = bar.addMenu("&Edit")
-    undo = w.undo_group.createUndoAction(w, "&Undo")
-    undo.setShortcut(QKeySequence.StandardKey.Undo)
-    redo = w.undo_group.createRedoAction(w, "&Redo")
+def build_menus(window: QMainWindow, undo_group: QUndoGroup, slots: Mapping[str, Callable[..., Any]],
+                accept_nth: Callable[[int], Any]) -> Menus:
+    """`slots`: an action's object name -> what it triggers; `accept_nth(n)` for keys 1-9."""
+    actions: dict[str, QAction] = {}
+    menus: dict[str, QMenu] = {}
+    for title, items in MENUS:
+        menu = menus[title] = window.menuBar().addMenu(title)
+        for item in items:
+            if item is None:
+                menu.addSeparator()
+                continue
+            text, name, shortcut = item
+            actions[name] = add_action(window, menu, text, slots[name], shortcut, name)
+    file, edit, review = menus["&File"], menus["&Edit"], menus["&Review"]
+    recent = QMenu("Open &Recent", file)
+    file.insertMenu(actions["export"], recent)
+    undo = undo_group.createUndoAction(window, "&Undo")
+    undo.setShortcut(Key.Undo)
+    redo = undo_group.createRedoAction(window, "&Redo")
     redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
     undo.setObjectName("undo")
     redo.setObjectName("redo")
-    edit.addActions([undo, redo])
-    edit.addSeparator()
-    add_action(w, edit, "&Find", lambda: w.filter_bar.search.setFocus(), QKeySequence.StandardKey.Find, "find")
-    add_action(w, edit, "Refresh", w.refresh, "F5", "refresh")
-    review = bar.addMenu("&Review")
-    add_action(w, review, "&Accept all suggestions", w.accept_all, "A", "acceptAll")
-    add_action(w, review, "&Reject first suggestion", lambda: w.reject_nth(1), "R", "reject")
-    add_action(w, review, "Add a &tag\u2026", w.panel.focus_add_field, "T", "addTag")
-    numbers = review.addMenu("Accept suggestion &N")
+    edit.insertActions(actions["find"], [undo, redo])
+    edit.insertSeparator(actions["find"])
+    numbers = QMenu("Accept suggestion &N", review)
+    review.addMenu(numbers)
     for n in range(1, 10):
-        add_action(w, numbers, f"Suggestion {n}", lambda _=False, n=n: w.accept_nth(n), str(n), f"accept{n}")
+        add_action(window, numbers, f"Suggestion {n}", lambda _=False, n=n: accept_nth(n), str(n), f"accept{n}")
     review.addSeparator()
-    add_action(w, review, "Show the review &queue", lambda: w.filter_bar.set_show("review"), None, "queue")
-    tags = bar.addMenu("&Tags")
-    add_action(w, tags, "Tag &manager\u2026", w.open_tag_manager, "Ctrl+Shift+T", "tagManager")
-    add_action(w, tags, "&Retrain suggestions", w.retrain, None, "retrain")
-    add_action(w, tags, "Training &report\u2026", w.library_jobs.show_training_report, None, "trainingReport")
-    add_action(w, tags, "Roll &back the last training", w.library_jobs.rollback, None, "rollback")
-    w.auto_retrain_action = add_action(w, tags, "", w.library_jobs.auto_retrain_toggled, None, "autoRetrain")
-    w.auto_retrain_action.setCheckable(True)
-    add_action(w, tags, "Auto-retrain &after\u2026", w.ask_auto_retrain_after, None, "autoRetrainAfter")
-    add_action(w, tags, "Suggestion &thresholds\u2026", w.library_jobs.ask_threshold_policy, None, "thresholdPolicy")
-    help_menu = bar.addMenu("&Help")
-    add_action(w, help_menu, "&Keyboard shortcuts", w.show_shortcuts, QKeySequence.StandardKey.HelpContents,
-               "shortcuts")
+    add_action(window, review, "Show the review &queue", slots["queue"], None, "queue")
+    actions["autoRetrain"].setCheckable(True)
+    return Menus(actions, recent)

@@ -5,6 +5,7 @@ size and date."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import shiboken6
@@ -17,7 +18,7 @@ from photo_tagger.core import imaging
 from photo_tagger.core.browse import PhotoInfo
 from photo_tagger.core.decode_pool import CallTimedOut, DecodePool, PoolStalled
 from photo_tagger.core.errors import UserError
-from photo_tagger.gui.workers import CallWorker, io_pool
+from photo_tagger.gui.op_runner import Op, io_pool
 
 MAX_SIDE = 1600
 DISPLAY_TIMEOUT_S = 20.0
@@ -130,7 +131,7 @@ class PreviewPane(QWidget):
         layout.addWidget(self.picture, 1)
         layout.addWidget(self.caption)
         self._token = 0
-        self._workers: set[CallWorker] = set()
+        self._loading: set[Op] = set()
         self.show_photo(None, None, None)
 
     def show_photo(self, root: Path | None, info: PhotoInfo | None, thumbnail: QPixmap | None) -> None:
@@ -153,22 +154,18 @@ class PreviewPane(QWidget):
 
     def _load(self, path: Path, token: int) -> None:
         fit = self.picture.size() * self.picture.devicePixelRatio()
-        worker = CallWorker(lambda: read_scaled(path, fit=fit))
-        self._workers.add(worker)
+        op = Op(partial(read_scaled, path, fit=fit))
 
-        # The worker outlives a closed window: its result must not touch a deleted widget.
+        # The op outlives a closed window: its result must not touch a deleted widget.
         def done(image: QImage) -> None:
-            self._workers.discard(worker)
             if token == self._token and shiboken6.isValid(self.picture):
                 self.picture.pixmap = QPixmap.fromImage(image)
                 self.picture.update()
 
-        worker.signals.finished.connect(done)
         def failed(message: str) -> None:
-            self._workers.discard(worker)
             if token == self._token and shiboken6.isValid(self.picture) and self.picture.pixmap is None:
                 self.picture.message = f"Cannot show this photo:\n{message}"
                 self.picture.update()
 
-        worker.signals.failed.connect(failed)
-        io_pool().start(worker)
+        self._loading.add(op)
+        io_pool().start(op.success(done).failure(failed).on_end(lambda: self._loading.discard(op)))

@@ -19,6 +19,7 @@ from PySide6.QtGui import QUndoStack
 
 from photo_tagger.core import browse, head_versions, service, tag_admin, tag_names, tagging
 from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.changes import Changes
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.library import Library
 from photo_tagger.core.taxonomy import validate_tag_name
@@ -29,8 +30,7 @@ log = logging.getLogger(__name__)
 
 
 class LibrarySession(QObject):
-    photos_changed = Signal(object)  # list of photo ids whose tags changed
-    tags_changed = Signal()  # tag names / thresholds changed: everything may look different
+    changed = Signal(object)  # the `Changes` of a change written, undone or redone
     error = Signal(str)  # a user error, shown as a message
     # the user changed tags on photos (a new undo command), with the corrections since the
     # last training as the writer counted them after the change (None: could not count)
@@ -56,13 +56,9 @@ class LibrarySession(QObject):
         """Wait until the queued changes are committed (not for the views to catch up)."""
         return self.writer.wait_idle(timeout)
 
-    def _notify(self, photo_ids: Sequence[int] | None) -> None:
-        if self._closed:
-            return
-        if photo_ids is None:
-            self.tags_changed.emit()
-        else:
-            self.photos_changed.emit(list(photo_ids))
+    def _notify(self, changes: Changes) -> None:
+        if not self._closed:
+            self.changed.emit(changes)
 
     def _failed(self, exc: Exception) -> None:
         if isinstance(exc, UserError):
@@ -83,7 +79,8 @@ class LibrarySession(QObject):
             return
         done(result)
 
-    def _run(self, text: str, photo_ids: Sequence[int], apply: Callable[[Catalogue], Any]) -> bool:
+    def _run(self, text: str, photo_ids: Sequence[int], apply: Callable[[Catalogue], Any],
+             new_tags: bool = False) -> bool:
         """Queue `apply`; once written, its undo command is pushed. False: nothing to do."""
         if not photo_ids:
             return False
@@ -94,7 +91,8 @@ class LibrarySession(QObject):
 
         def written(result: tuple[Any, int | None]) -> None:
             before, corrections = result
-            self.undo_stack.push(tag_command(text, self._write_queued, apply, before, self._notify, ids))
+            changes = Changes.of_photos(ids, new_tags=new_tags)
+            self.undo_stack.push(tag_command(text, self._write_queued, apply, before, self._notify, changes))
             self.corrected.emit(corrections)
 
         self._write_queued(job, written)
@@ -172,7 +170,8 @@ class LibrarySession(QObject):
         shown = clean if found is None else tagging.tag_labels(self.catalogue)[found]
         # Created (or found) on the writer, in order with the changes queued before it.
         return self._run(f"Add '{shown}' to {self._photos(len(ids))}", ids,
-                         lambda c: tagging.set_state(c, ids, tagging.ensure_tag(c, clean), "confirmed"))
+                         lambda c: tagging.set_state(c, ids, tagging.ensure_tag(c, clean), "confirmed"),
+                         new_tags=found is None)
 
     # -- the tag manager --------------------------------------------------------------
     def rename_tag(self, old: str, new: str) -> bool:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from photo_tagger.core.browse import TagRow, tag_table
+from photo_tagger.core.changes import Changes
 from photo_tagger.core.head import DEFAULT_THRESHOLD
 from photo_tagger.core.suggest import MAX_THRESHOLD, SUGGESTION_FLOOR
 from photo_tagger.core.tag_names import tag_paths
@@ -137,13 +138,17 @@ class TagManager(QDialog):
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
         layout.addLayout(bottom)
-        session.tags_changed.connect(self.reload)
+        session.changed.connect(self._changed)
         session.error.connect(self._show_error)
         self.reload()
 
     def reload(self) -> None:
         rows = tag_table(self.session.catalogue)
         self.model.set_rows(rows, tag_paths(self.session.catalogue, [row.name for row in rows]))
+
+    def _changed(self, changes: Changes) -> None:
+        if changes.tags is None or changes.tags:
+            self.reload()
 
     def _show_error(self, message: str) -> None:
         if self.isVisible():

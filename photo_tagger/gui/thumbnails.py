@@ -18,7 +18,7 @@ from PySide6.QtGui import QImage, QPixmap
 from photo_tagger.core.browse import thumbnail_jpegs
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.library import Library
-from photo_tagger.gui.workers import io_pool
+from photo_tagger.gui.op_runner import io_pool
 
 BATCH = 48
 _local = threading.local()

@@ -9,12 +9,13 @@ with every other change (tag edits on the writer thread, see catalogue_writer.py
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
 from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.changes import Changes
 from photo_tagger.core.tag_admin import restore_snapshot
 from photo_tagger.core.tagging import restore_states
 
@@ -24,7 +25,7 @@ Run = Callable[[Callable[[Catalogue], Any], Callable[[Any], None]], None]
 
 class CatalogueCommand(QUndoCommand):
     """`apply(catalogue)` does the change and returns its undo data; `restore(catalogue,
-    data)` undoes it. `notify(photo_ids)` tells the views (None: tags changed globally)."""
+    data)` undoes it. `notify(changes)` tells the views what it touched, each way."""
 
     def __init__(
         self,
@@ -33,20 +34,20 @@ class CatalogueCommand(QUndoCommand):
         apply: Callable[[Catalogue], Any],
         restore: Callable[[Catalogue, Any], None],
         undo_data: Any,
-        notify: Callable[[Sequence[int] | None], None],
-        photo_ids: Sequence[int] | None,
+        notify: Callable[[Changes], None],
+        changes: Changes,
     ) -> None:
         super().__init__(text)
         self._run = run
         self._apply, self._restore, self._notify = apply, restore, notify
         self._undo_data = undo_data
-        self._photo_ids = photo_ids
+        self._changes = changes
         self._first = True
 
     def redo(self) -> None:
         if self._first:  # already applied before the push
             self._first = False
-            self._notify(self._photo_ids)
+            self._notify(self._changes)
             return
 
         def job(catalogue: Catalogue) -> None:
@@ -59,14 +60,15 @@ class CatalogueCommand(QUndoCommand):
         self._run(lambda catalogue: self._restore(catalogue, self._undo_data), self._changed)
 
     def _changed(self, _result: Any = None) -> None:
-        self._notify(self._photo_ids)
+        self._notify(self._changes)
 
 
 def tag_command(text: str, run: Run, apply: Callable[[Catalogue], Any], undo_data: Any,
-                notify: Callable[[Sequence[int] | None], None], photo_ids: Sequence[int]) -> CatalogueCommand:
-    return CatalogueCommand(text, run, apply, restore_states, undo_data, notify, list(photo_ids))
+                notify: Callable[[Changes], None], changes: Changes) -> CatalogueCommand:
+    return CatalogueCommand(text, run, apply, restore_states, undo_data, notify, changes)
 
 
 def admin_command(text: str, run: Run, apply: Callable[[Catalogue], Any], undo_data: Any,
-                  notify: Callable[[Sequence[int] | None], None]) -> CatalogueCommand:
-    return CatalogueCommand(text, run, apply, restore_snapshot, undo_data, notify, None)
+                  notify: Callable[[Changes], None]) -> CatalogueCommand:
+    """A tag renamed, merged, deleted or re-thresholded: any photo may show it."""
+    return CatalogueCommand(text, run, apply, restore_snapshot, undo_data, notify, Changes.of_everything())

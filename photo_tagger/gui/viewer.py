@@ -19,19 +19,21 @@ swapped in. The neighbours are decoded next, so stepping through is immediate.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QPoint, QRect, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QPainter, QPaintEvent, QPixmap
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMainWindow, QWidget
 
 from photo_tagger.core.browse import PhotoInfo
-from photo_tagger.gui import selection_display
-from photo_tagger.gui.preview import describe, read_scaled
-from photo_tagger.gui.workers import CallWorker, io_pool
-
-if TYPE_CHECKING:
-    from photo_tagger.gui.main_window import MainWindow
+from photo_tagger.gui.grid_model import PhotoGridModel
+from photo_tagger.gui.grid_view import PhotoGridView
+from photo_tagger.gui.op_runner import Op, io_pool
+from photo_tagger.gui.preview import PreviewPane, describe, read_scaled
+from photo_tagger.gui.tag_panel import TagPanel
+from photo_tagger.gui.thumbnails import ThumbnailCache
 
 CACHED = 6  # decoded photos kept: the one shown, its neighbours and a few just seen
 MESSAGES = {
@@ -44,10 +46,18 @@ _NEXT = (Qt.Key.Key_Right, Qt.Key.Key_Down, Qt.Key.Key_PageDown)
 
 
 class PhotoViewer(QWidget):
-    def __init__(self, window: MainWindow) -> None:
+    """Over `window`'s central widget; follows `grid`'s current photo."""
+
+    accept_requested = Signal()  # Enter, as on the grid
+    closed = Signal()  # back to the grid: the preview shows again
+
+    def __init__(self, window: QMainWindow, grid: PhotoGridView, model: PhotoGridModel, panel: TagPanel,
+                 preview: PreviewPane) -> None:
         super().__init__(window)  # not the central widget: a QSplitter adopts children as panes
         self.setObjectName("viewer")
-        self.win = window
+        self._window, self._grid, self._model, self._panel, self._preview = window, grid, model, panel, preview
+        self._root: Path | None = None  # the open library's folder
+        self._thumbs: ThumbnailCache | None = None
         self.photo_id: int | None = None
         self.pixmap: QPixmap | None = None  # the photo decoded, or its thumbnail meanwhile
         self.full_size = QSize()  # the size the photo is painted at (thumbnail scaled to it)
@@ -55,31 +65,35 @@ class PhotoViewer(QWidget):
         self.caption = ""
         self._row = 0
         self._cache: OrderedDict[int, tuple[QSize, QImage]] = OrderedDict()
-        self._loading: dict[int, CallWorker] = {}
+        self._loading: dict[int, Op] = {}
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAutoFillBackground(True)
         palette = self.palette()
         palette.setColor(self.backgroundRole(), QColor(24, 24, 24))
         self.setPalette(palette)
         self.hide()
-        window.grid.doubleClicked.connect(lambda _index: self.open())
-        window.grid.installEventFilter(self)  # Space on the grid
+        grid.doubleClicked.connect(lambda _index: self.open())
+        grid.installEventFilter(self)  # Space on the grid
         window.centralWidget().installEventFilter(self)  # the window resized
-        window.panel.installEventFilter(self)  # the splitter moved
-        window.model.modelReset.connect(self._grid_changed)
-        window.panel.add_requested.connect(self._tag_added)
+        panel.installEventFilter(self)  # the splitter moved
+        model.modelReset.connect(self._grid_changed)
+        panel.add_requested.connect(self._tag_added)
         self._follow = QTimer(self, singleShot=True, interval=0)
         self._follow.timeout.connect(self._show_current)
-        window.grid.selectionModel().currentChanged.connect(lambda *_a: self.isVisible() and self._follow.start())
+        grid.selectionModel().currentChanged.connect(lambda *_a: self.isVisible() and self._follow.start())
+
+    def set_library(self, root: Path | None, thumbs: ThumbnailCache | None) -> None:
+        """The library opened (or None: closed) and its thumbnails, shown while decoding."""
+        self._root, self._thumbs = root, thumbs
 
     # -- opening and closing ------------------------------------------------------------------
     def open(self) -> None:
         """Show the grid's current photo (alone in the selection: it is what the tag keys act on)."""
-        index = self.win.grid.currentIndex()
-        if self.win.session is None or not index.isValid():
+        index = self._grid.currentIndex()
+        if self._root is None or not index.isValid():
             return
-        self.win.grid.selectionModel().select(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
-        self.win.preview.hide()
+        self._grid.selectionModel().select(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self._preview.hide()
         self._place()
         self.show()
         self.raise_()
@@ -91,25 +105,25 @@ class PhotoViewer(QWidget):
         self.hide()
         self._cache.clear()
         self.photo_id = None
-        self.win.preview.show()
+        self._preview.show()
         # Once the splitter has laid it out again: it decodes at its size.
-        QTimer.singleShot(0, lambda: selection_display.show_preview(self.win))
-        self.win.grid.scrollTo(self.win.grid.currentIndex())
-        self.win.grid.setFocus(Qt.FocusReason.OtherFocusReason)
+        QTimer.singleShot(0, self.closed.emit)
+        self._grid.scrollTo(self._grid.currentIndex())
+        self._grid.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def step(self, delta: int) -> None:
         """Move the grid's current photo (and selection) by `delta` rows; the view follows."""
-        grid, count = self.win.grid, self.win.model.rowCount()
+        grid, count = self._grid, self._model.rowCount()
         if count == 0:
             return
         row = grid.currentIndex().row() if grid.currentIndex().isValid() else 0
         row = min(max(row + delta, 0), count - 1)
-        grid.selectionModel().setCurrentIndex(self.win.model.index(row),
+        grid.selectionModel().setCurrentIndex(self._model.index(row),
                                               QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     # -- keys and events -------------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        key, count = event.key(), self.win.model.rowCount()
+        key, count = event.key(), self._model.rowCount()
         if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
             super().keyPressEvent(event)  # Ctrl+Z and the rest: the window's actions
         elif key in (Qt.Key.Key_Escape, Qt.Key.Key_Space):
@@ -121,7 +135,7 @@ class PhotoViewer(QWidget):
         elif key in (Qt.Key.Key_Home, Qt.Key.Key_End):
             self.step(-count if key == Qt.Key.Key_Home else count)
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.win.accept_all()  # as Enter on the grid
+            self.accept_requested.emit()
         else:
             super().keyPressEvent(event)
             return
@@ -132,7 +146,7 @@ class PhotoViewer(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
-        if watched is self.win.grid and kind == QEvent.Type.KeyPress:
+        if watched is self._grid and kind == QEvent.Type.KeyPress:
             key_event: QKeyEvent = event  # type: ignore[assignment]
             if key_event.key() == Qt.Key.Key_Space and not key_event.modifiers():
                 self.open()
@@ -149,9 +163,9 @@ class PhotoViewer(QWidget):
 
     def _place(self) -> None:
         """Cover the central widget left of the tag panel (all of it if the panel is hidden)."""
-        area = self.win.centralWidget().geometry()
-        if self.win.panel.isVisible():
-            area.setRight(max(area.left() + 1, self.win.panel.mapTo(self.win, QPoint(0, 0)).x() - 5))
+        area = self._window.centralWidget().geometry()
+        if self._panel.isVisible():
+            area.setRight(max(area.left() + 1, self._panel.mapTo(self._window, QPoint(0, 0)).x() - 5))
         self.setGeometry(area)
 
     def _grid_changed(self) -> None:
@@ -161,7 +175,7 @@ class PhotoViewer(QWidget):
     def _after_grid_changed(self) -> None:
         """The grid re-filtered: if the photo shown left it (tagged out of 'Unreviewed'),
         show the photo now at its place."""
-        grid, model = self.win.grid, self.win.model
+        grid, model = self._grid, self._model
         if not self.isVisible():
             return
         if model.rowCount() == 0:
@@ -187,14 +201,14 @@ class PhotoViewer(QWidget):
         return size
 
     def _show_current(self, force: bool = False) -> None:
-        index = self.win.grid.currentIndex()
-        info = self.win.model.info(index.row()) if index.isValid() else None
-        if info is None or self.win.session is None:
+        index = self._grid.currentIndex()
+        info = self._model.info(index.row()) if index.isValid() else None
+        if info is None or self._root is None:
             return
         if info.id == self.photo_id and not force:
             return
         self.photo_id, self._row = info.id, index.row()
-        self.caption = f"{index.row() + 1:,} / {self.win.model.rowCount():,}  \u00b7  {describe(info)}"
+        self.caption = f"{index.row() + 1:,} / {self._model.rowCount():,}  \u00b7  {describe(info)}"
         self.message = MESSAGES.get(info.status, "").format(error=info.error or "unknown error")
         self.full_size = self._fitted(info)
         cached = self._cache.get(info.id)
@@ -202,8 +216,8 @@ class PhotoViewer(QWidget):
             if cached is not None:
                 self._cache.move_to_end(info.id)
                 self.pixmap = QPixmap.fromImage(cached[1])
-            elif self.win.thumbs is not None:
-                self.pixmap = self.win.thumbs.pixmap(info.id)
+            elif self._thumbs is not None:
+                self.pixmap = self._thumbs.pixmap(info.id)
             if cached is None or cached[0] != self.box():
                 self._decode(info)
             self._prefetch(index.row())
@@ -222,17 +236,15 @@ class PhotoViewer(QWidget):
 
     def _prefetch(self, row: int) -> None:
         for neighbour in (row + 1, row - 1):
-            if 0 <= neighbour < self.win.model.rowCount():
-                info = self.win.model.info(neighbour)
+            if 0 <= neighbour < self._model.rowCount():
+                info = self._model.info(neighbour)
                 if info is not None and info.status == "ok" and info.id not in self._cache:
                     self._decode(info)
 
     def _decode(self, info: PhotoInfo) -> None:
-        if info.id in self._loading or self.win.session is None:
+        if info.id in self._loading or self._root is None:
             return
-        path, box, photo_id = self.win.session.library.root / info.path, self.box(), info.id
-        worker = CallWorker(lambda: read_scaled(path, max_side=max(box.width(), box.height()), fit=box))
-        self._loading[photo_id] = worker
+        path, box, photo_id = self._root / info.path, self.box(), info.id
 
         def done(image: QImage) -> None:
             self._loading.pop(photo_id, None)
@@ -251,9 +263,9 @@ class PhotoViewer(QWidget):
                 self.message = f"Cannot show this photo:\n{message}"
                 self.update()
 
-        worker.signals.finished.connect(done)
-        worker.signals.failed.connect(failed)
-        io_pool().start(worker)
+        op = self._loading[photo_id] = Op(partial(read_scaled, path, max_side=max(box.width(), box.height()),
+                                                             fit=box))
+        io_pool().start(op.success(done).failure(failed))
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)

@@ -67,6 +67,5 @@ def trainable_window(qtbot, settings: QSettings, trainable_template: Path, tmp_p
     copy = tmp_path / "Holiday"
     shutil.copytree(trainable_template, copy)
     win = open_window(qtbot, settings, copy)
-    win.train_in_child_process = False  # the same code path, minus a process start
     yield win
     win.close()

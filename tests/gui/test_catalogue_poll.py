@@ -35,7 +35,7 @@ def test_a_poll_repaints_only_the_cell_whose_photo_changed(window, qtbot) -> Non
     changed: list[tuple[int, int]] = []
     window.model.dataChanged.connect(lambda first, last, *_: changed.append((first.row(), last.row())))
     _commit_elsewhere(window, window.model.photo_id(row), "Espresso")
-    window.catalogue_poll.poll()
+    window.poll_catalogue()
     qtbot.waitUntil(lambda: bool(changed), timeout=5000)
     assert changed == [(row, row)]
     assert "Espresso" in window.model.info(row).confirmed
@@ -45,7 +45,7 @@ def test_a_poll_also_updates_the_tag_panel_and_the_counts(window, qtbot) -> None
     (cat_id,) = select(window, "cat.jpg")
     window.counts.setText("")
     _commit_elsewhere(window, cat_id, "Mittens")
-    window.catalogue_poll.poll()
+    window.poll_catalogue()
     qtbot.waitUntil(lambda: "Mittens" in {t.name for t in window.panel.tags.confirmed}, timeout=5000)
     assert "shown" in window.counts.text()
 
@@ -54,8 +54,8 @@ def test_a_snapshot_read_before_a_user_change_is_dropped(window, qtbot) -> None:
     QApplication.processEvents()
     row = _row_of(window, "coffee.jpg")
     _commit_elsewhere(window, window.model.photo_id(row), "Espresso")
-    window.catalogue_poll.poll()  # reads in the background ...
+    window.poll_catalogue()  # reads in the background ...
     window.refresh()  # ... while the window shows something newer
-    qtbot.waitUntil(lambda: window.catalogue_poll._worker is None, timeout=5000)
-    assert window.data_version == -1  # dropped: the next poll reads again
+    qtbot.waitUntil(lambda: not window.catalogue_poll.reading, timeout=5000)
+    assert window.catalogue_poll.data_version == -1  # dropped: the next poll reads again
     assert "Espresso" in window.model.info(row).confirmed

@@ -21,7 +21,6 @@ def test_import_tags_shows_what_it_will_change_and_applies_it_when_asked(
     source = tmp_path / "tags.csv"
     source.write_text("path,tags\r\ncat.jpg,Mittens\r\n", encoding="utf-8")
     expected = service.plan_library_import(window.session.library, source)
-    window.export_in_child_process = False
     window.library_jobs.import_tags(source)
     assert window.findChild(QMessageBox, "importPlan") is None  # the plan is worked out in the pool
     qtbot.waitUntil(lambda: window.findChild(QMessageBox, "importPlan") is not None, timeout=30_000)
@@ -29,7 +28,7 @@ def test_import_tags_shows_what_it_will_change_and_applies_it_when_asked(
     assert f"{expected.count('confirmed')} confirmed, {expected.count('rejected')} rejected" in box.text()
     assert "Apply?" in box.text()
     assert tags_of(window, "cat.jpg")["confirmed"] == set()  # nothing changed before the answer
-    with qtbot.waitSignal(window.jobs.finished, timeout=60_000) as finished:
+    with qtbot.waitSignal(window.runner.finished, timeout=60_000) as finished:
         box.button(QMessageBox.StandardButton.Yes).click()
     assert finished.args[0] == IMPORT_JOB
     assert tags_of(window, "cat.jpg")["confirmed"] == {"Mittens"}

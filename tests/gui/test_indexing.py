@@ -21,12 +21,12 @@ def test_opening_a_new_folder_indexes_it_in_the_background(qtbot, settings, tmp_
     qtbot.addWidget(window)
     window.show()
     progress = []
-    window.jobs.progress.connect(progress.append)
-    with qtbot.waitSignal(window.jobs.finished, timeout=60_000) as finished:
+    window.runner.progress.connect(progress.append)
+    with qtbot.waitSignal(window.runner.finished, timeout=60_000) as finished:
         assert window.open_library(root)
-        assert window.jobs.busy and window.jobs.cancel_button.isVisible()
+        assert window.runner.busy and window.job_status.cancel_button.isVisible()
     assert finished.args[0] == "Indexing" and finished.args[1].indexed == 2
-    assert progress and not window.jobs.cancel_button.isVisible()
+    assert progress and not window.job_status.cancel_button.isVisible()
     select(window, "cat.jpg")
     assert "cat" in {t.name for t in window.panel.tags.suggested}
     window.close()
@@ -35,14 +35,14 @@ def test_opening_a_new_folder_indexes_it_in_the_background(qtbot, settings, tmp_
 def test_cancel_stops_indexing_and_keeps_the_app_usable(qtbot, window, library_path: Path) -> None:
     for i in range(40):
         shutil.copy(library_path / "cat.jpg", library_path / f"copy{i:02d}.jpg")
-    window.start_indexing()
+    window.library_jobs.start_indexing()
     # Cancel once photos are being decoded: by then the scan has listed all 45.
     with qtbot.waitSignal(
-        window.jobs.progress, timeout=60_000, check_params_cb=lambda p: p.phase == "indexing"
+        window.runner.progress, timeout=60_000, check_params_cb=lambda p: p.phase == "indexing"
     ):
         pass
-    with qtbot.waitSignal(window.jobs.cancelled, timeout=60_000):
-        window.jobs.cancel()
-    assert not window.jobs.busy
+    with qtbot.waitSignal(window.runner.cancelled, timeout=60_000):
+        window.runner.cancel()
+    assert not window.runner.busy
     window.refresh()
     assert window.model.rowCount() == 45

@@ -103,7 +103,7 @@ def test_after_closing_a_dialog_the_grid_has_the_keys(window, qtbot, monkeypatch
 
     window.panel.focus_add_field()
     monkeypatch.setattr(TrainReportDialog, "__init__", _plain_dialog_init)  # no report to show here
-    window.library_jobs.open_report(TrainReport.__new__(TrainReport))
+    window.retraining.open_report(TrainReport.__new__(TrainReport))
     qtbot.waitUntil(lambda: _open_dialog(window) is not None, timeout=3000)
     _open_dialog(window).accept()
     _focus_on_grid(window, qtbot)

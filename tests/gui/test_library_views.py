@@ -15,10 +15,11 @@ from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from photo_tagger.core import service
 from photo_tagger.core.browse import selection_tags
+from photo_tagger.core.changes import Changes
 from photo_tagger.core.errors import UserError
+from photo_tagger.gui.op_runner import Op, job_pool
 from photo_tagger.gui.tag_manager import TagManager
 from photo_tagger.gui.train_report_dialog import TrainReportDialog
-from photo_tagger.gui.workers import GeneratorWorker, job_pool
 
 
 def shown(window) -> list[str]:
@@ -62,7 +63,7 @@ def test_export_writes_the_csv_with_the_users_changes(window, qtbot, tmp_path: P
     select(window, "cat.jpg")
     window.session.confirm_on_all(window.target_ids(), "Mittens")
     out = tmp_path / "tags.csv"
-    window.export_csv(out)
+    window.library_jobs.export_csv(out)
     qtbot.waitUntil(out.exists, timeout=10_000)
     rows = {row["path"]: row for row in csv.DictReader(out.open(encoding="utf-8"))}
     assert "Mittens" in rows["cat.jpg"]["confirmed"]
@@ -123,8 +124,8 @@ def label_a_new_tag(window) -> None:
 def test_retrain_runs_the_core_job_with_progress(trainable_window, qtbot) -> None:
     window = trainable_window
     label_a_new_tag(window)
-    with qtbot.waitSignal(window.jobs.finished, timeout=60_000) as finished:
-        window.retrain()
+    with qtbot.waitSignal(window.runner.finished, timeout=60_000) as finished:
+        window.retraining.retrain()
     assert finished.args[0] == "Retraining"
     report = window.findChild(TrainReportDialog, "trainReport")
     assert report is not None and report.isVisible() and "Retrained on 8 photos" in report.summary.text()
@@ -132,7 +133,8 @@ def test_retrain_runs_the_core_job_with_progress(trainable_window, qtbot) -> Non
     assert service.corrections_since_last_training(window.session.library) == 0
 
 
-def test_the_threshold_policy_is_chosen_from_the_tags_menu_and_kept_in_the_library(window, monkeypatch) -> None:
+def test_the_threshold_policy_is_chosen_from_the_tags_menu_and_kept_in_the_library(window, qtbot,
+                                                                                    monkeypatch) -> None:
     offered = []
 
     def choose(parent, title, label, items, current, editable):
@@ -142,7 +144,7 @@ def test_the_threshold_policy_is_chosen_from_the_tags_menu_and_kept_in_the_libra
     monkeypatch.setattr(QInputDialog, "getItem", staticmethod(choose))
     window.findChild(QAction, "thresholdPolicy").trigger()
     assert offered[0][1] == 0 and "F1" in offered[0][0][0]  # best F1 until the user picks
-    assert service.training_target_precision(window.session.library) == 0.9
+    qtbot.waitUntil(lambda: service.training_target_precision(window.session.library) == 0.9, timeout=10_000)
     window.findChild(QAction, "thresholdPolicy").trigger()
     assert "90%" in offered[1][0][offered[1][1]]  # the dialog opens on the current choice
 
@@ -162,7 +164,7 @@ def test_a_folder_that_vanishes_shows_a_banner(window, library_path: Path) -> No
     shutil.move(library_path.with_name("elsewhere"), library_path)
     window.check_folder()
     assert not window.banner.isVisible()
-    window.jobs.wait()
+    window.runner.wait()
 
 
 def test_cancel_closes_the_generator_in_its_thread(qtbot) -> None:
@@ -176,15 +178,13 @@ def test_cancel_closes_the_generator_in_its_thread(qtbot) -> None:
         finally:
             closed.set()
 
-    worker = GeneratorWorker(endless)
     seen: list[object] = []
-    worker.signals.progress.connect(seen.append)
-    worker.signals.cancelled.connect(lambda: seen.append("cancelled"))
-    job_pool().start(worker)
+    op = Op(endless).on_progress(seen.append).on_cancel(lambda: seen.append("cancelled"))
+    job_pool().start(op)
     qtbot.waitUntil(lambda: len(seen) > 0, timeout=5000)
-    worker.cancel()
+    op.cancel()
     qtbot.waitUntil(lambda: "cancelled" in seen, timeout=5000)
-    assert closed.wait(5) and worker.done.wait(5)
+    assert closed.wait(5) and op.done.wait(5)
 
 
 @pytest.mark.parametrize("exc, expected", [
@@ -196,10 +196,10 @@ def test_a_failing_job_reports_a_message(qtbot, exc: Exception, expected: str) -
         raise exc
         yield  # pragma: no cover
 
-    worker = GeneratorWorker(failing)
-    with qtbot.waitSignal(worker.signals.failed, timeout=5000) as failed:
-        job_pool().start(worker)
-    assert failed.args == [expected]
+    messages: list[str] = []
+    job_pool().start(Op(failing).failure(messages.append))
+    qtbot.waitUntil(lambda: bool(messages), timeout=5000)
+    assert messages == [expected]
 
 
 
@@ -217,10 +217,9 @@ def test_retrain_through_the_real_core_says_when_no_tag_has_enough_examples(wind
         pytest.skip("the training use case is not in this build")
     select(window, "cat.jpg", "coffee.jpg", "astronaut.jpg")
     window.accept_all()
-    window.train_in_child_process = False  # the same code path, minus a process start
     # Three labelled photos are too few for any tag: nothing is stored or activated.
-    with qtbot.waitSignal(window.jobs.failed, timeout=60_000):
-        window.retrain()
+    with qtbot.waitSignal(window.runner.failed, timeout=60_000):
+        window.retraining.retrain()
     assert "nothing to learn yet" in window.statusBar().currentMessage()
     assert window.findChild(TrainReportDialog, "trainReport") is None
 
@@ -251,7 +250,7 @@ def test_export_xmp_sidecars_from_the_file_menu(window, qtbot, library_path: Pat
     window.session.confirm_on_all(window.target_ids(), "Mittens")
     action = window.findChild(QAction, "exportSidecars")
     assert action is not None
-    with qtbot.waitSignal(window.jobs.finished, timeout=60_000) as finished:
+    with qtbot.waitSignal(window.runner.finished, timeout=60_000) as finished:
         action.trigger()  # the real path: a child process, the summary pickled back
     assert finished.args[0] == SIDECAR_JOB
     summary = finished.args[1]
@@ -264,9 +263,8 @@ def test_export_xmp_sidecars_from_the_file_menu(window, qtbot, library_path: Pat
 
 def test_sidecar_errors_are_listed_by_file(window, qtbot, library_path: Path) -> None:
     (library_path / "coffee.jpg.xmp").write_text("<x:xmpmeta><unclosed", encoding="utf-8")
-    window.export_in_child_process = False
-    with qtbot.waitSignal(window.jobs.finished, timeout=60_000):
-        window.export_sidecars()
+    with qtbot.waitSignal(window.runner.finished, timeout=60_000):
+        window.library_jobs.export_sidecars()
     box = window.findChild(QMessageBox, "sidecarErrors")
     assert box is not None and "coffee.jpg.xmp" in box.text()
     box.close()
@@ -275,22 +273,23 @@ def test_sidecar_errors_are_listed_by_file(window, qtbot, library_path: Path) ->
 def test_auto_retrain_after_n_corrections(trainable_window, qtbot, settings) -> None:
     window = trainable_window
     label_a_new_tag(window)
-    with qtbot.waitSignal(window.jobs.finished, timeout=60_000):
-        window.retrain()  # by hand, so the count starts from 0
+    with qtbot.waitSignal(window.runner.finished, timeout=60_000):
+        window.retraining.retrain()  # by hand, so the count starts from 0
     window.findChild(TrainReportDialog, "trainReport").close()
     library = window.session.library
     assert service.corrections_since_last_training(library) == 0
-    assert not window.auto_retrain_action.isChecked()
-    window.set_auto_retrain(True, 2)
-    assert window.auto_retrain_action.isChecked() and "after 2 corrections" in window.auto_retrain_action.text()
+    action = window.findChild(QAction, "autoRetrain")
+    assert not action.isChecked()
+    window.retraining.set_auto_retrain(True, 2)
+    assert action.isChecked() and "after 2 corrections" in action.text()
     assert settings.value("autoRetrain/after", type=int) == 2
     select(window, "cat.jpg")
     cat = window.panel.tags.candidates[0]
     window.session.reject(window.target_ids(), cat)
     settle(window)
     assert service.corrections_since_last_training(library) == 1
-    assert not window.jobs.busy
-    with qtbot.waitSignal(window.jobs.finished, timeout=60_000) as finished:
+    assert not window.runner.busy
+    with qtbot.waitSignal(window.runner.finished, timeout=60_000) as finished:
         select(window, "coffee.jpg")
         window.session.confirm_on_all(window.target_ids(), "Espresso")
     assert finished.args[0] == "Retraining"
@@ -300,11 +299,11 @@ def test_auto_retrain_after_n_corrections(trainable_window, qtbot, settings) -> 
 
 
 def test_auto_retrain_off_does_not_train(window) -> None:
-    window.set_auto_retrain(False, 1)
+    window.retraining.set_auto_retrain(False, 1)
     select(window, "cat.jpg")
     window.session.confirm_on_all(window.target_ids(), "Mittens")
     settle(window)
-    assert not window.jobs.busy
+    assert not window.runner.busy
 
 
 def test_tag_hierarchy_in_the_manager_and_the_panel(window, qtbot) -> None:
@@ -317,7 +316,7 @@ def test_tag_hierarchy_in_the_manager_and_the_panel(window, qtbot) -> None:
     path = tag_path(catalogue, "Mittens")
     assert path[-1] == "Mittens" and path[0].casefold() in ("animals", "animal")  # Animals may be a synonym
     parent = path[0]
-    window.session.tags_changed.emit()
+    window.show_changes(Changes.of_everything())  # what the tag manager's changes say
     manager = TagManager(window.session, window)
     qtbot.addWidget(manager)
     proxy = manager.proxy

@@ -65,7 +65,7 @@ def test_keys_accept_reject_and_add_and_every_change_survives_a_restart(
 
     again = MainWindow(settings)
     qtbot.addWidget(again)
-    assert again.recent()[0] == str(library_path.resolve())
+    assert again.recent_folders.paths()[0] == str(library_path.resolve())
     assert again.open_library(library_path)
     assert tags_of(again, "cat.jpg")["confirmed"] == {second, "Mittens"}
     assert first in tags_of(again, "cat.jpg")["rejected"]

@@ -10,6 +10,7 @@ from gui.helpers import select, settle, tags_of
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
+from photo_tagger.core.changes import Changes
 from photo_tagger.gui.tag_rows import NameLabel, SuggestionRow
 
 
@@ -41,7 +42,7 @@ def test_a_long_name_is_elided_with_the_full_path_in_its_tooltip(window) -> None
     with window.session.catalogue.transaction() as conn:
         conn.execute("UPDATE tags SET parent_id = (SELECT id FROM tags WHERE name = 'animal') WHERE name = ?",
                      (long_name,))
-    window._tags_changed()
+    window.show_changes(Changes.of_everything())  # what the tag manager's changes say
     select(window, "cat.jpg")
     label = window.panel.findChild(NameLabel, f"name:{long_name}")
     assert label is not None and label.isVisible()

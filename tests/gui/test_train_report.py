@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QMessageBox
 from photo_tagger.core import service, tagging
 from photo_tagger.core.indexer import index_library
 from photo_tagger.core.library import Library
-from photo_tagger.gui.library_jobs import ACTIVATE_JOB, RETRAIN_JOB, ROLLBACK_JOB
+from photo_tagger.gui.retraining import ACTIVATE_JOB, RETRAIN_JOB, ROLLBACK_JOB
 from photo_tagger.gui.train_report_dialog import COLUMNS, TrainReportDialog
 
 
@@ -53,12 +53,11 @@ def pets(window, pets_template: Path, tmp_path: Path):  # type: ignore[no-untype
     root = tmp_path / "Pets"
     shutil.copytree(pets_template, root)
     assert window.open_library(root, index=False)
-    window.train_in_child_process = False  # the same code path, minus a process start
     return window
 
 
 def run_job(window, qtbot, start) -> list:  # type: ignore[no-untyped-def]
-    with qtbot.waitSignal(window.jobs.finished, timeout=120_000) as finished:
+    with qtbot.waitSignal(window.runner.finished, timeout=120_000) as finished:
         start()
     return finished.args
 
@@ -73,7 +72,7 @@ def report_rows(dialog: TrainReportDialog) -> dict[str, dict[str, str]]:
 
 def test_retraining_shows_the_report_and_the_new_tag_is_suggested(pets, qtbot, qtmodeltester) -> None:
     window = pets
-    assert run_job(window, qtbot, window.retrain)[0] == RETRAIN_JOB
+    assert run_job(window, qtbot, window.retraining.retrain)[0] == RETRAIN_JOB
     dialog = window.findChild(TrainReportDialog, "trainReport")
     assert dialog is not None and dialog.isVisible()
     qtmodeltester.check(dialog.model)
@@ -105,14 +104,14 @@ def test_the_report_menu_shows_the_stored_report_and_rolls_back(pets, qtbot) -> 
     qtbot.waitUntil(no_training_box, timeout=10_000)
     assert "No training yet" in box.text()
     box.close()
-    run_job(window, qtbot, window.retrain)
+    run_job(window, qtbot, window.retraining.retrain)
     window.findChild(TrainReportDialog, "trainReport").close()
     settle(window)
     report.trigger()
     qtbot.waitUntil(lambda: any(d.isVisible() for d in window.findChildren(TrainReportDialog)), timeout=10_000)
     dialog = next(d for d in window.findChildren(TrainReportDialog) if d.isVisible())
     assert "Mittens" in report_rows(dialog)
-    with qtbot.waitSignal(window.jobs.finished, timeout=120_000) as finished:
+    with qtbot.waitSignal(window.runner.finished, timeout=120_000) as finished:
         dialog.rollback_button.click()
     assert finished.args[0] == ROLLBACK_JOB
     settle(window)
@@ -126,24 +125,24 @@ def test_the_report_menu_shows_the_stored_report_and_rolls_back(pets, qtbot) -> 
 
 
 def test_rolling_back_without_a_training_says_so(window, qtbot) -> None:
-    with qtbot.waitSignal(window.jobs.failed, timeout=10_000):
+    with qtbot.waitSignal(window.runner.failed, timeout=10_000):
         window.findChild(QAction, "rollback").trigger()
     assert "no trained head to roll back" in window.statusBar().currentMessage()
 
 
 def test_a_training_kept_inactive_asks_and_is_used_on_request(pets, qtbot) -> None:
     window = pets
-    run_job(window, qtbot, window.retrain)
+    run_job(window, qtbot, window.retraining.retrain)
     shown = window.findChild(TrainReportDialog, "trainReport")
     report = shown.report
     shown.close()
-    run_job(window, qtbot, window.library_jobs.rollback)
+    run_job(window, qtbot, window.retraining.rollback)
     assert service.load_model(window.session.library).head_id is None
     report.activated = False  # what training returns when the new head scored lower
-    window.library_jobs.open_report(report)
+    window.retraining.open_report(report)
     dialog = next(d for d in window.findChildren(TrainReportDialog) if d.isVisible() and not d.report.activated)
     assert "Not in use" in dialog.summary.text() and not hasattr(dialog, "rollback_button")
-    with qtbot.waitSignal(window.jobs.finished, timeout=120_000) as finished:
+    with qtbot.waitSignal(window.runner.finished, timeout=120_000) as finished:
         dialog.activate_button.click()
     assert finished.args[0] == ACTIVATE_JOB
     settle(window)
