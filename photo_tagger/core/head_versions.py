@@ -12,7 +12,6 @@ index run (`service.index`), so suggestions never stay half old, half new.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Generator, Iterator
 
@@ -22,6 +21,7 @@ from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.head import FORMAT_VERSION, TagHead
 from photo_tagger.core.report import TrainReport
+from photo_tagger.core.store import settings
 from photo_tagger.core.suggest import (
     SuggestionModel,
     apply_model_thresholds,
@@ -65,28 +65,18 @@ def update_report(catalogue: Catalogue, head_id: int, report: TrainReport) -> No
 
 def activate(catalogue: Catalogue, head_id: int | None, backbone_key: str, *, rollback: bool = False) -> None:
     """Make `head_id` the only active head of the backbone (None: back to the prior).
-    The order of activations is kept in `meta`, so a rollback returns to the head that
-    was active before, not merely to an older id."""
-    key = f"head_history:{backbone_key}"
+    The order of activations is kept (`settings.head_history`), so a rollback returns to the
+    head that was active before, not merely to an older id."""
     with catalogue.transaction() as conn:
         conn.execute("UPDATE heads SET active = (id IS ?) WHERE backbone = ?", (head_id, backbone_key))
-        history = json.loads(catalogue.get_meta(key) or "[]")
+        history = settings.head_history(catalogue, backbone_key) or []
         if rollback:
             while history and history[-1] != head_id:
                 history.pop()
         elif head_id is not None:
             history.append(head_id)
-        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, json.dumps(history)))
-        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, '1')", (_stale_key(backbone_key),))
-
-
-def _stale_key(backbone_key: str) -> str:
-    return f"suggestions_stale:{backbone_key}"
-
-
-def suggestions_stale(catalogue: Catalogue, backbone_key: str) -> bool:
-    """True when a head was activated but re-scoring every photo has not finished."""
-    return catalogue.get_meta(_stale_key(backbone_key)) is not None
+        settings.set_head_history(catalogue, backbone_key, history)
+        settings.mark_suggestions_stale(catalogue, backbone_key)
 
 
 def refresh_with_active_head(
@@ -97,21 +87,21 @@ def refresh_with_active_head(
     start: float | None = None,
 ) -> Iterator[TrainProgress]:
     """Re-score every photo with the active head (or the prior): after an activation, or to
-    finish a refresh a crash cut short (see `suggestions_stale`)."""
+    finish a refresh a crash cut short (see `settings.suggestions_stale`)."""
     model = load_suggestion_model(catalogue, backbone_key, classifier, taxonomy)
     yield from refresh_suggestions(catalogue, model, time.perf_counter() if start is None else start)
 
 
 def previous_head(catalogue: Catalogue, backbone_key: str, active: int) -> int | None:
-    history = [h for h in json.loads(catalogue.get_meta(f"head_history:{backbone_key}") or "[]")
-               if h != active]
+    recorded = settings.head_history(catalogue, backbone_key)
+    history = [h for h in recorded or [] if h != active]
     exists = {row[0] for row in catalogue.query("SELECT id FROM heads WHERE backbone = ?", (backbone_key,))}
     while history and history[-1] not in exists:
         history.pop()
     if history:
         return int(history[-1])
     older = catalogue.scalar("SELECT max(id) FROM heads WHERE backbone = ? AND id < ?", (backbone_key, active))
-    return None if older is None or catalogue.get_meta(f"head_history:{backbone_key}") else int(older)
+    return None if older is None or recorded is not None else int(older)
 
 
 def activate_and_refresh(
@@ -136,7 +126,7 @@ def refresh_suggestions(catalogue: Catalogue, model: SuggestionModel, start: flo
     with catalogue.transaction() as conn:
         apply_model_thresholds(conn, model)
         if not ids:  # nothing to re-score: the refresh is done
-            _clear_stale(conn, model.backbone_key)
+            settings.clear_suggestions_stale(catalogue, model.backbone_key)
     cancelled = False
     for begin in range(0, len(ids), REFRESH_BATCH):
         last = begin + REFRESH_BATCH >= len(ids)
@@ -162,11 +152,7 @@ def _refresh_batch(catalogue: Catalogue, model: SuggestionModel, photo_ids: list
     with catalogue.transaction() as conn:
         write_suggestions(conn, [row["photo_id"] for row in rows], scores, model.tag_ids)
         if last:
-            _clear_stale(conn, model.backbone_key)
-
-
-def _clear_stale(conn: sqlite3.Connection, backbone_key: str) -> None:
-    conn.execute("DELETE FROM meta WHERE key = ?", (_stale_key(backbone_key),))
+            settings.clear_suggestions_stale(catalogue, model.backbone_key)
 
 
 def rollback_catalogue(

@@ -41,12 +41,12 @@ from photo_tagger.core.keywords import (
     KeywordResult,
     KeywordSource,
     apply_sources,
-    keywords_enabled,
     read_sources,
     sync_keywords,
 )
 from photo_tagger.core.library import Library
 from photo_tagger.core.scan import ScanSummary, reconcile, walk_photos
+from photo_tagger.core.store import settings
 from photo_tagger.core.suggest import (
     SuggestionModel,
     apply_model_thresholds,
@@ -160,7 +160,7 @@ def index_library(
         raise ValueError(f"decode_timeout_s must be positive, not {decode_timeout_s!r}")
     start = time.perf_counter()
     with library.connect() as catalogue:
-        read_keywords = keywords_enabled(catalogue) if keywords is None else keywords
+        read_keywords = settings.keywords_enabled(catalogue) if keywords is None else keywords
         yield IndexProgress("scanning", 0, 0, 0, 0.0, f"Scanning {library.root}")
         files = list(walk_photos(library.root))
         scan = reconcile(catalogue, library.root, files)

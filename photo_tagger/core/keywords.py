@@ -7,7 +7,7 @@ embedded keywords, each sidecar: `IMG.JPG.xmp` and the raw's `IMG.xmp`) is remem
 in `keyword_sources` with its size, mtime and keywords, so a source is read again only
 when it changed and only keywords added since are applied; our own sidecar writes are
 recorded there too and never come back as "new" keywords. Reading is on by default;
-`set_keywords_enabled` (the library setting, meta key `keywords.read`) turns it off.
+`store.settings.set_keywords_enabled` (the library setting) turns it off.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from photo_tagger.core.xmp import XmpError, XmpKeywords, dedupe_paths, parse_xmp
 
 log = logging.getLogger(__name__)
 
-SETTING = "keywords.read"
 SOURCE = "keywords"  # photo_tags.source of tags that came from keywords
 IPTC_KEYWORDS = (2, 25)
 IPTC_CHARSET = (1, 90)
@@ -57,14 +56,6 @@ class KeywordResult:
     applied: int = 0  # (photo, tag) pairs confirmed from keywords
     created_tags: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-def keywords_enabled(catalogue: Catalogue) -> bool:
-    return catalogue.get_meta(SETTING) != "off"
-
-
-def set_keywords_enabled(catalogue: Catalogue, enabled: bool) -> None:
-    catalogue.set_meta(SETTING, "on" if enabled else "off")
 
 
 # --- reading (runs in the decode threads; no catalogue access) -------------------------

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from photo_tagger.core.catalogue import Catalogue, catalogue_path_for
 from photo_tagger.core.errors import UserError
+from photo_tagger.core.store import settings
 from photo_tagger.core.tag_tree import ensure_path
 
 
@@ -35,7 +36,7 @@ class Library:
 
 
 def _seed_default_tags(catalogue: Catalogue) -> None:
-    if catalogue.get_meta("taxonomy_seeded"):
+    if settings.taxonomy_seeded(catalogue):
         return
     from photo_tagger.core.taxonomy import load_default_taxonomy
 
@@ -43,4 +44,4 @@ def _seed_default_tags(catalogue: Catalogue) -> None:
     with catalogue.transaction() as conn:
         for tag in taxonomy.tags:
             ensure_path(conn, taxonomy.path(tag.name), origin="taxonomy")
-        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('taxonomy_seeded', '1')")
+        settings.mark_taxonomy_seeded(catalogue)

@@ -21,10 +21,10 @@ from photo_tagger.core.formats import (
 )
 from photo_tagger.core.import_plan import ImportPlan, plan_import
 from photo_tagger.core.indexer import IndexProgress, IndexSummary, backbone_key, index_library
-from photo_tagger.core.keywords import set_keywords_enabled
 from photo_tagger.core.library import Library
 from photo_tagger.core.report import TrainReport
 from photo_tagger.core.sidecars import SidecarSummary, export_sidecars
+from photo_tagger.core.store import settings
 from photo_tagger.core.suggest import SuggestionModel, decode_faces, decode_vectors, load_suggestion_model
 from photo_tagger.core.tagging import TagCount, tag_counts, tag_labels
 from photo_tagger.core.train_progress import TrainProgress
@@ -60,11 +60,11 @@ def index(
 ) -> Generator[IndexProgress, None, IndexSummary]:
     """`keywords`: read keywords already in photos/sidecars; None = the library setting.
     First finishes re-scoring suggestions if a training's refresh was cut short."""
-    from photo_tagger.core.head_versions import refresh_with_active_head, suggestions_stale
+    from photo_tagger.core.head_versions import refresh_with_active_head
 
     with library.connect() as catalogue:
         key = current_backbone_key()
-        if suggestions_stale(catalogue, key):  # the classifier is read only then: re-indexing stays cheap
+        if settings.suggestions_stale(catalogue, key):  # the classifier is read only then: re-indexing stays cheap
             classifier = classifier_weights(get_backbone_spec())
             for progress in refresh_with_active_head(catalogue, key, classifier):
                 yield IndexProgress("scanning", progress.done, progress.total, 0, progress.elapsed_s,
@@ -75,7 +75,7 @@ def index(
 def set_library_keywords_enabled(library: Library, enabled: bool) -> None:
     """The library setting: read keywords already in photos and sidecars when indexing."""
     with library.connect() as catalogue:
-        set_keywords_enabled(catalogue, enabled)
+        settings.set_keywords_enabled(catalogue, enabled)
 
 
 def current_backbone_key(backbone_id: str | None = None) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
+from photo_tagger.core.store import settings
 from photo_tagger.core.tag_tree import (
     PATH_SEPARATOR,
     TagPath,
@@ -79,7 +80,7 @@ def find_tag(catalogue: Catalogue, text: str, *, synonyms: bool = True) -> int |
 
 def ensure_synonyms_seeded(catalogue: Catalogue) -> None:
     """Store the default taxonomy's synonyms once per catalogue (new or upgraded)."""
-    if catalogue.get_meta("synonyms_seeded"):
+    if settings.synonyms_seeded(catalogue):
         return
     from photo_tagger.core.taxonomy import load_default_taxonomy
 
@@ -91,7 +92,7 @@ def ensure_synonyms_seeded(catalogue: Catalogue) -> None:
                 continue
             for synonym in tag.synonyms:
                 _insert_synonym(conn, synonym, tag_id)
-        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('synonyms_seeded', '1')")
+        settings.mark_synonyms_seeded(catalogue)
 
 
 def _insert_synonym(conn: sqlite3.Connection, synonym: str, tag_id: int) -> bool:

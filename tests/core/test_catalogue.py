@@ -12,6 +12,7 @@ import pytest
 from photo_tagger.core.catalogue import Catalogue, catalogue_path_for
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.migrations import SCHEMA_VERSION
+from photo_tagger.core.store import settings
 
 
 def test_new_catalogue_has_current_schema_and_wal(tmp_path: Path) -> None:
@@ -24,17 +25,17 @@ def test_new_catalogue_has_current_schema_and_wal(tmp_path: Path) -> None:
 def test_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
     with Catalogue(tmp_path / "c.sqlite") as cat:
         with pytest.raises(RuntimeError):
-            with cat.transaction() as conn:
-                conn.execute("INSERT INTO meta(key, value) VALUES ('a', '1')")
+            with cat.transaction():
+                settings.set_keywords_enabled(cat, False)
                 raise RuntimeError("crash mid-write")
-        assert cat.get_meta("a") is None
+        assert settings.keywords_enabled(cat)
 
 
 def test_committed_write_is_visible_to_a_new_connection(tmp_path: Path) -> None:
     with Catalogue(tmp_path / "c.sqlite") as cat:
-        cat.set_meta("answer", "42")
+        settings.set_target_precision(cat, 0.42)
     with Catalogue(tmp_path / "c.sqlite") as again:
-        assert again.get_meta("answer") == "42"
+        assert settings.target_precision(again) == 0.42
 
 
 def test_catalogue_from_a_newer_version_is_refused(tmp_path: Path) -> None:
