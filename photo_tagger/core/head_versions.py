@@ -11,7 +11,6 @@ index run (`service.index`), so suggestions never stay half old, half new.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Generator, Iterator
 
@@ -21,7 +20,7 @@ from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.head import FORMAT_VERSION, TagHead
 from photo_tagger.core.report import TrainReport
-from photo_tagger.core.store import settings
+from photo_tagger.core.store import heads, settings
 from photo_tagger.core.suggest import (
     SuggestionModel,
     apply_model_thresholds,
@@ -41,34 +40,20 @@ def store_head(
 ) -> int:
     """Add `head` to the kept heads (inactive), with the ids of the photos it was trained on;
     returns its id."""
-    with catalogue.transaction() as conn:
-        cur = conn.execute(
-            "INSERT INTO heads(backbone, created_at, format_version, tag_names, weights, report, active, photo_ids)"
-            " VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
-            (head.backbone, time.time(), FORMAT_VERSION, json.dumps(head.tag_names, ensure_ascii=False),
-             head.to_bytes(), None if report is None else report.to_json(),
-             None if photo_ids is None else np.asarray(photo_ids, np.int64).tobytes()),
-        )
-        return int(cur.lastrowid or 0)
-
-
-def trained_photo_ids(catalogue: Catalogue, head_id: int) -> np.ndarray | None:
-    """The photos head `head_id` was trained on; None when not recorded (an older head)."""
-    blob = catalogue.scalar("SELECT photo_ids FROM heads WHERE id = ?", (head_id,))
-    return None if blob is None else np.frombuffer(blob, np.int64)
+    return heads.add_head(catalogue, head.backbone, FORMAT_VERSION, list(head.tag_names), head.to_bytes(),
+                          None if report is None else report.to_json(), photo_ids)
 
 
 def update_report(catalogue: Catalogue, head_id: int, report: TrainReport) -> None:
-    with catalogue.transaction() as conn:
-        conn.execute("UPDATE heads SET report = ? WHERE id = ?", (report.to_json(), head_id))
+    heads.set_report(catalogue, head_id, report.to_json())
 
 
 def activate(catalogue: Catalogue, head_id: int | None, backbone_key: str, *, rollback: bool = False) -> None:
     """Make `head_id` the only active head of the backbone (None: back to the prior).
     The order of activations is kept (`settings.head_history`), so a rollback returns to the
     head that was active before, not merely to an older id."""
-    with catalogue.transaction() as conn:
-        conn.execute("UPDATE heads SET active = (id IS ?) WHERE backbone = ?", (head_id, backbone_key))
+    with catalogue.transaction():
+        heads.set_active(catalogue, backbone_key, head_id)
         history = settings.head_history(catalogue, backbone_key) or []
         if rollback:
             while history and history[-1] != head_id:
@@ -95,13 +80,13 @@ def refresh_with_active_head(
 def previous_head(catalogue: Catalogue, backbone_key: str, active: int) -> int | None:
     recorded = settings.head_history(catalogue, backbone_key)
     history = [h for h in recorded or [] if h != active]
-    exists = {row[0] for row in catalogue.query("SELECT id FROM heads WHERE backbone = ?", (backbone_key,))}
+    exists = heads.head_ids(catalogue, backbone_key)
     while history and history[-1] not in exists:
         history.pop()
     if history:
         return int(history[-1])
-    older = catalogue.scalar("SELECT max(id) FROM heads WHERE backbone = ? AND id < ?", (backbone_key, active))
-    return None if older is None or recorded is not None else int(older)
+    older = heads.newest_head_before(catalogue, backbone_key, active)
+    return None if recorded is not None else older
 
 
 def activate_and_refresh(
@@ -164,17 +149,17 @@ def rollback_catalogue(
     """Re-activate the head trained before the active one (or the prior if there is none)
     and refresh suggestions. Returns the now active head id (None = the prior)."""
     start = time.perf_counter()
-    active = catalogue.scalar("SELECT id FROM heads WHERE active = 1 AND backbone = ?", (backbone_key,))
+    active = heads.active_head_id(catalogue, backbone_key)
     if active is None:
         raise UserError(f"{catalogue.path}: no trained head to roll back; the taxonomy prior is in use")
-    previous = previous_head(catalogue, backbone_key, int(active))
+    previous = previous_head(catalogue, backbone_key, active)
     yield from activate_and_refresh(catalogue, previous, backbone_key, classifier, taxonomy, start, rollback=True)
     return None if previous is None else int(previous)
 
 
 def activate_stored_report(catalogue: Catalogue, head_id: int) -> None:
     """A head activated by hand after training kept it inactive: its report says so now."""
-    text = catalogue.scalar("SELECT report FROM heads WHERE id = ?", (head_id,))
+    text = heads.report(catalogue, head_id)
     if text is None:
         return
     report = TrainReport.from_json(text)
@@ -185,16 +170,11 @@ def activate_stored_report(catalogue: Catalogue, head_id: int) -> None:
 
 
 def active_report(catalogue: Catalogue, backbone_key: str) -> TrainReport | None:
-    text = catalogue.scalar("SELECT report FROM heads WHERE active = 1 AND backbone = ?", (backbone_key,))
+    text = heads.active_report(catalogue, backbone_key)
     return None if text is None else TrainReport.from_json(text)
 
 
 def corrections_since_last_training(catalogue: Catalogue, backbone_key: str) -> int:
     """User-set tag rows changed, plus photos reviewed, since the active head was trained
-    (since ever when none was): the GUI retrains by itself past a configured number. One
-    row read: the catalogue's triggers keep the count with every write (migration 5)."""
-    return int(catalogue.scalar(
-        "SELECT n FROM correction_counts"
-        " WHERE since = ifnull((SELECT created_at FROM heads WHERE active = 1 AND backbone = ?), 0)",
-        (backbone_key,),
-    ))
+    (since ever when none was): the GUI retrains by itself past a configured number."""
+    return heads.corrections_since_active(catalogue, backbone_key)

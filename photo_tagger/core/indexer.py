@@ -46,7 +46,7 @@ from photo_tagger.core.keywords import (
 )
 from photo_tagger.core.library import Library
 from photo_tagger.core.scan import ScanSummary, reconcile, walk_photos
-from photo_tagger.core.store import settings
+from photo_tagger.core.store import heads, settings
 from photo_tagger.core.suggest import (
     SuggestionModel,
     apply_model_thresholds,
@@ -185,9 +185,7 @@ def index_library(
                 synced = sync_keywords(catalogue, library.root)
             summary.keywords = _merge_keywords(summary.keywords, synced)
         summary.photos = int(catalogue.scalar("SELECT count(*) FROM photos WHERE status = 'ok'") or 0)
-        summary.earlier_training = bool(catalogue.scalar(
-            "SELECT EXISTS (SELECT 1 FROM heads WHERE backbone != ?) AND NOT EXISTS"
-            " (SELECT 1 FROM heads WHERE backbone = ?)", (key, key)))
+        summary.earlier_training = heads.trained_only_for_other_backbones(catalogue, key)
         summary.seconds = time.perf_counter() - start
         yield IndexProgress("done", summary.indexed + summary.errors - scan.errors, total,
                             summary.errors, summary.seconds)

@@ -24,7 +24,7 @@ from photo_tagger.core.indexer import IndexProgress, IndexSummary, backbone_key,
 from photo_tagger.core.library import Library
 from photo_tagger.core.report import TrainReport
 from photo_tagger.core.sidecars import SidecarSummary, export_sidecars
-from photo_tagger.core.store import settings
+from photo_tagger.core.store import heads, settings
 from photo_tagger.core.suggest import SuggestionModel, decode_faces, decode_vectors, load_suggestion_model
 from photo_tagger.core.tagging import TagCount, tag_counts, tag_labels
 from photo_tagger.core.train_progress import TrainProgress
@@ -251,7 +251,7 @@ def activate_head(
     spec = get_backbone_spec(backbone_id)
     key = current_backbone_key(backbone_id)
     with library.connect() as catalogue:
-        if catalogue.scalar("SELECT count(*) FROM heads WHERE id = ? AND backbone = ?", (head_id, key)) != 1:
+        if not heads.head_exists(catalogue, head_id, key):
             raise UserError(f"{library.root}: there is no trained head {head_id} for this backbone")
         yield from activate_and_refresh(catalogue, head_id, key, classifier_weights(spec), None, time.perf_counter())
         activate_stored_report(catalogue, head_id)

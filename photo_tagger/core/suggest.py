@@ -18,6 +18,7 @@ import numpy as np
 
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.head import DEFAULT_THRESHOLD, HeadFormatError, TagHead, prior_logits
+from photo_tagger.core.store import heads
 from photo_tagger.core.tag_tree import PATH_SEPARATOR, all_paths, join_path
 from photo_tagger.core.taxonomy import Taxonomy, load_default_taxonomy
 
@@ -137,15 +138,11 @@ def load_suggestion_model(
     starting model's parameters and thresholds (a tag added since, a newer pretrained head)."""
     base = base_suggestion_model(catalogue, backbone_key, classifier, taxonomy)
     weight = classifier[0]
-    active = catalogue.scalar(
-        "SELECT max(id) FROM heads WHERE active = 1 AND backbone = ?", (backbone_key,)
-    )
-    candidates = [] if active is None else catalogue.query(
-        "SELECT id, weights FROM heads WHERE backbone = ? AND id <= ? ORDER BY id DESC", (backbone_key, active)
-    )
-    for row in candidates:
+    active = heads.active_head_id(catalogue, backbone_key)
+    candidates = [] if active is None else heads.weights_up_to(catalogue, backbone_key, active)
+    for head_id, weights in candidates:
         try:
-            stored = TagHead.from_bytes(row["weights"])
+            stored = TagHead.from_bytes(weights)
             if stored.embedding_dim != weight.shape[1]:
                 raise HeadFormatError(
                     f"head is for {stored.embedding_dim}-d embeddings, backbone gives {weight.shape[1]}"
@@ -154,11 +151,11 @@ def load_suggestion_model(
                 raise HeadFormatError(f"head was trained for backbone {stored.backbone!r}, not {backbone_key!r}")
         except HeadFormatError as exc:
             log.warning("%s: stored head %s refused (%s); trying the previous one, else the starting model",
-                        catalogue.path, row["id"], exc)
+                        catalogue.path, head_id, exc)
             continue
         head = base.head.copy()
         _take_tags(head, stored, np.flatnonzero(stored.trained_))
-        return SuggestionModel(backbone_key, weight, classifier[1], base.taxonomy, head, base.tag_ids, row["id"],
+        return SuggestionModel(backbone_key, weight, classifier[1], base.taxonomy, head, base.tag_ids, head_id,
                                base.strong_start)
     return base
 

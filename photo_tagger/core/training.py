@@ -15,10 +15,10 @@ import numpy as np
 from photo_tagger.core.catalogue import APP_FOLDER, Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.head import TagHead
-from photo_tagger.core.head_versions import activate_and_refresh, store_head, trained_photo_ids, update_report
+from photo_tagger.core.head_versions import activate_and_refresh, store_head, update_report
 from photo_tagger.core.metrics import average_precision_score, best_f1_threshold, precision_threshold
 from photo_tagger.core.report import TrainReport, build_report
-from photo_tagger.core.store import settings
+from photo_tagger.core.store import heads, settings
 from photo_tagger.core.suggest import (
     base_suggestion_model,
     clamp_threshold,
@@ -325,7 +325,7 @@ def compare_with_head_in_use(
     in_use = load_suggestion_model(catalogue, backbone_key, classifier, taxonomy)
     if in_use.head_id is None:
         return None
-    seen = trained_photo_ids(catalogue, in_use.head_id)
+    seen = heads.trained_photo_ids(catalogue, in_use.head_id)
     if seen is None:
         return None
     unseen = ~np.isin(data.photo_ids, seen)
