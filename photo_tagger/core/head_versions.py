@@ -172,9 +172,3 @@ def activate_stored_report(catalogue: Catalogue, head_id: int) -> None:
 def active_report(catalogue: Catalogue, backbone_key: str) -> TrainReport | None:
     text = heads.active_report(catalogue, backbone_key)
     return None if text is None else TrainReport.from_json(text)
-
-
-def corrections_since_last_training(catalogue: Catalogue, backbone_key: str) -> int:
-    """User-set tag rows changed, plus photos reviewed, since the active head was trained
-    (since ever when none was): the GUI retrains by itself past a configured number."""
-    return heads.corrections_since_active(catalogue, backbone_key)

@@ -268,10 +268,8 @@ def training_report(library: Library, *, backbone_id: str | None = None) -> Trai
 
 def corrections_since_last_training(library: Library, *, backbone_id: str | None = None) -> int:
     """Corrections made since the active head was trained: auto-retrain past a setting."""
-    from photo_tagger.core import head_versions
-
     with library.connect() as catalogue:
-        return head_versions.corrections_since_last_training(catalogue, current_backbone_key(backbone_id))
+        return heads.corrections_since_active(catalogue, current_backbone_key(backbone_id))
 
 
 def review_queue(library: Library, limit: int = 50) -> list[int]:

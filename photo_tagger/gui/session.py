@@ -17,10 +17,11 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from photo_tagger.core import browse, head_versions, service, tag_admin, tag_names, tagging
+from photo_tagger.core import browse, service, tag_admin, tag_names, tagging
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.library import Library
+from photo_tagger.core.store import heads
 from photo_tagger.core.taxonomy import validate_tag_name
 from photo_tagger.gui.catalogue_writer import CatalogueWriter
 from photo_tagger.gui.undo import admin_command, tag_command
@@ -103,7 +104,7 @@ class LibrarySession(QObject):
     def _corrections(self, catalogue: Catalogue) -> int | None:
         """Read on the writer, after the edit: the GUI thread runs no query for auto-retrain."""
         try:
-            return head_versions.corrections_since_last_training(catalogue, self._backbone_key())
+            return heads.corrections_since_active(catalogue, self._backbone_key())
         except Exception:  # never let the count break tagging
             log.exception("counting corrections for auto-retrain failed")
             return None

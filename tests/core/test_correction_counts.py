@@ -14,6 +14,7 @@ from catalogue_rows import add_photo, suggest
 from photo_tagger.core import head_versions, tag_admin, tagging
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.formats import import_file
+from photo_tagger.core.store import heads
 from photo_tagger.core.tagging import ensure_tag
 
 KEY = "efficientnet_lite0:test"
@@ -31,7 +32,7 @@ def scanned(catalogue: Catalogue, backbone_key: str = KEY) -> int:
 
 
 def kept(catalogue: Catalogue, backbone_key: str = KEY) -> int:
-    return head_versions.corrections_since_last_training(catalogue, backbone_key)
+    return heads.corrections_since_active(catalogue, backbone_key)
 
 
 def add_head(catalogue: Catalogue, backbone_key: str = KEY) -> int:
