@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from photo_tagger.core.errors import UserError
-from photo_tagger.core.migrations import MIGRATIONS, SCHEMA_VERSION
+from photo_tagger.core.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 APP_FOLDER = ".photo-tagger"
 CATALOGUE_NAME = "catalogue.sqlite"

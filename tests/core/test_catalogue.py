@@ -11,8 +11,8 @@ import pytest
 
 from photo_tagger.core.catalogue import Catalogue, catalogue_path_for
 from photo_tagger.core.errors import UserError
-from photo_tagger.core.migrations import SCHEMA_VERSION
 from photo_tagger.core.store import settings
+from photo_tagger.core.store.migrations import SCHEMA_VERSION
 
 
 def test_new_catalogue_has_current_schema_and_wal(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ shape of a statement ("SELECT ... FROM", "INSERT ... INTO", "PRAGMA name", ...),
 such as "Select a photo" or "Delete tag" does not. An f-string counts once, read whole with
 its holes filled. Docstrings are prose and never count.
 
-The schema's history (the migrations) is store code too: it moves to
+The schema's history (the migrations) is store code too: it lives in
 `core/store/migrations.py` with the rest, so no other folder is exempt.
 """
 
@@ -24,7 +24,7 @@ PACKAGE = Path(photo_tagger.__file__).parent
 STORE = PACKAGE / "core" / "store"
 SQL_STRINGS_BEFORE = 197  # outside the store when the work began (main @ 8ad58ed)
 # Lower this in the commit that moves SQL into the store; it must only go down.
-SQL_STRINGS_NOW = 176
+SQL_STRINGS_NOW = 141
 
 _SQL = re.compile(
     r"""^(

@@ -15,7 +15,7 @@ from sidecar_layouts import lightroom
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.keywords import sync_keywords
 from photo_tagger.core.library import Library
-from photo_tagger.core.migrations import MIGRATIONS, SCHEMA_VERSION
+from photo_tagger.core.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from photo_tagger.core.tag_tree import all_paths, find_path
 
 # What reading these sidecars by leaf name made of them before schema 4

@@ -15,7 +15,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from photo_tagger.core.migrations import MIGRATIONS
+from photo_tagger.core.store.migrations import MIGRATIONS
 
 HERE = Path(__file__).parent
 
