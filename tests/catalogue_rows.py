@@ -23,6 +23,15 @@ def scanned_library(root: Path, names: list[str]) -> tuple[Library, dict[str, in
         return library, {path: pid for pid, path in cat.query("SELECT id, path FROM photos")}
 
 
+def catalogue_without_tags(path: Path) -> Catalogue:
+    """A new catalogue without the default taxonomy's tags (nor so their synonyms), for
+    tests that make every tag they use."""
+    catalogue = Catalogue(path)
+    with catalogue.transaction() as conn:
+        conn.execute("DELETE FROM tags")
+    return catalogue
+
+
 def add_photo(catalogue: Catalogue, path: str, *, status: str = "ok", taken_at: str | None = None,
               error: str | None = None) -> int:
     with catalogue.transaction() as conn:

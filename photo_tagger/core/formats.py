@@ -35,7 +35,6 @@ from photo_tagger.core.interchange import EXPORT_FORMATS, IMPORT_FORMATS
 from photo_tagger.core.tag_names import (
     TagIndex,
     add_synonym,
-    ensure_synonyms_seeded,
     lookup_tag,
     resolve_path,
     split_path,
@@ -77,7 +76,6 @@ Vocabulary = dict[int, str]
 
 def vocabulary(catalogue: Catalogue, options: ExportOptions) -> Vocabulary:
     """The tags an export covers: every tag, or those `options.tags` name and the tags under them."""
-    ensure_synonyms_seeded(catalogue)
     index = TagIndex(catalogue.conn)
     ids = set(index.paths)
     if options.tags:
@@ -177,7 +175,6 @@ def plan_onehot(planner: Planner, source: Path, header: list[str], rows: list[di
 
 
 def json_document(catalogue: Catalogue, photos: Sequence[PhotoTags], vocab: Vocabulary) -> dict:
-    ensure_synonyms_seeded(catalogue)
     index = TagIndex(catalogue.conn)
     parents = dict(catalogue.conn.execute("SELECT id, parent_id FROM tags").fetchall())
     return {

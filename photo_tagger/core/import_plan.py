@@ -29,7 +29,7 @@ from pathlib import Path
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.csv_io import ImportSummary, library_key, read_csv_table, split_tags
 from photo_tagger.core.errors import UserError
-from photo_tagger.core.tag_names import TagIndex, ensure_synonyms_seeded, resolve_path, split_path
+from photo_tagger.core.tag_names import TagIndex, resolve_path, split_path
 from photo_tagger.core.tag_tree import find_path, join_path
 from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL, set_state
 from photo_tagger.core.taxonomy import validate_tag_name
@@ -74,7 +74,6 @@ class Planner:
     """The catalogue's tag states, read once, and the plan being built against them."""
 
     def __init__(self, catalogue: Catalogue, root: Path, plan: ImportPlan) -> None:
-        ensure_synonyms_seeded(catalogue)
         self.catalogue, self.root, self.plan = catalogue, root, plan
         self.path_ids = {path: int(pid) for pid, path in catalogue.query("SELECT id, path FROM photos")}
         self.states: dict[int, dict[int, tuple[str, bool]]] = {}

@@ -25,7 +25,7 @@ from PIL import Image, IptcImagePlugin, UnidentifiedImageError
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.sidecar_files import folder_names, sidecar_files
-from photo_tagger.core.tag_names import ensure_synonyms_seeded, resolve_path
+from photo_tagger.core.tag_names import resolve_path
 from photo_tagger.core.tag_tree import join_path
 from photo_tagger.core.xmp import XmpError, XmpKeywords, dedupe_paths, parse_xmp, read_sidecar
 
@@ -177,7 +177,6 @@ def apply_sources(
 ) -> None:
     """Apply what changed in `sources` to the photo (one transaction, joins an outer one).
     With `forget_sidecar`, a sidecar that is gone is forgotten."""
-    ensure_synonyms_seeded(catalogue)
     previous = {
         row["kind"]: row
         for row in catalogue.query(

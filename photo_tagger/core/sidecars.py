@@ -23,7 +23,7 @@ from photo_tagger.core.errors import UserError
 from photo_tagger.core.formats import ExportOptions, select_photo_tags, vocabulary
 from photo_tagger.core.keywords import record_sidecar, recorded_sidecars
 from photo_tagger.core.sidecar_files import sidecar_for
-from photo_tagger.core.tag_names import TagIndex, ensure_synonyms_seeded
+from photo_tagger.core.tag_names import TagIndex
 from photo_tagger.core.tag_tree import find_path
 from photo_tagger.core.xmp import is_internal, read_sidecar, write_sidecar
 
@@ -40,7 +40,6 @@ class SidecarSummary:
 
 
 def export_sidecars(catalogue: Catalogue, root: Path, options: ExportOptions) -> SidecarSummary:
-    ensure_synonyms_seeded(catalogue)
     vocab = vocabulary(catalogue, options)
     index = TagIndex(catalogue.conn)
     recorded = {  # every sidecar's: a keyword imported from the raw's IMG.xmp counts too

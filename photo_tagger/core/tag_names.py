@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
-from photo_tagger.core.store import settings
+from photo_tagger.core.store import tags
 from photo_tagger.core.tag_tree import (
     PATH_SEPARATOR,
     TagPath,
@@ -26,7 +26,6 @@ from photo_tagger.core.tag_tree import (
     join_path,
     name_finds,
 )
-from photo_tagger.core.taxonomy import validate_tag_name
 
 
 class AmbiguousTag(UserError):
@@ -74,33 +73,7 @@ class TagIndex:
 
 
 def find_tag(catalogue: Catalogue, text: str, *, synonyms: bool = True) -> int | None:
-    ensure_synonyms_seeded(catalogue)
     return TagIndex(catalogue.conn).find(text, synonyms=synonyms)
-
-
-def ensure_synonyms_seeded(catalogue: Catalogue) -> None:
-    """Store the default taxonomy's synonyms once per catalogue (new or upgraded)."""
-    if settings.synonyms_seeded(catalogue):
-        return
-    from photo_tagger.core.taxonomy import load_default_taxonomy
-
-    taxonomy = load_default_taxonomy()
-    with catalogue.transaction() as conn:
-        for tag in taxonomy.tags:
-            tag_id = find_path(conn, taxonomy.path(tag.name))
-            if tag_id is None:
-                continue
-            for synonym in tag.synonyms:
-                _insert_synonym(conn, synonym, tag_id)
-        settings.mark_synonyms_seeded(catalogue)
-
-
-def _insert_synonym(conn: sqlite3.Connection, synonym: str, tag_id: int) -> bool:
-    name = validate_tag_name(synonym)
-    if conn.execute("SELECT 1 FROM tags WHERE name = ? COLLATE NOCASE", (name,)).fetchone():
-        return False  # a real tag of that name wins; never shadow it
-    conn.execute("INSERT OR IGNORE INTO tag_synonyms(name, tag_id) VALUES (?, ?)", (name, tag_id))
-    return True
 
 
 def existing_tag(catalogue: Catalogue, text: str) -> int:
@@ -121,7 +94,7 @@ def add_synonym(catalogue: Catalogue, tag: str, synonym: str) -> None:
             owner = conn.execute("SELECT tag_id FROM tag_synonyms WHERE name = ?", (synonym.strip(),)).fetchone()
             if owner is not None and owner[0] != tag_id:
                 raise UserError(f"{synonym!r} is already a synonym of {TagIndex(conn).label(owner[0])!r}")
-            if not _insert_synonym(conn, synonym, tag_id):
+            if not tags.insert_synonym_in(conn, synonym, tag_id):
                 raise UserError(f"{synonym!r} is a tag of its own; it cannot also be a synonym")
     except ValueError as exc:
         raise UserError(str(exc)) from exc
@@ -137,7 +110,6 @@ def synonyms_of(catalogue: Catalogue, tag: str | int) -> list[str]:
 
 def lookup_tag(catalogue: Catalogue, name: str) -> tuple[int, str] | None:
     """(id, label) of the tag `name` names (see the module); None if none."""
-    ensure_synonyms_seeded(catalogue)
     index = TagIndex(catalogue.conn)
     tag_id = index.find(name)
     return None if tag_id is None else (tag_id, index.label(tag_id))
@@ -158,7 +130,6 @@ def resolve_name(
 def resolve_path(catalogue: Catalogue, path: Iterable[str], origin: str = "import") -> tuple[int, list[str]]:
     """The tag at exactly `path` (a keyword as another app wrote it), created with its
     missing ancestors if new. Returns (id, labels of the tags created)."""
-    ensure_synonyms_seeded(catalogue)
     try:
         with catalogue.transaction() as conn:
             tag_id, created = ensure_path(conn, tuple(path), origin)

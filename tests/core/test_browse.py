@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from catalogue_rows import add_photo, add_tag, set_row
+from catalogue_rows import add_photo, add_tag, catalogue_without_tags, set_row
 
 from photo_tagger.core.browse import (
     BrowseFilter,
@@ -21,7 +21,7 @@ from photo_tagger.core.catalogue import Catalogue
 
 @pytest.fixture
 def cat(tmp_path: Path):
-    with Catalogue(tmp_path / "c.sqlite") as catalogue:
+    with catalogue_without_tags(tmp_path / "c.sqlite") as catalogue:
         yield catalogue
 
 

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from catalogue_rows import add_photo, suggest
+from catalogue_rows import add_photo, catalogue_without_tags, suggest
 
 from photo_tagger.core import head_versions, tag_admin, tagging
 from photo_tagger.core.catalogue import Catalogue
@@ -47,7 +47,7 @@ def add_head(catalogue: Catalogue, backbone_key: str = KEY) -> int:
 
 @pytest.fixture
 def catalogue(tmp_path: Path):
-    with Catalogue(tmp_path / "catalogue.sqlite") as cat:
+    with catalogue_without_tags(tmp_path / "catalogue.sqlite") as cat:
         for name in ("a.jpg", "b.jpg", "c.jpg", "d.jpg"):
             add_photo(cat, name)
         for photo_id in (1, 2, 3, 4):

@@ -12,7 +12,6 @@ def test_a_new_catalogue_reads_every_setting_s_default(tmp_path: Path) -> None:
     with Catalogue(tmp_path / "c.sqlite") as cat:
         assert settings.keywords_enabled(cat)
         assert settings.target_precision(cat) is None
-        assert not settings.taxonomy_seeded(cat) and not settings.synonyms_seeded(cat)
         assert settings.head_history(cat, "b") is None
         assert not settings.suggestions_stale(cat, "b")
 

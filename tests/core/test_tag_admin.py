@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from catalogue_rows import add_photo, add_tag, set_row
+from catalogue_rows import add_photo, add_tag, catalogue_without_tags, set_row
 
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
@@ -14,7 +14,7 @@ from photo_tagger.core.tag_admin import delete_tag, merge_tags, rename_tag, rest
 
 @pytest.fixture
 def cat(tmp_path: Path):
-    with Catalogue(tmp_path / "c.sqlite") as catalogue:
+    with catalogue_without_tags(tmp_path / "c.sqlite") as catalogue:
         one, two = add_photo(catalogue, "1.jpg"), add_photo(catalogue, "2.jpg")
         kitty, cat_tag = add_tag(catalogue, "kitty"), add_tag(catalogue, "cat")
         set_row(catalogue, one, kitty, "confirmed", 0.3)

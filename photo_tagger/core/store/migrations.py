@@ -9,8 +9,11 @@ import sqlite3
 from collections.abc import Callable
 
 from photo_tagger.core.keyword_split import split_keyword_merges
+from photo_tagger.core.store.tags import insert_synonym_in
+from photo_tagger.core.tag_tree import ensure_path, find_path
+from photo_tagger.core.taxonomy import load_default_taxonomy
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 Step = str | Callable[[sqlite3.Connection], None]
 
@@ -26,6 +29,31 @@ _TRACK_ACTIVE_HEAD = f"""DELETE FROM correction_counts
             INSERT INTO correction_counts(since, n)
             SELECT NEW.created_at, {_count_since('NEW.created_at')}
             WHERE NOT EXISTS (SELECT 1 FROM correction_counts WHERE since = NEW.created_at);"""
+
+# Before schema 6 the library seeded its tags on open and the lookups their synonyms, each
+# once, marked by these meta keys.
+_SEEDED_KEYS = ("taxonomy_seeded", "synonyms_seeded")
+
+
+def seed_default_tags(conn: sqlite3.Connection) -> None:
+    """The default taxonomy's tags and their synonyms, in a new catalogue and in an old one
+    that never had them. What an old catalogue's keys say was seeded is not seeded again,
+    so a built-in tag the user deleted stays deleted."""
+    placeholders = ", ".join("?" * len(_SEEDED_KEYS))
+    seeded = {key for (key,) in conn.execute(f"SELECT key FROM meta WHERE key IN ({placeholders})", _SEEDED_KEYS)}
+    taxonomy = load_default_taxonomy()
+    if "taxonomy_seeded" not in seeded:
+        for tag in taxonomy.tags:
+            ensure_path(conn, taxonomy.path(tag.name), origin="taxonomy")
+    if "synonyms_seeded" not in seeded:
+        for tag in taxonomy.tags:
+            tag_id = find_path(conn, taxonomy.path(tag.name))
+            if tag_id is None:
+                continue
+            for synonym in tag.synonyms:
+                insert_synonym_in(conn, synonym, tag_id)
+    conn.execute(f"DELETE FROM meta WHERE key IN ({placeholders})", _SEEDED_KEYS)
+
 
 MIGRATIONS: dict[int, list[Step]] = {
     1: [
@@ -233,4 +261,7 @@ MIGRATIONS: dict[int, list[Step]] = {
         f"""INSERT OR IGNORE INTO correction_counts(since, n)
         SELECT created_at, {_count_since('created_at')} FROM heads WHERE active = 1""",
     ],
+    # The default taxonomy's tags and synonyms are part of the schema: a new catalogue has
+    # them, and nothing seeds on open or on lookup any more.
+    6: [seed_default_tags],
 }

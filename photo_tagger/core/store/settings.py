@@ -13,8 +13,6 @@ from photo_tagger.core.catalogue import Catalogue
 
 _KEYWORDS_READ = "keywords.read"
 _TARGET_PRECISION = "training.target_precision"
-_TAXONOMY_SEEDED = "taxonomy_seeded"
-_SYNONYMS_SEEDED = "synonyms_seeded"
 
 
 def _get(catalogue: Catalogue, key: str) -> str | None:
@@ -55,24 +53,6 @@ def target_precision(catalogue: Catalogue) -> float | None:
 
 def set_target_precision(catalogue: Catalogue, value: float | None) -> None:
     _set(catalogue, _TARGET_PRECISION, "f1" if value is None else repr(float(value)))
-
-
-def taxonomy_seeded(catalogue: Catalogue) -> bool:
-    """Whether the default taxonomy's tags were created in this catalogue."""
-    return bool(_get(catalogue, _TAXONOMY_SEEDED))
-
-
-def mark_taxonomy_seeded(catalogue: Catalogue) -> None:
-    _set(catalogue, _TAXONOMY_SEEDED, "1")
-
-
-def synonyms_seeded(catalogue: Catalogue) -> bool:
-    """Whether the default taxonomy's synonyms were stored in this catalogue."""
-    return bool(_get(catalogue, _SYNONYMS_SEEDED))
-
-
-def mark_synonyms_seeded(catalogue: Catalogue) -> None:
-    _set(catalogue, _SYNONYMS_SEEDED, "1")
 
 
 def _history_key(backbone_key: str) -> str:
