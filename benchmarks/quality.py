@@ -73,9 +73,10 @@ import numpy as np
 from coco import COCO_TO_TAG
 from sklearn.metrics import average_precision_score
 
-from photo_tagger.core import service, tag_tree
+from photo_tagger.core import service
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.library import Library
+from photo_tagger.core.store.tags import all_labels, builtin_named
 from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL
 
 DEFAULT_DEVSET = Path(__file__).resolve().parents[1].parent / "shared/devset"
@@ -166,8 +167,8 @@ def resolve_tags(library: Library) -> dict[str, str]:
     any. The built-in one: the photos' own Flickr keywords make tags of their own (a root
     `cat` beside `animal|cat`), which the model does not score; the label is then the path."""
     with library.connect() as catalogue:
-        label = tag_tree.all_labels(catalogue.conn)
-        found = {coco: tag_tree.builtin_named(catalogue.conn, name) for coco, name in COCO_TO_TAG.items()}
+        label = all_labels(catalogue)
+        found = {coco: builtin_named(catalogue, name) for coco, name in COCO_TO_TAG.items()}
     return {coco: label[tag_id] for coco, tag_id in found.items() if tag_id is not None}
 
 
@@ -177,7 +178,7 @@ def score_table(library: Library) -> tuple[dict[str, dict[str, float]], dict[str
     with library.connect() as catalogue:
         paths = dict(catalogue.query("SELECT id, path FROM photos"))
         thresholds = dict(catalogue.query(f"SELECT t.id, {EFFECTIVE_THRESHOLD_SQL} FROM tags t"))
-        label = tag_tree.all_labels(catalogue.conn)
+        label = all_labels(catalogue)
     by_path = {paths[pid]: tag_scores for pid, tag_scores in scores.items()}
     folded = {label[tag_id].casefold(): float(value) for tag_id, value in thresholds.items()}
     return by_path, folded

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.store.tags import all_paths
 from photo_tagger.core.tag_names import AmbiguousTag, TagIndex
-from photo_tagger.core.tag_tree import all_paths
 from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL as THR
 from photo_tagger.core.tagging import tag_labels
 
@@ -168,7 +168,7 @@ def _filter_ids(catalogue: Catalogue, name: str) -> set[int]:
     """The tags a filter by `name` (a label, path, leaf name or synonym) matches: the tag,
     or every tag of an ambiguous leaf name, and the tags linked to them (`Winter` when
     filtering by snow: tag_tree.py)."""
-    index = TagIndex(catalogue.conn)
+    index = TagIndex(catalogue)
     try:
         found = index.find(name)
         ids = set() if found is None else {found}
@@ -306,7 +306,7 @@ class TagRow:
 
 
 def tag_table(catalogue: Catalogue) -> list[TagRow]:
-    paths = all_paths(catalogue.conn)
+    paths = all_paths(catalogue)
     label = tag_labels(catalogue)
     rows = catalogue.conn.execute(
         "SELECT t.id,"

@@ -76,7 +76,7 @@ Vocabulary = dict[int, str]
 
 def vocabulary(catalogue: Catalogue, options: ExportOptions) -> Vocabulary:
     """The tags an export covers: every tag, or those `options.tags` name and the tags under them."""
-    index = TagIndex(catalogue.conn)
+    index = TagIndex(catalogue)
     ids = set(index.paths)
     if options.tags:
         ids = set()
@@ -175,7 +175,7 @@ def plan_onehot(planner: Planner, source: Path, header: list[str], rows: list[di
 
 
 def json_document(catalogue: Catalogue, photos: Sequence[PhotoTags], vocab: Vocabulary) -> dict:
-    index = TagIndex(catalogue.conn)
+    index = TagIndex(catalogue)
     parents = dict(catalogue.conn.execute("SELECT id, parent_id FROM tags").fetchall())
     return {
         "format": JSON_FORMAT_NAME,
@@ -275,7 +275,7 @@ def import_tag_definitions(catalogue: Catalogue, source: Path, tags: list, summa
             continue
         summary.created_tags.extend(created)
         listed.add(tag_id)
-        label = TagIndex(catalogue.conn).label(tag_id)
+        label = TagIndex(catalogue).label(tag_id)
         for synonym in definition.get("synonyms") or []:
             found = lookup_tag(catalogue, str(synonym))
             if found is not None and found[0] == tag_id:
@@ -295,7 +295,7 @@ def defined_paths(catalogue: Catalogue, tags: list) -> dict[str, tuple[str, ...]
                if isinstance(d, dict) and isinstance(d.get("name"), str)}
     names = {d["name"].strip().casefold(): d["name"].strip() for d in tags
              if isinstance(d, dict) and isinstance(d.get("name"), str)}
-    index = TagIndex(catalogue.conn)
+    index = TagIndex(catalogue)
 
     def path_of(label: str, depth: int = 0) -> tuple[str, ...]:
         parts = split_path(label)

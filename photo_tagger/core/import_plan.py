@@ -29,8 +29,9 @@ from pathlib import Path
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.csv_io import ImportSummary, library_key, read_csv_table, split_tags
 from photo_tagger.core.errors import UserError
+from photo_tagger.core.store.tags import find_path
 from photo_tagger.core.tag_names import TagIndex, resolve_path, split_path
-from photo_tagger.core.tag_tree import find_path, join_path
+from photo_tagger.core.tag_tree import join_path
 from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL, set_state
 from photo_tagger.core.taxonomy import validate_tag_name
 
@@ -83,7 +84,7 @@ class Planner:
         )
         for photo_id, tag_id, state, above in rows:
             self.states.setdefault(photo_id, {})[tag_id] = (state, bool(above))
-        self.index = TagIndex(catalogue.conn)
+        self.index = TagIndex(catalogue)
         self.defined: dict[str, KeywordPath] = {}  # label -> path of the tags the file defines (JSON)
         self._ids: dict[KeywordPath, int | None] = {}
         self._new: set[KeywordPath] = set()
@@ -122,10 +123,10 @@ class Planner:
         """The existing tag at `path`; None if new (its new components are noted)."""
         key = tuple(part.casefold() for part in path)
         if key not in self._ids:
-            self._ids[key] = find_path(self.catalogue.conn, path)
+            self._ids[key] = find_path(self.catalogue, path)
             for depth in range(len(path)):
                 prefix = tuple(part.casefold() for part in path[: depth + 1])
-                if prefix not in self._new and find_path(self.catalogue.conn, path[: depth + 1]) is None:
+                if prefix not in self._new and find_path(self.catalogue, path[: depth + 1]) is None:
                     self._new.add(prefix)
                     self.plan.new_tags.append(join_path(path[: depth + 1]))
         return self._ids[key]

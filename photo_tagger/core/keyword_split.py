@@ -23,7 +23,8 @@ import json
 import sqlite3
 from collections.abc import Iterator
 
-from photo_tagger.core.tag_tree import TagPath, ensure_path
+from photo_tagger.core.store.tags import ensure_path_in
+from photo_tagger.core.tag_tree import TagPath
 
 KEYWORD_SOURCE = "keywords"  # photo_tags.source of a tag a keyword put there (keywords.py)
 
@@ -39,7 +40,7 @@ def split_keyword_merges(conn: sqlite3.Connection) -> None:
         for path in paths:
             old = by_name.get(path[-1].casefold(), by_synonym.get(path[-1].casefold()))
             try:
-                own = ensure_path(conn, path, origin="import")[0]
+                own = ensure_path_in(conn, path, origin="import")[0]
             except ValueError:
                 continue
             if old is not None:

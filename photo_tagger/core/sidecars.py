@@ -23,8 +23,8 @@ from photo_tagger.core.errors import UserError
 from photo_tagger.core.formats import ExportOptions, select_photo_tags, vocabulary
 from photo_tagger.core.keywords import record_sidecar, recorded_sidecars
 from photo_tagger.core.sidecar_files import sidecar_for
+from photo_tagger.core.store.tags import find_path
 from photo_tagger.core.tag_names import TagIndex
-from photo_tagger.core.tag_tree import find_path
 from photo_tagger.core.xmp import is_internal, read_sidecar, write_sidecar
 
 KeywordPath = tuple[str, ...]
@@ -41,7 +41,7 @@ class SidecarSummary:
 
 def export_sidecars(catalogue: Catalogue, root: Path, options: ExportOptions) -> SidecarSummary:
     vocab = vocabulary(catalogue, options)
-    index = TagIndex(catalogue.conn)
+    index = TagIndex(catalogue)
     recorded = {  # every sidecar's: a keyword imported from the raw's IMG.xmp counts too
         photo_id: [path for _, _, paths in state.values() for path in paths]
         for photo_id, state in recorded_sidecars(catalogue).items()
@@ -139,11 +139,11 @@ class _KeywordTags:
     keyword no tag is. No synonyms, no leaf-name guesses: `Winter` is never `snow`."""
 
     def __init__(self, catalogue: Catalogue) -> None:
-        self.conn = catalogue.conn
+        self.catalogue = catalogue
         self._cache: dict[KeywordPath, int | None] = {}
 
     def __call__(self, path: KeywordPath) -> int | None:
         key = _fold(path)
         if key not in self._cache:
-            self._cache[key] = find_path(self.conn, path)
+            self._cache[key] = find_path(self.catalogue, path)
         return self._cache[key]

@@ -19,7 +19,8 @@ import numpy as np
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.head import DEFAULT_THRESHOLD, HeadFormatError, TagHead, prior_logits
 from photo_tagger.core.store import heads
-from photo_tagger.core.tag_tree import PATH_SEPARATOR, all_paths, join_path
+from photo_tagger.core.store.tags import all_paths
+from photo_tagger.core.tag_tree import PATH_SEPARATOR, join_path
 from photo_tagger.core.taxonomy import Taxonomy, load_default_taxonomy
 
 log = logging.getLogger(__name__)
@@ -173,7 +174,7 @@ def base_suggestion_model(
 
     taxonomy = taxonomy or load_default_taxonomy()
     weight, bias = classifier
-    paths = all_paths(catalogue.conn)
+    paths = all_paths(catalogue)
     tag_ids = sorted(paths)
     # A head names each tag by its path (`animal|cat`): leaf names repeat across branches.
     names = [join_path(paths[tag_id]) for tag_id in tag_ids]

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.store.tags import all_labels
 from photo_tagger.core.tag_names import find_tag, resolve_name
-from photo_tagger.core.tag_tree import all_labels
 
 USER_STATES = ("confirmed", "rejected")
 # A suggestion counts as a tag when its score reaches the tag's threshold: the user's
@@ -217,7 +217,7 @@ def effective_tags(catalogue: Catalogue) -> dict[int, tuple[list[str], list[str]
 
 def tag_labels(catalogue: Catalogue) -> dict[int, str]:
     """tag id -> label: its name, or its path where the name is not enough (tag_names.py)."""
-    return all_labels(catalogue.conn)
+    return all_labels(catalogue)
 
 
 def tag_counts(catalogue: Catalogue) -> list[TagCount]:

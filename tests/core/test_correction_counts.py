@@ -15,6 +15,7 @@ from photo_tagger.core import head_versions, tag_admin, tagging
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.formats import import_file
 from photo_tagger.core.store import heads
+from photo_tagger.core.store.tags import restore_snapshot
 from photo_tagger.core.tagging import ensure_tag
 
 KEY = "efficientnet_lite0:test"
@@ -80,11 +81,11 @@ def test_each_kind_of_edit_keeps_the_count_equal_to_the_scan(catalogue: Catalogu
 
     merged = tag_admin.merge_tags(catalogue, ["tree"], "cat")
     assert kept(catalogue) == scanned(catalogue)
-    tag_admin.restore_snapshot(catalogue, merged)
+    restore_snapshot(catalogue, merged)
     assert kept(catalogue) == scanned(catalogue)
     deleted = tag_admin.delete_tag(catalogue, "Mittens")  # its opinions go by cascade
     assert kept(catalogue) == scanned(catalogue)
-    tag_admin.restore_snapshot(catalogue, deleted)
+    restore_snapshot(catalogue, deleted)
     assert kept(catalogue) == scanned(catalogue)
 
     onehot = tmp_path / "onehot.csv"

@@ -9,7 +9,8 @@ from catalogue_rows import add_photo, add_tag, catalogue_without_tags, set_row
 
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
-from photo_tagger.core.tag_admin import delete_tag, merge_tags, rename_tag, restore_snapshot, set_threshold
+from photo_tagger.core.store.tags import restore_snapshot
+from photo_tagger.core.tag_admin import delete_tag, merge_tags, rename_tag, set_threshold
 
 
 @pytest.fixture

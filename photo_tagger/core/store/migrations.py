@@ -9,8 +9,7 @@ import sqlite3
 from collections.abc import Callable
 
 from photo_tagger.core.keyword_split import split_keyword_merges
-from photo_tagger.core.store.tags import insert_synonym_in
-from photo_tagger.core.tag_tree import ensure_path, find_path
+from photo_tagger.core.store.tags import ensure_path_in, find_path_in, insert_synonym_in
 from photo_tagger.core.taxonomy import load_default_taxonomy
 
 SCHEMA_VERSION = 6
@@ -44,10 +43,10 @@ def seed_default_tags(conn: sqlite3.Connection) -> None:
     taxonomy = load_default_taxonomy()
     if "taxonomy_seeded" not in seeded:
         for tag in taxonomy.tags:
-            ensure_path(conn, taxonomy.path(tag.name), origin="taxonomy")
+            ensure_path_in(conn, taxonomy.path(tag.name), origin="taxonomy")
     if "synonyms_seeded" not in seeded:
         for tag in taxonomy.tags:
-            tag_id = find_path(conn, taxonomy.path(tag.name))
+            tag_id = find_path_in(conn, taxonomy.path(tag.name))
             if tag_id is None:
                 continue
             for synonym in tag.synonyms:
