@@ -1,8 +1,11 @@
 """The tag manager's operations: rename, merge, delete, set a threshold; each undoable.
 
-Each operation writes in one transaction and returns a `TagSnapshot` of everything it
-touched (the tag rows and all their photo_tags rows), and `store.tags.restore_snapshot`
-puts that back exactly (undo). A renamed tag keeps its id, so its photos keep it.
+Each operation runs in one write transaction and returns a `TagSnapshot` of everything
+it touched (the tag rows and all their photo_tags rows), and `store.tags.restore_snapshot`
+puts that back exactly (undo). The snapshot is read inside the transaction: taken before
+it, a write another connection (the indexer) committed while the operation waited for the
+write lock would be missing from it, and lost on undo. A renamed tag keeps its id, so its
+photos keep it.
 """
 
 from __future__ import annotations
@@ -29,25 +32,26 @@ def rename_tag(catalogue: Catalogue, old: str, new: str) -> TagSnapshot:
         clean = validate_tag_name(new)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-    tag_id = existing_tag(catalogue, old)
-    if tags.sibling_named(catalogue, tag_id, clean) is not None:
-        raise UserError(f"a tag {clean!r} already exists there; merge {old.strip()!r} into it instead")
-    before = tags.snapshot(catalogue, [tag_id])
-    tags.rename(catalogue, tag_id, clean)
+    with catalogue.transaction():
+        tag_id = existing_tag(catalogue, old)
+        if tags.sibling_named(catalogue, tag_id, clean) is not None:
+            raise UserError(f"a tag {clean!r} already exists there; merge {old.strip()!r} into it instead")
+        before = tags.snapshot(catalogue, [tag_id])
+        tags.rename(catalogue, tag_id, clean)
     return before
 
 
 def merge_tags(catalogue: Catalogue, sources: Sequence[str], target: str) -> TagSnapshot:
     """Fold every tag in `sources` into `target` and delete the sources. Per photo the
     strongest opinion wins (confirmed > rejected > suggested; the higher score)."""
-    target_id = existing_tag(catalogue, target)
-    source_ids = [tid for tid in dict.fromkeys(existing_tag(catalogue, s) for s in sources) if tid != target_id]
-    if not source_ids:
-        raise UserError("choose at least one other tag to merge")
-    if set(source_ids) & set(with_ancestors(catalogue, [target_id])):
-        raise UserError("a tag cannot be merged into a tag under it")
-    before = tags.snapshot(catalogue, [*source_ids, target_id])
     with catalogue.transaction():
+        target_id = existing_tag(catalogue, target)
+        source_ids = [tid for tid in dict.fromkeys(existing_tag(catalogue, s) for s in sources) if tid != target_id]
+        if not source_ids:
+            raise UserError("choose at least one other tag to merge")
+        if set(source_ids) & set(with_ancestors(catalogue, [target_id])):
+            raise UserError("a tag cannot be merged into a tag under it")
+        before = tags.snapshot(catalogue, [*source_ids, target_id])
         for source_id in source_ids:
             # The merged tag's words keep meaning the target (import, keywords), and its
             # children move under the target instead of going with it.
@@ -75,9 +79,10 @@ def _strongest_opinions(rows: Iterable[tuple]) -> list[tuple]:
 def delete_tag(catalogue: Catalogue, name: str) -> TagSnapshot:
     """Delete tag `name`, the tags under it and every opinion on them; the snapshot
     brings it all back."""
-    tag_id = existing_tag(catalogue, name)
-    before = tags.snapshot(catalogue, tags.subtree(catalogue, tag_id))
-    tags.delete(catalogue, tag_id)
+    with catalogue.transaction():
+        tag_id = existing_tag(catalogue, name)
+        before = tags.snapshot(catalogue, tags.subtree(catalogue, tag_id))
+        tags.delete(catalogue, tag_id)
     return before
 
 
@@ -85,7 +90,8 @@ def set_threshold(catalogue: Catalogue, name: str, threshold: float | None) -> T
     """The user's threshold for `name` (None: back to the model's)."""
     if threshold is not None and not 0.0 < threshold < 1.0:
         raise UserError(f"a threshold must be between 0 and 1 (exclusive), not {threshold}")
-    tag_id = existing_tag(catalogue, name)
-    before = tags.snapshot(catalogue, [tag_id])
-    tags.set_threshold(catalogue, tag_id, threshold)
+    with catalogue.transaction():
+        tag_id = existing_tag(catalogue, name)
+        before = tags.snapshot(catalogue, [tag_id])
+        tags.set_threshold(catalogue, tag_id, threshold)
     return before
