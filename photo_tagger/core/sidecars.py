@@ -21,8 +21,9 @@ from pathlib import Path
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.formats import ExportOptions, select_photo_tags, vocabulary
-from photo_tagger.core.keywords import record_sidecar, recorded_sidecars
+from photo_tagger.core.keywords import record_sidecar
 from photo_tagger.core.sidecar_files import sidecar_for
+from photo_tagger.core.store.keywords import recorded_sidecars
 from photo_tagger.core.store.tags import find_path
 from photo_tagger.core.tag_names import TagIndex
 from photo_tagger.core.xmp import is_internal, read_sidecar, write_sidecar
