@@ -20,14 +20,14 @@ from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.head import FORMAT_VERSION, TagHead
 from photo_tagger.core.report import TrainReport
-from photo_tagger.core.store import heads, settings
+from photo_tagger.core.store import heads, opinions, settings
 from photo_tagger.core.suggest import (
+    SUGGESTION_FLOOR,
     SuggestionModel,
     apply_model_thresholds,
     decode_faces,
     decode_vectors,
     load_suggestion_model,
-    write_suggestions,
 )
 from photo_tagger.core.taxonomy import Taxonomy
 from photo_tagger.core.train_progress import TrainProgress
@@ -108,8 +108,8 @@ def refresh_suggestions(catalogue: Catalogue, model: SuggestionModel, start: flo
     half from the old head and half from the new one."""
     ids = [row[0] for row in catalogue.query(
         "SELECT photo_id FROM embeddings WHERE backbone = ? ORDER BY photo_id", (model.backbone_key,))]
-    with catalogue.transaction() as conn:
-        apply_model_thresholds(conn, model)
+    with catalogue.transaction():
+        apply_model_thresholds(catalogue, model)
         if not ids:  # nothing to re-score: the refresh is done
             settings.clear_suggestions_stale(catalogue, model.backbone_key)
     cancelled = False
@@ -134,8 +134,9 @@ def _refresh_batch(catalogue: Catalogue, model: SuggestionModel, photo_ids: list
     )
     scores = model.score(decode_vectors([row["vector"] for row in rows], model.head.embedding_dim),
                          decode_faces([row["faces"] for row in rows]))
-    with catalogue.transaction() as conn:
-        write_suggestions(conn, [row["photo_id"] for row in rows], scores, model.tag_ids)
+    with catalogue.transaction():
+        opinions.write_suggestions(catalogue, [row["photo_id"] for row in rows], scores, model.tag_ids,
+                                   floor=SUGGESTION_FLOOR)
         if last:
             settings.clear_suggestions_stale(catalogue, model.backbone_key)
 

@@ -46,14 +46,14 @@ from photo_tagger.core.keywords import (
 )
 from photo_tagger.core.library import Library
 from photo_tagger.core.scan import ScanSummary, reconcile, walk_photos
-from photo_tagger.core.store import heads, settings
+from photo_tagger.core.store import heads, opinions, settings
 from photo_tagger.core.suggest import (
+    SUGGESTION_FLOOR,
     SuggestionModel,
     apply_model_thresholds,
     encode_faces,
     encode_vector,
     load_suggestion_model,
-    write_suggestions,
 )
 
 log = logging.getLogger(__name__)
@@ -204,8 +204,7 @@ def _embed_all(
     start: float,
 ) -> Iterator[IndexProgress]:
     model = load_suggestion_model(catalogue, key, classifier_weights(embedder.spec))
-    with catalogue.transaction() as conn:
-        apply_model_thresholds(conn, model)
+    apply_model_thresholds(catalogue, model)
     total = len(todo)
     yield IndexProgress("indexing", 0, total, summary.errors, time.perf_counter() - start)
     batch: list[_Prepared] = []
@@ -333,7 +332,8 @@ def _store_batch(
             )
             if prepared.keywords is not None:
                 apply_sources(catalogue, prepared.photo_id, prepared.keywords, summary.keywords)
-        write_suggestions(conn, [p.photo_id for p in good], scores, model.tag_ids)
+        opinions.write_suggestions(catalogue, [p.photo_id for p in good], scores, model.tag_ids,
+                                   floor=SUGGESTION_FLOOR)
     summary.indexed += len(good)
 
 

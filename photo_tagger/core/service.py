@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from photo_tagger.core.backbone import classifier_weights, get_backbone_spec
+from photo_tagger.core.browse import TagRow, tag_table
 from photo_tagger.core.csv_io import ExportSummary, ImportSummary, export_rows, write_csv
 from photo_tagger.core.formats import (
     ExportOptions,
@@ -26,7 +27,7 @@ from photo_tagger.core.report import TrainReport
 from photo_tagger.core.sidecars import SidecarSummary, export_sidecars
 from photo_tagger.core.store import heads, settings
 from photo_tagger.core.suggest import SuggestionModel, decode_faces, decode_vectors, load_suggestion_model
-from photo_tagger.core.tagging import TagCount, tag_counts, tag_labels
+from photo_tagger.core.tagging import tag_labels
 from photo_tagger.core.train_progress import TrainProgress
 
 __all__ = [
@@ -191,9 +192,9 @@ def apply_library_import(library: Library, plan: ImportPlan) -> tuple[ImportPlan
         return import_file_planned(catalogue, library.root, plan.source, plan.fmt)
 
 
-def library_tag_counts(library: Library) -> list[TagCount]:
+def library_tag_counts(library: Library) -> list[TagRow]:
     with library.connect() as catalogue:
-        return tag_counts(catalogue)
+        return tag_table(catalogue)
 
 
 # -- learning from corrections ------------------------------------------------------------

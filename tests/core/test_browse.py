@@ -7,16 +7,10 @@ from pathlib import Path
 import pytest
 from catalogue_rows import add_photo, add_tag, set_row
 
-from photo_tagger.core.browse import (
-    BrowseFilter,
-    data_version,
-    photo_ids,
-    photo_infos,
-    photos_with,
-    selection_tags,
-    thumbnail_jpegs,
-)
+from photo_tagger.core.browse import BrowseFilter, photo_ids, photo_infos, selection_tags
 from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.store.opinions import photos_with
+from photo_tagger.core.store.photos import data_version, thumbnail_jpegs
 
 
 @pytest.fixture
