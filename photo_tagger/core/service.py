@@ -25,7 +25,7 @@ from photo_tagger.core.indexer import IndexProgress, IndexSummary, backbone_key,
 from photo_tagger.core.library import Library
 from photo_tagger.core.report import TrainReport
 from photo_tagger.core.sidecars import SidecarSummary, export_sidecars
-from photo_tagger.core.store import heads, settings
+from photo_tagger.core.store import heads, photos, settings
 from photo_tagger.core.suggest import SuggestionModel, decode_faces, decode_vectors, load_suggestion_model
 from photo_tagger.core.tagging import tag_labels
 from photo_tagger.core.train_progress import TrainProgress
@@ -93,10 +93,7 @@ def score_all_photos(library: Library) -> dict[int, dict[str, float]]:
     """photo id -> tag -> probability from the current model, for every embedded photo."""
     model = load_model(library)
     with library.connect() as catalogue:
-        rows = catalogue.query(
-            "SELECT photo_id, vector, faces FROM embeddings WHERE backbone = ? ORDER BY photo_id",
-            (model.backbone_key,),
-        )
+        rows = photos.embeddings(catalogue, model.backbone_key)
         label = tag_labels(catalogue)
     if not rows:
         return {}
@@ -141,22 +138,22 @@ def export_library(
     score_map = score_all_photos(library) if scores and fmt == "csv" else None
     with library.connect() as catalogue:
         vocab = vocabulary(catalogue, options)
-        photos = select_photo_tags(catalogue, options, vocab)
+        selected = select_photo_tags(catalogue, options, vocab)
         if fmt == "json":
-            write_json(json_document(catalogue, photos, vocab), out)
+            write_json(json_document(catalogue, selected, vocab), out)
         elif fmt == "onehot":
-            write_csv(onehot_rows(photos, vocab), out)
+            write_csv(onehot_rows(selected, vocab), out)
         elif fmt == "csv":
             rows = export_rows(
                 catalogue,
                 scores=score_map,
                 score_tags=list(vocab.values()) if scores else (),
-                tags_by_photo={p.photo_id: (p.tags, p.confirmed) for p in photos},
+                tags_by_photo={p.photo_id: (p.tags, p.confirmed) for p in selected},
             )
             write_csv(rows, out)
         else:
             raise ValueError(f"unknown export format {fmt!r}")
-    return ExportSummary(out, len(photos), len(vocab))
+    return ExportSummary(out, len(selected), len(vocab))
 
 
 def export_library_sidecars(

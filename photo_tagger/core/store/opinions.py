@@ -19,7 +19,7 @@ counts user rows by it. Writers open their own transaction, or join the caller's
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -207,6 +207,28 @@ def library_rows(
         () if min_score is None else (min_score,),
     )
     return [(int(p), int(t), state, score, bool(above)) for p, t, state, score, above in rows]
+
+
+# Photos with a label for training: reviewed as a whole, or with a row the user decided.
+_LABELLED = (
+    " FROM photos p JOIN embeddings e ON e.photo_id = p.id"
+    " WHERE e.backbone = ? AND (p.reviewed_at IS NOT NULL OR EXISTS (SELECT 1 FROM photo_tags pt"
+    " WHERE pt.photo_id = p.id AND pt.state != 'suggested'))"
+)
+
+
+def labelled_count(catalogue: Catalogue, backbone_key: str) -> int:
+    """How many photos embedded by `backbone_key` carry a label (reviewed, or a row the user decided)."""
+    return int(catalogue.scalar("SELECT count(*)" + _LABELLED, (backbone_key,)) or 0)
+
+
+def labelled_embeddings(catalogue: Catalogue, backbone_key: str) -> Iterator[tuple[int, bool, bytes, bytes | None]]:
+    """(photo id, reviewed, vector, face summary) by id of those photos, read as they are
+    used (at 100k photos a list of every blob would be a second copy of the embeddings)."""
+    for photo_id, reviewed, vector, faces in catalogue.conn.execute(
+        "SELECT p.id, p.reviewed_at IS NOT NULL, e.vector, e.faces" + _LABELLED + " ORDER BY p.id", (backbone_key,)
+    ):
+        yield int(photo_id), bool(reviewed), vector, faces
 
 
 def user_labels(catalogue: Catalogue) -> list[tuple[int, int, bool]]:
