@@ -100,3 +100,27 @@ def test_model_thresholds_are_stored_per_tag(cat: Catalogue) -> None:
     cat_tag, dog = add_tag(cat, "cat"), add_tag(cat, "dog")
     opinions.set_model_thresholds(cat, {cat_tag: 0.3, dog: 0.7})
     assert opinions.effective_thresholds(cat) == {cat_tag: 0.3, dog: 0.7}
+
+
+def test_a_built_in_tag_is_not_suggested_where_a_tag_linked_to_it_is_confirmed(tmp_path: Path) -> None:
+    from catalogue_rows import scanned_library, suggest
+
+    from photo_tagger.core import browse, tagging
+
+    library, ids = scanned_library(tmp_path, ["a.jpg", "b.jpg"])
+    a, b = ids["a.jpg"], ids["b.jpg"]
+    with library.connect() as cat:
+        snow = tagging.tag_id_by_name(cat, "snow")
+        for photo in (a, b):
+            suggest(cat, photo, "snow", 0.9)
+        winter = tagging.ensure_tag(cat, "Winter")  # a keyword's own tag, linked to the built-in snow
+        assert cat.scalar("SELECT link_id FROM tags WHERE id = ?", (winter,)) == snow
+        tagging.set_state(cat, [a], winter, "confirmed")
+        assert opinions.suggested_tag_ids(cat, a) == [] and opinions.suggested_tag_ids(cat, b) == [snow]
+        panel = browse.selection_tags(cat, [a])
+        assert [s.name for s in panel.candidates] == [] and [s.name for s in panel.confirmed] == ["Winter"]
+        assert browse.photo_infos(cat, [a, b])[a].unreviewed == 0
+        assert browse.photo_infos(cat, [a, b])[b].unreviewed == 1
+        assert browse.photo_ids(cat, browse.BrowseFilter(tags=("snow",))) == [a, b]  # Winter stands for snow
+        tagging.set_state(cat, [a], winter, "rejected")  # "not Winter" says nothing of snow
+        assert opinions.suggested_tag_ids(cat, a) == [snow]
