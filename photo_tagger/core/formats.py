@@ -106,14 +106,14 @@ def vocabulary(catalogue: Catalogue, options: ExportOptions) -> Vocabulary:
 def select_photo_tags(catalogue: Catalogue, options: ExportOptions, vocab: Vocabulary) -> list[PhotoTags]:
     """Every present photo (sorted by path) with its tags under `options`."""
     photos = {pid: PhotoTags(pid, path) for pid, path in store_photos.present_paths(catalogue)}
-    for photo_id, tag_id, state, score, above in opinions.library_rows(catalogue, options.min_score):
+    for photo_id, tag_id, state, score, suggested in opinions.library_rows(catalogue, options.min_score):
         photo = photos.get(photo_id)
         name = vocab.get(tag_id)
         if photo is None or name is None:
             continue
         if score is not None:
             photo.scores[name] = round(float(score), 4)
-        if state == "confirmed" or (state == "suggested" and above and not options.confirmed_only):
+        if state == "confirmed" or (suggested and not options.confirmed_only):
             photo.tags.append(name)
             photo.tag_ids.add(tag_id)
         if state == "confirmed":

@@ -78,8 +78,8 @@ class Planner:
         self.catalogue, self.root, self.plan = catalogue, root, plan
         self.path_ids = {path: pid for pid, path in photos.all_paths(catalogue)}
         self.states: dict[int, dict[int, tuple[str, bool]]] = {}
-        for photo_id, tag_id, state, _, above in opinions.library_rows(catalogue):
-            self.states.setdefault(photo_id, {})[tag_id] = (state, above)
+        for photo_id, tag_id, state, _, suggested in opinions.library_rows(catalogue):
+            self.states.setdefault(photo_id, {})[tag_id] = (state, suggested)
         self.index = TagIndex(catalogue.conn)
         self.defined: dict[str, KeywordPath] = {}  # label -> path of the tags the file defines (JSON)
         self._ids: dict[KeywordPath, int | None] = {}
@@ -129,8 +129,8 @@ class Planner:
 
     def shown(self, photo_id: int) -> set[int]:
         """The photo's effective tags today: confirmed, and suggestions at their threshold."""
-        return {tid for tid, (state, above) in self.states.get(photo_id, {}).items()
-                if state == "confirmed" or (state == "suggested" and above)}
+        return {tid for tid, (state, suggested) in self.states.get(photo_id, {}).items()
+                if state == "confirmed" or suggested}
 
     def with_opinion(self, photo_id: int) -> set[int]:
         """Tags with a row that is not rejected (what a complete truth rejects when unlisted)."""

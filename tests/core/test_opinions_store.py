@@ -105,7 +105,7 @@ def test_model_thresholds_are_stored_per_tag(cat: Catalogue) -> None:
 def test_a_built_in_tag_is_not_suggested_where_a_tag_linked_to_it_is_confirmed(tmp_path: Path) -> None:
     from catalogue_rows import scanned_library, suggest
 
-    from photo_tagger.core import browse, tagging
+    from photo_tagger.core import browse, service, tagging
 
     library, ids = scanned_library(tmp_path, ["a.jpg", "b.jpg"])
     a, b = ids["a.jpg"], ids["b.jpg"]
@@ -122,5 +122,16 @@ def test_a_built_in_tag_is_not_suggested_where_a_tag_linked_to_it_is_confirmed(t
         assert browse.photo_infos(cat, [a, b])[a].unreviewed == 0
         assert browse.photo_infos(cat, [a, b])[b].unreviewed == 1
         assert browse.photo_ids(cat, browse.BrowseFilter(tags=("snow",))) == [a, b]  # Winter stands for snow
+        assert tagging.effective_tags(cat)[a] == (["Winter"], ["Winter"])
+    # Exports say what the grid says, so importing an export back changes nothing (one-hot's
+    # 0s and 1s are answers, so it confirms and rejects suggestions: not part of this).
+    exported = tmp_path / "tags.csv"
+    service.export_library_csv(library, exported)
+    assert "a.jpg,Winter,Winter" in exported.read_text(encoding="utf-8").splitlines()
+    assert service.plan_library_import(library, exported).changes == []
+    for fmt, out in (("csv", tmp_path / "filtered.csv"), ("json", tmp_path / "tags.json")):
+        service.export_library(library, out, fmt=fmt)
+        assert service.plan_library_import(library, out, fmt).changes == [], fmt
+    with library.connect() as cat:
         tagging.set_state(cat, [a], winter, "rejected")  # "not Winter" says nothing of snow
         assert opinions.suggested_tag_ids(cat, a) == [snow]

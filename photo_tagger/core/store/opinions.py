@@ -205,15 +205,15 @@ def effective_thresholds(catalogue: Catalogue) -> dict[int, float]:
 def library_rows(
     catalogue: Catalogue, min_score: float | None = None
 ) -> list[tuple[int, int, str, float | None, bool]]:
-    """(photo id, tag id, state, score, reaches) of every row; `reaches`: the score reaches
-    the tag's threshold, or `min_score` when given (exports and imports)."""
-    threshold = _THRESHOLD if min_score is None else "?"
+    """(photo id, tag id, state, score, suggested) of every row (exports and imports);
+    `suggested` as everywhere, but counted from `min_score` instead of the tag's threshold when given."""
+    suggested = _SUGGESTED if min_score is None else _open_suggestion("?")
     rows = catalogue.conn.execute(
-        f"SELECT pt.photo_id, pt.tag_id, pt.state, pt.score, coalesce(pt.score >= {threshold}, 0)"
+        f"SELECT pt.photo_id, pt.tag_id, pt.state, pt.score, coalesce({suggested}, 0)"
         " FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id",
         () if min_score is None else (min_score,),
     )
-    return [(int(p), int(t), state, score, bool(above)) for p, t, state, score, above in rows]
+    return [(int(p), int(t), state, score, bool(flag)) for p, t, state, score, flag in rows]
 
 
 # Photos with a label for training: reviewed as a whole, or with a row the user decided.
