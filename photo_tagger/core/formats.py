@@ -32,6 +32,8 @@ from photo_tagger.core.csv_io import MAX_IMPORT_BYTES, ImportSummary
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.import_plan import ImportPlan, Planner, apply_import, complete_truth, plan_import
 from photo_tagger.core.interchange import EXPORT_FORMATS, IMPORT_FORMATS
+from photo_tagger.core.store import opinions
+from photo_tagger.core.store import photos as store_photos
 from photo_tagger.core.tag_names import (
     TagIndex,
     add_synonym,
@@ -41,7 +43,6 @@ from photo_tagger.core.tag_names import (
     synonyms_of,
 )
 from photo_tagger.core.tag_tree import MAX_DEPTH
-from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL
 
 JSON_FORMAT_NAME = "photo-tagger"
 JSON_VERSION = 1
@@ -102,25 +103,15 @@ def vocabulary(catalogue: Catalogue, options: ExportOptions) -> Vocabulary:
 
 def select_photo_tags(catalogue: Catalogue, options: ExportOptions, vocab: Vocabulary) -> list[PhotoTags]:
     """Every present photo (sorted by path) with its tags under `options`."""
-    photos = {
-        pid: PhotoTags(pid, path)
-        for pid, path in catalogue.query("SELECT id, path FROM photos WHERE status != 'missing' ORDER BY path")
-    }
-    threshold = "?" if options.min_score is not None else EFFECTIVE_THRESHOLD_SQL
-    params = (options.min_score,) if options.min_score is not None else ()
-    rows = catalogue.query(
-        f"SELECT pt.photo_id, t.id, pt.state, pt.score, pt.score >= {threshold}"
-        " FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id",
-        params,
-    )
-    for photo_id, tag_id, state, score, above in rows:
+    photos = {pid: PhotoTags(pid, path) for pid, path in store_photos.present_paths(catalogue)}
+    for photo_id, tag_id, state, score, suggested in opinions.library_rows(catalogue, options.min_score):
         photo = photos.get(photo_id)
         name = vocab.get(tag_id)
         if photo is None or name is None:
             continue
         if score is not None:
             photo.scores[name] = round(float(score), 4)
-        if state == "confirmed" or (state == "suggested" and above and not options.confirmed_only):
+        if state == "confirmed" or (suggested and not options.confirmed_only):
             photo.tags.append(name)
             photo.tag_ids.add(tag_id)
         if state == "confirmed":

@@ -20,14 +20,14 @@ from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.head import FORMAT_VERSION, TagHead
 from photo_tagger.core.report import TrainReport
-from photo_tagger.core.store import heads, settings
+from photo_tagger.core.store import heads, opinions, photos, settings
 from photo_tagger.core.suggest import (
+    SUGGESTION_FLOOR,
     SuggestionModel,
     apply_model_thresholds,
     decode_faces,
     decode_vectors,
     load_suggestion_model,
-    write_suggestions,
 )
 from photo_tagger.core.taxonomy import Taxonomy
 from photo_tagger.core.train_progress import TrainProgress
@@ -106,10 +106,9 @@ def refresh_suggestions(catalogue: Catalogue, model: SuggestionModel, start: flo
     """Re-score every embedded photo with `model`, a batch per transaction. Closing the
     generator finishes the refresh first (without yielding), so suggestions never stay
     half from the old head and half from the new one."""
-    ids = [row[0] for row in catalogue.query(
-        "SELECT photo_id FROM embeddings WHERE backbone = ? ORDER BY photo_id", (model.backbone_key,))]
-    with catalogue.transaction() as conn:
-        apply_model_thresholds(conn, model)
+    ids = photos.embedded_photo_ids(catalogue, model.backbone_key)
+    with catalogue.transaction():
+        apply_model_thresholds(catalogue, model)
         if not ids:  # nothing to re-score: the refresh is done
             settings.clear_suggestions_stale(catalogue, model.backbone_key)
     cancelled = False
@@ -127,15 +126,12 @@ def refresh_suggestions(catalogue: Catalogue, model: SuggestionModel, start: flo
 
 
 def _refresh_batch(catalogue: Catalogue, model: SuggestionModel, photo_ids: list[int], last: bool) -> None:
-    placeholders = ",".join("?" * len(photo_ids))
-    rows = catalogue.query(
-        f"SELECT photo_id, vector, faces FROM embeddings WHERE photo_id IN ({placeholders}) ORDER BY photo_id",
-        tuple(photo_ids),
-    )
-    scores = model.score(decode_vectors([row["vector"] for row in rows], model.head.embedding_dim),
-                         decode_faces([row["faces"] for row in rows]))
-    with catalogue.transaction() as conn:
-        write_suggestions(conn, [row["photo_id"] for row in rows], scores, model.tag_ids)
+    rows = photos.embeddings(catalogue, model.backbone_key, photo_ids)
+    scores = model.score(decode_vectors([vector for _, vector, _ in rows], model.head.embedding_dim),
+                         decode_faces([faces for _, _, faces in rows]))
+    with catalogue.transaction():
+        opinions.write_suggestions(catalogue, [photo_id for photo_id, _, _ in rows], scores, model.tag_ids,
+                                   floor=SUGGESTION_FLOOR)
         if last:
             settings.clear_suggestions_stale(catalogue, model.backbone_key)
 

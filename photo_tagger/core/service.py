@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from photo_tagger.core.backbone import classifier_weights, get_backbone_spec
+from photo_tagger.core.browse import TagRow, tag_table
 from photo_tagger.core.csv_io import ExportSummary, ImportSummary, export_rows, write_csv
 from photo_tagger.core.formats import (
     ExportOptions,
@@ -24,9 +25,9 @@ from photo_tagger.core.indexer import IndexProgress, IndexSummary, backbone_key,
 from photo_tagger.core.library import Library
 from photo_tagger.core.report import TrainReport
 from photo_tagger.core.sidecars import SidecarSummary, export_sidecars
-from photo_tagger.core.store import heads, settings
+from photo_tagger.core.store import heads, photos, settings
 from photo_tagger.core.suggest import SuggestionModel, decode_faces, decode_vectors, load_suggestion_model
-from photo_tagger.core.tagging import TagCount, tag_counts, tag_labels
+from photo_tagger.core.tagging import tag_labels
 from photo_tagger.core.train_progress import TrainProgress
 
 __all__ = [
@@ -92,10 +93,7 @@ def score_all_photos(library: Library) -> dict[int, dict[str, float]]:
     """photo id -> tag -> probability from the current model, for every embedded photo."""
     model = load_model(library)
     with library.connect() as catalogue:
-        rows = catalogue.query(
-            "SELECT photo_id, vector, faces FROM embeddings WHERE backbone = ? ORDER BY photo_id",
-            (model.backbone_key,),
-        )
+        rows = photos.embeddings(catalogue, model.backbone_key)
         label = tag_labels(catalogue)
     if not rows:
         return {}
@@ -140,22 +138,22 @@ def export_library(
     score_map = score_all_photos(library) if scores and fmt == "csv" else None
     with library.connect() as catalogue:
         vocab = vocabulary(catalogue, options)
-        photos = select_photo_tags(catalogue, options, vocab)
+        selected = select_photo_tags(catalogue, options, vocab)
         if fmt == "json":
-            write_json(json_document(catalogue, photos, vocab), out)
+            write_json(json_document(catalogue, selected, vocab), out)
         elif fmt == "onehot":
-            write_csv(onehot_rows(photos, vocab), out)
+            write_csv(onehot_rows(selected, vocab), out)
         elif fmt == "csv":
             rows = export_rows(
                 catalogue,
                 scores=score_map,
                 score_tags=list(vocab.values()) if scores else (),
-                tags_by_photo={p.photo_id: (p.tags, p.confirmed) for p in photos},
+                tags_by_photo={p.photo_id: (p.tags, p.confirmed) for p in selected},
             )
             write_csv(rows, out)
         else:
             raise ValueError(f"unknown export format {fmt!r}")
-    return ExportSummary(out, len(photos), len(vocab))
+    return ExportSummary(out, len(selected), len(vocab))
 
 
 def export_library_sidecars(
@@ -191,9 +189,9 @@ def apply_library_import(library: Library, plan: ImportPlan) -> tuple[ImportPlan
         return import_file_planned(catalogue, library.root, plan.source, plan.fmt)
 
 
-def library_tag_counts(library: Library) -> list[TagCount]:
+def library_tag_counts(library: Library) -> list[TagRow]:
     with library.connect() as catalogue:
-        return tag_counts(catalogue)
+        return tag_table(catalogue)
 
 
 # -- learning from corrections ------------------------------------------------------------

@@ -1,16 +1,14 @@
 """From stored embeddings to tag suggestions: classifier logits -> taxonomy prior -> head.
 
-Suggestions are materialised in `photo_tags` (state 'suggested') for every tag whose
-score reaches `SUGGESTION_FLOOR`, so filters run in SQL and a threshold change in the tag
-manager takes effect without re-scoring. Rows the user set are never overwritten; only
-their score is refreshed.
+Suggestions are materialised in `photo_tags` (state 'suggested', written by store/opinions.py's
+`write_suggestions`) for every tag whose score reaches `SUGGESTION_FLOOR`, so filters run in
+SQL and a threshold change in the tag manager takes effect without re-scoring. Rows the user
+set are never overwritten; only their score is refreshed.
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,7 +16,7 @@ import numpy as np
 
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.head import DEFAULT_THRESHOLD, HeadFormatError, TagHead, prior_logits
-from photo_tagger.core.store import heads
+from photo_tagger.core.store import heads, opinions
 from photo_tagger.core.store.tags import all_paths
 from photo_tagger.core.tag_tree import PATH_SEPARATOR, join_path
 from photo_tagger.core.taxonomy import Taxonomy, load_default_taxonomy
@@ -29,7 +27,6 @@ log = logging.getLogger(__name__)
 SUGGESTION_FLOOR = 0.05
 MAX_THRESHOLD = 0.99  # a threshold of 1 would suggest nothing, ever
 PRIOR_BLOCK_ROWS = 4096
-WRITE_CHUNK = 500  # photo ids per IN (...) list
 
 
 def encode_vector(vector: np.ndarray) -> bytes:
@@ -220,79 +217,12 @@ def _prior_thresholds(taxonomy: Taxonomy, names: Sequence[str]) -> np.ndarray:
     return np.array([by_key.get(name.casefold(), DEFAULT_THRESHOLD) for name in names], np.float32)
 
 
-def write_suggestions(
-    conn: sqlite3.Connection, photo_ids: Sequence[int], scores: np.ndarray, tag_ids: Sequence[int]
-) -> None:
-    """Replace the model's suggestions for `photo_ids` (call inside a transaction).
-
-    Set-wise: one SELECT per chunk of photos finds the rows that exist; then one
-    executemany each updates the user rows' scores, upserts the suggestions that reach
-    the floor (an existing suggestion is updated in place, so its index entry stays) and
-    deletes the suggestions that fell below it. Row by row (DELETE every suggestion, a
-    SELECT per photo, INSERT again) refreshing 100k photos x ~58 suggestions took ~250 s."""
-    scores = np.asarray(scores)
-    if len(scores) != len(photo_ids):
-        raise ValueError(f"{len(photo_ids)} photo ids but {len(scores)} rows of scores")
-    if len(photo_ids) == 0:
-        return
-    now = time.time()
-    ids = np.asarray(photo_ids, np.int64)
-    # A photo listed twice keeps its last row of scores (as writing row by row did).
-    _, last = np.unique(ids[::-1], return_index=True)
-    keep = np.sort(len(ids) - 1 - last)
-    ids, scores = ids[keep], scores[keep]
-    tags = np.asarray(list(tag_ids), np.int64)
-    row_of = {photo_id: i for i, photo_id in enumerate(ids.tolist())}
-    column = {tag_id: j for j, tag_id in enumerate(tags.tolist())}
-    is_user = np.zeros(scores.shape, bool)
-    was_suggested = np.zeros(scores.shape, bool)
-    stray: list[tuple[int, int]] = []  # suggestions for tags the model does not score
-    id_list = ids.tolist()
-    for begin in range(0, len(id_list), WRITE_CHUNK):
-        chunk = id_list[begin : begin + WRITE_CHUNK]
-        marks = ",".join("?" * len(chunk))
-        for photo_id, tag_id, state in conn.execute(
-            f"SELECT photo_id, tag_id, state FROM photo_tags WHERE photo_id IN ({marks})", chunk
-        ):
-            j = column.get(tag_id)
-            if j is None:
-                if state == "suggested":
-                    stray.append((photo_id, tag_id))
-            elif state == "suggested":
-                was_suggested[row_of[photo_id], j] = True
-            else:
-                is_user[row_of[photo_id], j] = True
-    scored = ~np.isnan(scores)  # NaN: no model for this tag
-    with np.errstate(invalid="ignore"):
-        suggest = ~is_user & scored & (scores >= SUGGESTION_FLOOR)
-    rows, cols = np.nonzero(is_user & scored)
-    conn.executemany(
-        "UPDATE photo_tags SET score = ? WHERE photo_id = ? AND tag_id = ?",
-        zip(scores[rows, cols].tolist(), ids[rows].tolist(), tags[cols].tolist(), strict=True),
-    )
-    rows, cols = np.nonzero(was_suggested & ~suggest)
-    conn.executemany(
-        "DELETE FROM photo_tags WHERE photo_id = ? AND tag_id = ? AND state = 'suggested'",
-        [*zip(ids[rows].tolist(), tags[cols].tolist(), strict=True), *stray],
-    )
-    rows, cols = np.nonzero(suggest)
-    conn.executemany(
-        "INSERT INTO photo_tags(photo_id, tag_id, state, score, source, updated_at)"
-        " VALUES (?, ?, 'suggested', ?, 'model', ?)"
-        " ON CONFLICT(photo_id, tag_id) DO UPDATE SET score = excluded.score, source = 'model',"
-        " updated_at = excluded.updated_at"
-        " WHERE state = 'suggested'",
-        zip(ids[rows].tolist(), tags[cols].tolist(), scores[rows, cols].tolist(), [now] * len(rows), strict=True),
-    )
-
-
 def clamp_threshold(threshold: float) -> float:
     return float(min(max(threshold, SUGGESTION_FLOOR), MAX_THRESHOLD))
 
 
-def apply_model_thresholds(conn: sqlite3.Connection, model: SuggestionModel) -> None:
-    for tag_id, threshold in zip(model.tag_ids, model.head.thresholds_.tolist(), strict=True):
-        conn.execute(
-            "UPDATE tags SET model_threshold = ? WHERE id = ?",
-            (clamp_threshold(threshold), tag_id),
-        )
+def apply_model_thresholds(catalogue: Catalogue, model: SuggestionModel) -> None:
+    """Store the thresholds `model`'s head learned (clamped) as the tags' model thresholds."""
+    thresholds = model.head.thresholds_.tolist()
+    opinions.set_model_thresholds(
+        catalogue, {tag_id: clamp_threshold(t) for tag_id, t in zip(model.tag_ids, thresholds, strict=True)})

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from photo_tagger.core import browse
 from photo_tagger.core.browse import BrowseFilter, PhotoInfo, SelectionTags
 from photo_tagger.core.library import Library
+from photo_tagger.core.store import photos
 from photo_tagger.gui.grid_model import BLOCK
 from photo_tagger.gui.selection_display import panel_title
 from photo_tagger.gui.thumbnails import thread_catalogue
@@ -43,7 +44,7 @@ def read_snapshot(library: Library, stamp: int, flt: BrowseFilter, read: list[in
     """Runs in an io-pool thread."""
     catalogue = thread_catalogue(library)
     return CatalogueSnapshot(
-        stamp, flt, browse.photo_ids(catalogue, flt), browse.library_counts(catalogue), read,
+        stamp, flt, browse.photo_ids(catalogue, flt), photos.library_counts(catalogue), read,
         browse.photo_infos(catalogue, read), selection,
         browse.selection_tags(catalogue, selection) if selection else None,
     )
@@ -70,7 +71,7 @@ class CataloguePoll:
         if self._worker is not None:
             self._again = True
             return
-        version = browse.data_version(w.session.catalogue)
+        version = photos.data_version(w.session.catalogue)
         if version == w.data_version:
             return
         w.data_version = version

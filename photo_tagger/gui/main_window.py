@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QMainWindow, QMenu, 
 from photo_tagger.core import browse, tag_names
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.library import Library
+from photo_tagger.core.store import photos
 from photo_tagger.gui import selection_display, window_settings
 from photo_tagger.gui.catalogue_poll import CataloguePoll
 from photo_tagger.gui.filter_bar import FilterBar
@@ -199,11 +200,11 @@ class MainWindow(QMainWindow):
         self.catalogue_poll.forget()  # a snapshot read before now would undo this
         flt = self.filter_bar.current()
         ids = browse.photo_ids(self.session.catalogue, flt)
-        self.data_version = browse.data_version(self.session.catalogue)
+        self.data_version = photos.data_version(self.session.catalogue)
         if not self.show_ids(ids, flt):
             self.model.invalidate()
         selection_display.show_tags(self)
-        self.update_counts(len(ids), browse.library_counts(self.session.catalogue))
+        self.update_counts(len(ids), photos.library_counts(self.session.catalogue))
 
     def show_ids(self, ids: list[int], flt: browse.BrowseFilter) -> bool:
         """Show `ids` (the review queue in its order); returns whether the list changed."""
@@ -234,7 +235,7 @@ class MainWindow(QMainWindow):
         catalogue is re-read in the background, see `catalogue_poll`)."""
         if self.session is None:
             return
-        if browse.data_version(self.session.catalogue) != self.data_version:
+        if photos.data_version(self.session.catalogue) != self.data_version:
             if self.thumbs is not None:
                 self.thumbs.forget_absent()
             self.refresh()

@@ -21,7 +21,7 @@ from photo_tagger.core import browse, service, tag_admin, tag_names, tagging
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.library import Library
-from photo_tagger.core.store import heads
+from photo_tagger.core.store import heads, opinions
 from photo_tagger.core.taxonomy import validate_tag_name
 from photo_tagger.gui.catalogue_writer import CatalogueWriter
 from photo_tagger.gui.undo import admin_command, tag_command
@@ -136,7 +136,7 @@ class LibrarySession(QObject):
 
     def _on_state(self, photo_ids: Sequence[int], tag: browse.TagSummary, from_state: str,
                   to_state: str | None, verb: str, min_score: float | None = None) -> bool:
-        ids = browse.photos_with(self.catalogue, photo_ids, tag.tag_id, from_state, min_score=min_score)
+        ids = opinions.photos_with(self.catalogue, photo_ids, tag.tag_id, from_state, min_score=min_score)
         return self._run(f"{verb} '{tag.name}' on {self._photos(len(ids))}", ids,
                          lambda c: tagging.set_state(c, ids, tag.tag_id, to_state))
 

@@ -14,7 +14,7 @@ from catalogue_rows import add_photo, catalogue_without_tags, suggest
 from photo_tagger.core import head_versions, tag_admin, tagging
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.formats import import_file
-from photo_tagger.core.store import heads
+from photo_tagger.core.store import heads, opinions
 from photo_tagger.core.store.tags import restore_snapshot
 from photo_tagger.core.tagging import ensure_tag
 
@@ -76,7 +76,7 @@ def test_each_kind_of_edit_keeps_the_count_equal_to_the_scan(catalogue: Catalogu
     assert kept(catalogue) > 5
     for before in reversed(undo):  # restore_states writes with INSERT OR REPLACE
         if before is not None:
-            tagging.restore_states(catalogue, before)
+            opinions.restore_states(catalogue, before)
             assert kept(catalogue) == scanned(catalogue)
 
     merged = tag_admin.merge_tags(catalogue, ["tree"], "cat")
