@@ -158,14 +158,6 @@ def tag_names(catalogue: Catalogue) -> list[str]:
     return sorted(tag_labels(catalogue).values(), key=str.casefold)
 
 
-def tag_list_version(catalogue: Catalogue) -> tuple[int, int]:
-    """(count, highest id) of the tags: changes when a tag is added or removed, which is all a
-    photo edit can do to them (confirming a new name creates it); renames and moves are the
-    tag manager's, which refreshes everything anyway."""
-    count, top = catalogue.conn.execute("SELECT count(*), coalesce(max(id), 0) FROM tags").fetchone()
-    return int(count), int(top)
-
-
 @dataclass(frozen=True)
 class TagRow:
     """One line of the tag manager."""

@@ -34,6 +34,7 @@ from photo_tagger.core.import_plan import ImportPlan, Planner, apply_import, com
 from photo_tagger.core.interchange import EXPORT_FORMATS, IMPORT_FORMATS
 from photo_tagger.core.store import opinions
 from photo_tagger.core.store import photos as store_photos
+from photo_tagger.core.store import tags as store_tags
 from photo_tagger.core.tag_names import (
     TagIndex,
     add_synonym,
@@ -90,8 +91,9 @@ def vocabulary(catalogue: Catalogue, options: ExportOptions) -> Vocabulary:
                 raise UserError(f"no such tag: {name!r}", about="tags")
             ids.add(found)
         children: dict[int, list[int]] = {}
-        for tag_id, parent_id in catalogue.conn.execute("SELECT id, parent_id FROM tags WHERE parent_id IS NOT NULL"):
-            children.setdefault(parent_id, []).append(tag_id)
+        for tag_id, parent_id in store_tags.parents(catalogue).items():
+            if parent_id is not None:
+                children.setdefault(parent_id, []).append(tag_id)
         stack = list(ids)
         while stack:  # the tags under a wanted tag are wanted too
             for child in children.get(stack.pop(), []):
@@ -167,12 +169,12 @@ def plan_onehot(planner: Planner, source: Path, header: list[str], rows: list[di
 
 def json_document(catalogue: Catalogue, photos: Sequence[PhotoTags], vocab: Vocabulary) -> dict:
     index = TagIndex(catalogue)
-    parents = dict(catalogue.conn.execute("SELECT id, parent_id FROM tags").fetchall())
+    parents = store_tags.parents(catalogue)
     return {
         "format": JSON_FORMAT_NAME,
         "version": JSON_VERSION,
         "tags": [
-            {"name": name, "parent": None if parents.get(tag_id) is None else index.label(parents[tag_id]),
+            {"name": name, "parent": None if (parent := parents.get(tag_id)) is None else index.label(parent),
              "synonyms": synonyms_of(catalogue, tag_id)}
             for tag_id, name in vocab.items()
         ],

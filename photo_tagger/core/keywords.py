@@ -24,6 +24,7 @@ from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.sidecar_files import folder_names, sidecar_files
 from photo_tagger.core.store import keywords as keyword_store
+from photo_tagger.core.store import opinions, photos
 from photo_tagger.core.store.keywords import KeywordPath, SourceState
 from photo_tagger.core.tag_names import resolve_path
 from photo_tagger.core.tag_tree import join_path
@@ -194,7 +195,7 @@ def _confirm_new(
             continue
         result.created_tags.extend(created)
         tag_ids.append(tag_id)
-    result.applied += keyword_store.confirm_from_keyword(catalogue, photo_id, tag_ids, SOURCE)
+    result.applied += opinions.confirm_unanswered(catalogue, photo_id, tag_ids, SOURCE)
 
 
 def record_sidecar(
@@ -216,19 +217,19 @@ def sync_keywords(catalogue: Catalogue, root: Path) -> KeywordResult:
     listing per folder; only folders holding a sidecar, now or last time, look further,
     so an unchanged library of 100k photos costs a few SQL scans and the listings."""
     result = KeywordResult()
-    todo = keyword_store.photos_never_read(catalogue)
+    todo = photos.photos_never_read(catalogue)
     recorded = {
         photo_id: {file: (size, mtime_ns) for file, (size, mtime_ns, _) in state.items()}
         for photo_id, state in keyword_store.recorded_sidecars(catalogue).items()
     }
     recorded_folders = {file.rpartition("/")[0] for state in recorded.values() for file in state}
-    for prefix in keyword_store.photo_folders(catalogue):
+    for prefix in photos.photo_folders(catalogue):
         folder = prefix.rstrip("/")
         listing = _sidecar_listing(root / folder)
         if not listing and folder not in recorded_folders:
             continue
         names = set(listing)
-        for photo_id, rel in keyword_store.photos_in_folder(catalogue, prefix):
+        for photo_id, rel in photos.photos_in_folder(catalogue, prefix):
             sidecars = sidecar_files(rel[len(prefix) :], names) if names else []
             now_state = {prefix + name: listing[name] for name in sidecars}
             if recorded.get(photo_id, {}) != now_state:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
-from photo_tagger.core.store import tags
+from photo_tagger.core.store import opinions, tags
 from photo_tagger.core.store.tags import TagSnapshot
 from photo_tagger.core.tag_names import existing_tag
 from photo_tagger.core.tagging import with_ancestors
@@ -61,7 +61,7 @@ def merge_tags(catalogue: Catalogue, sources: Sequence[str], target: str) -> Tag
             except sqlite3.IntegrityError as exc:
                 raise UserError(f"{source_name!r} and {target!r} both have a tag of the same name under them;"
                                 " merge those first") from exc
-        tags.replace_opinions(catalogue, target_id, _strongest_opinions(before.rows))
+        opinions.replace_tag_opinions(catalogue, target_id, _strongest_opinions(before.rows))
     return before
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.store import opinions
 from photo_tagger.core.store.opinions import TagState
-from photo_tagger.core.store.tags import all_labels
+from photo_tagger.core.store.tags import all_labels, parents
 from photo_tagger.core.tag_names import find_tag, resolve_name
 
 USER_STATES = ("confirmed", "rejected")
@@ -34,7 +34,7 @@ def tag_id_by_name(catalogue: Catalogue, name: str) -> int | None:
 
 def with_ancestors(catalogue: Catalogue, tag_ids: Iterable[int]) -> list[int]:
     """`tag_ids` followed by every ancestor not among them. A cycle ends a chain."""
-    parent_of = dict(catalogue.conn.execute("SELECT id, parent_id FROM tags").fetchall())
+    parent_of = parents(catalogue)
     result = list(dict.fromkeys(tag_ids))
     seen = set(result)
     for tag_id in list(result):

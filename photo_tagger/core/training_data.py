@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from photo_tagger.core.catalogue import Catalogue
-from photo_tagger.core.store import opinions
+from photo_tagger.core.store import opinions, tags
 from photo_tagger.core.suggest import SuggestionModel, decode_faces
 
 CV_MAX_PHOTOS = 20_000  # cross-validate on at most this many labelled photos
@@ -104,7 +104,7 @@ def _teach_linked(
     """A tag linked to a built-in one (a sidecar's `Winter` -> snow, tag_tree.py) confirmed
     on a photo is a positive of the built-in tag there too, unless the user said otherwise
     of that tag on that photo. Only confirmations: rejecting `Winter` need not mean no snow."""
-    for tag_id, builtin in catalogue.conn.execute("SELECT id, link_id FROM tags WHERE link_id IS NOT NULL"):
+    for tag_id, builtin in tags.links(catalogue).items():
         own, target = column.get(tag_id), column.get(builtin)
         if own is None or target is None:
             continue

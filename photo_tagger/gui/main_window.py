@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QMainWindow, QMenu, 
 from photo_tagger.core import browse, tag_names
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.library import Library
-from photo_tagger.core.store import photos
+from photo_tagger.core.store import photos, tags
 from photo_tagger.gui import selection_display, window_settings
 from photo_tagger.gui.catalogue_poll import CataloguePoll
 from photo_tagger.gui.filter_bar import FilterBar
@@ -274,7 +274,7 @@ class MainWindow(QMainWindow):
         """`unless_unchanged`: skip the reading when no tag was added, renamed or moved (after
         a photo edit: reading every tag's path cost ~2 ms of each key press at 100k photos)."""
         if self.session is not None:
-            version = browse.tag_list_version(self.session.catalogue)
+            version = tags.list_version(self.session.catalogue)
             if unless_unchanged and version == self._tag_list_version:
                 return
             self._tag_list_version = version

@@ -140,3 +140,15 @@ def test_a_built_in_tag_is_not_suggested_where_a_tag_linked_to_it_is_confirmed(t
     with library.connect() as cat:
         tagging.set_state(cat, [a], winter, "rejected")  # "not Winter" says nothing of snow
         assert opinions.suggested_tag_ids(cat, a) == [snow]
+
+
+def test_a_keyword_confirms_a_new_or_suggested_tag_and_never_overrides_the_user(cat: Catalogue) -> None:
+    photo = add_photo(cat, "a.jpg")
+    new, suggested, rejected = add_tag(cat, "new"), add_tag(cat, "suggested"), add_tag(cat, "rejected")
+    set_row(cat, photo, suggested, "suggested", 0.4)
+    set_row(cat, photo, rejected, "rejected", 0.9)
+    assert opinions.confirm_unanswered(cat, photo, [new, suggested, rejected], "keywords") == 2
+    states = {tag: (state, source) for tag, state, source in cat.query(
+        "SELECT tag_id, state, source FROM photo_tags WHERE photo_id = ?", (photo,))}
+    assert states == {new: ("confirmed", "keywords"), suggested: ("confirmed", "keywords"),
+                      rejected: ("rejected", "model")}

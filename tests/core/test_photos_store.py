@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import catalogue_rows
 import pytest
 
 from photo_tagger.core.catalogue import Catalogue
@@ -61,3 +62,12 @@ def test_data_version_moves_when_another_connection_commits(cat: Catalogue) -> N
     with Catalogue(cat.path) as other:
         photos.add_photo(other, "a.jpg", 1, 1, "h", 0.0)
     assert photos.data_version(cat) != before
+
+
+def test_folders_and_the_photos_directly_in_each(cat: Catalogue) -> None:
+    root, deep, other = (catalogue_rows.add_photo(cat, path) for path in ("r.jpg", "a/b/c.jpg", "a/d.jpg"))
+    catalogue_rows.add_photo(cat, "a/broken.jpg", status="error")
+    assert sorted(photos.photo_folders(cat)) == ["", "a/", "a/b/"]
+    assert photos.photos_in_folder(cat, "") == [(root, "r.jpg")]
+    assert photos.photos_in_folder(cat, "a/") == [(other, "a/d.jpg")]
+    assert photos.photos_in_folder(cat, "a/b/") == [(deep, "a/b/c.jpg")]

@@ -24,7 +24,7 @@ PACKAGE = Path(photo_tagger.__file__).parent
 STORE = PACKAGE / "core" / "store"
 SQL_STRINGS_BEFORE = 197  # outside the store when the work began (main @ 8ad58ed)
 # Lower this in the commit that moves SQL into the store; it must only go down.
-SQL_STRINGS_NOW = 24
+SQL_STRINGS_NOW = 19
 
 _SQL = re.compile(
     r"""^(

@@ -9,7 +9,7 @@ import pytest
 from catalogue_rows import add_photo, catalogue_without_tags, set_row
 
 from photo_tagger.core.catalogue import Catalogue
-from photo_tagger.core.store import tags
+from photo_tagger.core.store import opinions, tags
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ def test_a_merge_moves_words_children_and_links_and_the_target_gets_the_opinions
         before = tags.snapshot(cat, [kitty, target])
         with cat.transaction():
             tags.merge_into(cat, kitty, target)
-            tags.replace_opinions(cat, target, [(photo, "confirmed", 0.3, "user")])
+            opinions.replace_tag_opinions(cat, target, [(photo, "confirmed", 0.3, "user")])
         assert tags.all_paths(cat) == {calico: ("cat", "calico"), target: ("cat",)}
         assert tags.synonym_owner(cat, "kitty") == target
         assert [tuple(r) for r in cat.query("SELECT photo_id, tag_id, state FROM photo_tags")] == [

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
 
 from photo_tagger.core.catalogue import Catalogue
 
@@ -77,48 +76,3 @@ def record_sidecars(catalogue: Catalogue, photo_id: int, state: dict[str, Source
             " keywords = excluded.keywords, read_at = excluded.read_at",
             (photo_id, first, state[first][0], state[first][1], json.dumps(data, ensure_ascii=False), time.time()),
         )
-
-
-def photos_never_read(catalogue: Catalogue) -> dict[int, str]:
-    """id -> library-relative path of the indexed photos whose keywords were never read."""
-    return {int(photo_id): path for photo_id, path in catalogue.query(
-        "SELECT id, path FROM photos p WHERE status = 'ok' AND NOT EXISTS (SELECT 1 FROM keyword_sources k"
-        " WHERE k.photo_id = p.id AND k.kind = 'embedded')"
-    )}
-
-
-# The two photos reads below serve keyword syncing only (candidates for store/photos.py).
-def photo_folders(catalogue: Catalogue) -> list[str]:
-    """The folders holding indexed photos, as path prefixes: '' for the root, 'a/b/'."""
-    # rtrim(path, <path without '/'>) strips the file name: 'a/b/c.jpg' -> 'a/b/'
-    return [row[0] for row in catalogue.query(
-        "SELECT DISTINCT rtrim(path, replace(path, '/', '')) FROM photos WHERE status = 'ok'"
-    )]
-
-
-def photos_in_folder(catalogue: Catalogue, prefix: str) -> list[tuple[int, str]]:
-    """(id, path) of the indexed photos directly in the folder `prefix` (as `photo_folders`)."""
-    rows = catalogue.query(
-        "SELECT id, path FROM photos WHERE status = 'ok' AND substr(path, 1, ?) = ?"
-        " AND instr(substr(path, ? + 1), '/') = 0",
-        (len(prefix), prefix, len(prefix)),
-    )
-    return [(int(photo_id), path) for photo_id, path in rows]
-
-
-def confirm_from_keyword(catalogue: Catalogue, photo_id: int, tag_ids: Sequence[int], source: str) -> int:
-    """Confirm the tags on the photo where nobody said otherwise (only a suggestion is
-    promoted; the user's confirmed or rejected row stays). Returns the rows changed.
-    A photo_tags write: it joins store/opinions.py at integration."""
-    applied = 0
-    now = time.time()
-    with catalogue.transaction() as conn:
-        for tag_id in tag_ids:
-            applied += conn.execute(
-                "INSERT INTO photo_tags(photo_id, tag_id, state, source, updated_at)"
-                " VALUES (?, ?, 'confirmed', ?, ?) ON CONFLICT(photo_id, tag_id) DO UPDATE SET"
-                " state = 'confirmed', source = excluded.source, updated_at = excluded.updated_at"
-                " WHERE photo_tags.state = 'suggested'",
-                (photo_id, tag_id, source, now),
-            ).rowcount
-    return applied

@@ -23,11 +23,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.store.id_lists import IN_IDS, id_list
+
+if TYPE_CHECKING:  # the catalogue's migrations reach this module through store.tags
+    from photo_tagger.core.catalogue import Catalogue
 
 # A suggestion this close to its threshold (either side, as a share of the threshold) is "low
 # confidence": the review queue shows it, and the tag panel offers the ones just below the
@@ -127,6 +130,53 @@ def restore_states(catalogue: Catalogue, rows: Sequence[TagState]) -> None:
             " ON CONFLICT(photo_id, tag_id) DO UPDATE SET state = excluded.state, score = excluded.score,"
             " source = excluded.source, updated_at = excluded.updated_at",
             [(s.photo_id, s.tag_id, s.state, s.score, s.source, now) for s in rows if s.state is not None],
+        )
+
+
+def confirm_unanswered(catalogue: Catalogue, photo_id: int, tag_ids: Sequence[int], source: str) -> int:
+    """Confirm the tags on the photo where the user has not answered (a suggestion is
+    promoted, a missing row added; a confirmed or rejected row stays): what a keyword read
+    from the photo's files says. Returns the rows changed."""
+    now = time.time()
+    with catalogue.transaction() as conn:
+        return sum(
+            conn.execute(
+                "INSERT INTO photo_tags(photo_id, tag_id, state, source, updated_at)"
+                " VALUES (?, ?, 'confirmed', ?, ?) ON CONFLICT(photo_id, tag_id) DO UPDATE SET"
+                " state = 'confirmed', source = excluded.source, updated_at = excluded.updated_at"
+                " WHERE photo_tags.state = 'suggested'",
+                (photo_id, tag_id, source, now),
+            ).rowcount
+            for tag_id in tag_ids
+        )
+
+
+# A tag operation's undo data holds the tag's rows whole, in these columns.
+_ROW_COLUMNS = "photo_id, tag_id, state, score, source, updated_at"
+
+
+def rows_of_tag(catalogue: Catalogue, tag_id: int) -> list[tuple]:
+    """Every row on the tag, whole (_ROW_COLUMNS): what undoing a tag operation puts back."""
+    return catalogue.conn.execute(f"SELECT {_ROW_COLUMNS} FROM photo_tags WHERE tag_id = ?", (tag_id,)).fetchall()
+
+
+def put_back_tag_rows(catalogue: Catalogue, tag_ids: Iterable[int], rows: Iterable[tuple]) -> None:
+    """The tags' rows become exactly `rows` (from `rows_of_tag`), `updated_at` as it was:
+    the undo of a tag operation leaves the correction count as it found it."""
+    with catalogue.transaction() as conn:
+        conn.executemany("DELETE FROM photo_tags WHERE tag_id = ?", [(tag_id,) for tag_id in tag_ids])
+        conn.executemany(f"INSERT INTO photo_tags({_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+
+def replace_tag_opinions(catalogue: Catalogue, tag_id: int, opinions: Iterable[tuple]) -> None:
+    """The tag's rows become exactly `opinions`: (photo_id, state, score, source), updated
+    now (a merge gives the target the strongest opinion of each photo)."""
+    now = time.time()
+    with catalogue.transaction() as conn:
+        conn.execute("DELETE FROM photo_tags WHERE tag_id = ?", (tag_id,))
+        conn.executemany(
+            f"INSERT INTO photo_tags({_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+            [(photo_id, tag_id, state, score, source, now) for photo_id, state, score, source in opinions],
         )
 
 

@@ -213,3 +213,32 @@ def embeddings(
         params += (id_list(photo_ids),)
     return [(int(pid), vector, faces) for pid, vector, faces in catalogue.conn.execute(sql + " ORDER BY photo_id",
                                                                                         params)]
+
+
+# --- what keyword syncing walks ---------------------------------------------------------
+
+
+def photos_never_read(catalogue: Catalogue) -> dict[int, str]:
+    """id -> library-relative path of the indexed photos whose keywords were never read."""
+    return {int(photo_id): path for photo_id, path in catalogue.query(
+        "SELECT id, path FROM photos p WHERE status = 'ok' AND NOT EXISTS (SELECT 1 FROM keyword_sources k"
+        " WHERE k.photo_id = p.id AND k.kind = 'embedded')"
+    )}
+
+
+def photo_folders(catalogue: Catalogue) -> list[str]:
+    """The folders holding indexed photos, as path prefixes: '' for the root, 'a/b/'."""
+    # rtrim(path, <path without '/'>) strips the file name: 'a/b/c.jpg' -> 'a/b/'
+    return [row[0] for row in catalogue.query(
+        "SELECT DISTINCT rtrim(path, replace(path, '/', '')) FROM photos WHERE status = 'ok'"
+    )]
+
+
+def photos_in_folder(catalogue: Catalogue, prefix: str) -> list[tuple[int, str]]:
+    """(id, path) of the indexed photos directly in the folder `prefix` (as `photo_folders`)."""
+    rows = catalogue.query(
+        "SELECT id, path FROM photos WHERE status = 'ok' AND substr(path, 1, ?) = ?"
+        " AND instr(substr(path, ? + 1), '/') = 0",
+        (len(prefix), prefix, len(prefix)),
+    )
+    return [(int(photo_id), path) for photo_id, path in rows]

@@ -1,6 +1,5 @@
 """Tags: the tag tree, synonyms, links and thresholds; every statement on `tags` and
-`tag_synonyms`, and the tag operations' own statements on `photo_tags` (a merge moves
-opinions, an undo puts a tag's opinions back).
+`tag_synonyms` (a tag operation's opinions are read and put back through store/opinions.py).
 
 A tag is its path (tag_tree.py): `parent_id` points at the parent and a name is unique
 among its siblings, case aside. Functions ending in `_in` work on a bare connection
@@ -16,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from photo_tagger.core.store import opinions
 from photo_tagger.core.tag_tree import MAX_DEPTH, TagPath, join_path, labels_from_rows, paths_from_rows
 from photo_tagger.core.taxonomy import validate_tag_name
 
@@ -23,7 +23,6 @@ if TYPE_CHECKING:  # the catalogue runs the migrations, which use this module
     from photo_tagger.core.catalogue import Catalogue
 
 _TAG_COLUMNS = "id, name, parent_id, link_id, model_threshold, threshold, origin, created_at"
-_ROW_COLUMNS = "photo_id, tag_id, state, score, source, updated_at"
 
 
 # --- the tree ------------------------------------------------------------------------
@@ -113,6 +112,24 @@ def all_labels(catalogue: Catalogue) -> dict[int, str]:
     return dict(labels_from_rows(_tag_rows(catalogue)))
 
 
+def parents(catalogue: Catalogue) -> dict[int, int | None]:
+    """Every tag's parent id (None at the root)."""
+    return dict(catalogue.conn.execute("SELECT id, parent_id FROM tags").fetchall())
+
+
+def links(catalogue: Catalogue) -> dict[int, int]:
+    """tag id -> the built-in tag it is linked to (a sidecar's `Winter` -> snow), for the linked tags."""
+    return dict(catalogue.conn.execute("SELECT id, link_id FROM tags WHERE link_id IS NOT NULL").fetchall())
+
+
+def list_version(catalogue: Catalogue) -> tuple[int, int]:
+    """(count, highest id) of the tags: changes when a tag is added or removed, which is all a
+    photo edit can do to them (confirming a new name creates it); renames and moves are the
+    tag manager's, which refreshes everything anyway."""
+    count, top = catalogue.conn.execute("SELECT count(*), coalesce(max(id), 0) FROM tags").fetchone()
+    return int(count), int(top)
+
+
 def subtree(catalogue: Catalogue, tag_id: int) -> list[int]:
     """`tag_id` and every tag under it, parents before their children."""
     found = [tag_id]
@@ -177,7 +194,7 @@ def synonyms_of(catalogue: Catalogue, tag_id: int) -> list[str]:
 @dataclass(frozen=True)
 class TagSnapshot:
     """Tag rows (as tuples of _TAG_COLUMNS, parents before children) and their photo_tags
-    rows (_ROW_COLUMNS: photo_id, tag_id, state, score, source, updated_at), plus their
+    rows (photo_id, tag_id, state, score, source, updated_at: `opinions.rows_of_tag`), plus their
     synonyms (name, tag_id), their children (child id, parent id) and the tags linked to
     them (tag id, link id)."""
 
@@ -195,7 +212,7 @@ def snapshot(catalogue: Catalogue, tag_ids: Iterable[int]) -> TagSnapshot:
     tags, rows, synonym_rows, children, links = [], [], [], [], []
     for tid in tag_ids:
         tags += conn.execute(f"SELECT {_TAG_COLUMNS} FROM tags WHERE id = ?", (tid,)).fetchall()
-        rows += conn.execute(f"SELECT {_ROW_COLUMNS} FROM photo_tags WHERE tag_id = ?", (tid,)).fetchall()
+        rows += opinions.rows_of_tag(catalogue, tid)
         synonym_rows += conn.execute("SELECT name, tag_id FROM tag_synonyms WHERE tag_id = ?", (tid,)).fetchall()
         children += conn.execute("SELECT id, parent_id FROM tags WHERE parent_id = ?", (tid,)).fetchall()
         links += conn.execute("SELECT id, link_id FROM tags WHERE link_id = ?", (tid,)).fetchall()
@@ -208,7 +225,6 @@ def restore_snapshot(catalogue: Catalogue, snapshot: TagSnapshot) -> None:
     with catalogue.transaction() as conn:
         for tag in snapshot.tags:
             # Free the name first in case a merge made it a synonym of another tag.
-            conn.execute("DELETE FROM photo_tags WHERE tag_id = ?", (tag[0],))
             conn.execute("DELETE FROM tag_synonyms WHERE name = ?", (tag[1],))
             conn.execute(
                 f"INSERT INTO tags({_TAG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
@@ -217,7 +233,7 @@ def restore_snapshot(catalogue: Catalogue, snapshot: TagSnapshot) -> None:
                 " origin = excluded.origin, created_at = excluded.created_at",
                 tag,
             )
-        conn.executemany(f"INSERT INTO photo_tags({_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", snapshot.rows)
+        opinions.put_back_tag_rows(catalogue, [tag[0] for tag in snapshot.tags], snapshot.rows)
         conn.executemany(
             "INSERT INTO tag_synonyms(name, tag_id) VALUES (?, ?)"
             " ON CONFLICT(name) DO UPDATE SET tag_id = excluded.tag_id",
@@ -247,7 +263,7 @@ def delete(catalogue: Catalogue, tag_id: int) -> None:
 def merge_into(catalogue: Catalogue, source_id: int, target_id: int) -> None:
     """Fold tag `source_id` into `target_id` and delete it: its synonyms, links and children
     move to the target and its name becomes a synonym of it. Its opinions go with it (the
-    caller gives the target its opinions: `replace_opinions`). sqlite3.IntegrityError when
+    caller gives the target its opinions: `opinions.replace_tag_opinions`). sqlite3.IntegrityError when
     both have a child of the same name."""
     with catalogue.transaction() as conn:
         source_name = conn.execute("SELECT name FROM tags WHERE id = ?", (source_id,)).fetchone()[0]
@@ -258,14 +274,3 @@ def merge_into(catalogue: Catalogue, source_id: int, target_id: int) -> None:
         conn.execute("INSERT INTO tag_synonyms(name, tag_id) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
                      (source_name, target_id))
 
-
-def replace_opinions(catalogue: Catalogue, tag_id: int, opinions: Iterable[tuple]) -> None:
-    """The tag's photo_tags rows become exactly `opinions`: (photo_id, state, score, source),
-    updated now. (Destined for store/opinions.py with the other photo_tags writes.)"""
-    now = time.time()
-    with catalogue.transaction() as conn:
-        conn.execute("DELETE FROM photo_tags WHERE tag_id = ?", (tag_id,))
-        conn.executemany(
-            f"INSERT INTO photo_tags({_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-            [(photo_id, tag_id, state, score, source, now) for photo_id, state, score, source in opinions],
-        )
