@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.library import Library
 from photo_tagger.core.scan import reconcile, walk_photos
+from photo_tagger.core.store.connection import Catalogue
 
 
 def scanned_library(root: Path, names: list[str]) -> tuple[Library, dict[str, int]]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.store import opinions, photos
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.store.photos import PhotoRow
 from photo_tagger.core.store.tags import all_paths
 from photo_tagger.core.tag_names import AmbiguousTag, TagIndex

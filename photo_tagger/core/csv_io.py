@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from photo_tagger.core.atomic import atomic_write_text
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.interchange import TAG_SEPARATOR
 from photo_tagger.core.store import photos
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.tagging import effective_tags
 
 log = logging.getLogger(__name__)

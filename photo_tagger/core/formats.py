@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from photo_tagger.core.atomic import atomic_write_text
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.csv_io import MAX_IMPORT_BYTES, ImportSummary
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.import_plan import ImportPlan, Planner, apply_import, complete_truth, plan_import
@@ -35,6 +34,7 @@ from photo_tagger.core.interchange import EXPORT_FORMATS, IMPORT_FORMATS
 from photo_tagger.core.store import opinions
 from photo_tagger.core.store import photos as store_photos
 from photo_tagger.core.store import tags as store_tags
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.tag_names import (
     TagIndex,
     add_synonym,

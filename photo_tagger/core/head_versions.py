@@ -16,11 +16,11 @@ from collections.abc import Generator, Iterator
 
 import numpy as np
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.head import FORMAT_VERSION, TagHead
 from photo_tagger.core.report import TrainReport
 from photo_tagger.core.store import heads, opinions, photos, settings
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.suggest import (
     SUGGESTION_FLOOR,
     SuggestionModel,

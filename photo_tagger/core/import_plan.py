@@ -25,10 +25,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.csv_io import ImportSummary, library_key, read_csv_table, split_tags
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.store import opinions, photos
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.store.tags import find_path
 from photo_tagger.core.tag_names import TagIndex, resolve_path, split_path
 from photo_tagger.core.tag_tree import join_path

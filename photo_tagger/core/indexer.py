@@ -32,7 +32,6 @@ from photo_tagger.core.backbone import (
     load_embedder,
     to_model_views,
 )
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.decode_pool import CallTimedOut, DecodePool, PoolStalled, Task
 from photo_tagger.core.decode_warnings import warnings_logged
 from photo_tagger.core.faces import FACE_FEATURES, FaceDetector, face_summary, load_face_detector
@@ -47,6 +46,7 @@ from photo_tagger.core.keywords import (
 from photo_tagger.core.library import Library
 from photo_tagger.core.scan import ScanSummary, reconcile, walk_photos
 from photo_tagger.core.store import heads, opinions, photos, settings
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.suggest import (
     SUGGESTION_FLOOR,
     SuggestionModel,

@@ -20,11 +20,11 @@ from pathlib import Path, PurePosixPath
 
 from PIL import Image, IptcImagePlugin, UnidentifiedImageError
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.sidecar_files import folder_names, sidecar_files
 from photo_tagger.core.store import keywords as keyword_store
 from photo_tagger.core.store import opinions, photos
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.store.keywords import KeywordPath, SourceState
 from photo_tagger.core.tag_names import resolve_path
 from photo_tagger.core.tag_tree import join_path

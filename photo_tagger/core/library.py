@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from photo_tagger.core.catalogue import Catalogue, catalogue_path_for
 from photo_tagger.core.errors import UserError
+from photo_tagger.core.store.connection import Catalogue, catalogue_path_for
 
 
 @dataclass

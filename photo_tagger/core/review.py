@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import math
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.store import opinions
+from photo_tagger.core.store.connection import Catalogue
 
 
 def review_queue(catalogue: Catalogue, limit: int = 50) -> list[int]:

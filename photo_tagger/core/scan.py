@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from photo_tagger.core import photo_errors
-from photo_tagger.core.catalogue import APP_FOLDER, Catalogue
 from photo_tagger.core.imaging import open_regular_file
 from photo_tagger.core.photo_files import PHOTO_EXTENSIONS
 from photo_tagger.core.store import photos
+from photo_tagger.core.store.connection import APP_FOLDER, Catalogue
 
 log = logging.getLogger(__name__)
 

@@ -18,11 +18,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.formats import ExportOptions, select_photo_tags, vocabulary
 from photo_tagger.core.keywords import record_sidecar
 from photo_tagger.core.sidecar_files import sidecar_for
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.store.keywords import recorded_sidecars
 from photo_tagger.core.store.tags import find_path
 from photo_tagger.core.tag_names import TagIndex

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.head import DEFAULT_THRESHOLD, HeadFormatError, TagHead, prior_logits
 from photo_tagger.core.store import heads, opinions
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.store.tags import all_paths
 from photo_tagger.core.tag_tree import PATH_SEPARATOR, join_path
 from photo_tagger.core.taxonomy import Taxonomy, load_default_taxonomy

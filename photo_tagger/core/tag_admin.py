@@ -10,12 +10,11 @@ photos keep it.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.store import opinions, tags
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.store.tags import TagSnapshot
 from photo_tagger.core.tag_names import existing_tag
 from photo_tagger.core.tagging import with_ancestors
@@ -58,7 +57,7 @@ def merge_tags(catalogue: Catalogue, sources: Sequence[str], target: str) -> Tag
             source_name = tags.name_of(catalogue, source_id)
             try:
                 tags.merge_into(catalogue, source_id, target_id)
-            except sqlite3.IntegrityError as exc:
+            except tags.ChildNameClash as exc:
                 raise UserError(f"{source_name!r} and {target!r} both have a tag of the same name under them;"
                                 " merge those first") from exc
         opinions.replace_tag_opinions(catalogue, target_id, _strongest_opinions(before.rows))

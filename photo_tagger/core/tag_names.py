@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.store import tags
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.tag_tree import (
     PATH_SEPARATOR,
     TagPath,

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.store import opinions
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.store.opinions import TagState
 from photo_tagger.core.store.tags import all_labels, parents
 from photo_tagger.core.tag_names import find_tag, resolve_name

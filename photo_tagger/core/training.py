@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from photo_tagger.core.catalogue import APP_FOLDER, Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.head import TagHead
 from photo_tagger.core.head_versions import activate_and_refresh, store_head, update_report
 from photo_tagger.core.metrics import average_precision_score, best_f1_threshold, precision_threshold
 from photo_tagger.core.report import TrainReport, build_report
 from photo_tagger.core.store import heads, settings
+from photo_tagger.core.store.connection import APP_FOLDER, Catalogue
 from photo_tagger.core.suggest import (
     base_suggestion_model,
     clamp_threshold,

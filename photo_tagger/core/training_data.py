@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.store import opinions, tags
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.suggest import SuggestionModel, decode_faces
 
 CV_MAX_PHOTOS = 20_000  # cross-validate on at most this many labelled photos

@@ -18,10 +18,10 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from photo_tagger.core import browse, service, tag_admin, tag_names, tagging
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.library import Library
 from photo_tagger.core.store import heads, opinions
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.taxonomy import validate_tag_name
 from photo_tagger.gui.catalogue_writer import CatalogueWriter
 from photo_tagger.gui.undo import admin_command, tag_command

@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.store.opinions import restore_states
 from photo_tagger.core.store.tags import restore_snapshot
 

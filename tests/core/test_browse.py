@@ -8,7 +8,7 @@ import pytest
 from catalogue_rows import add_photo, add_tag, catalogue_without_tags, set_row
 
 from photo_tagger.core.browse import BrowseFilter, photo_ids, photo_infos, selection_tags
-from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.store.connection import Catalogue
 
 
 @pytest.fixture
@@ -120,7 +120,7 @@ def test_the_badge_counts_exactly_the_suggestions_the_panel_lists(cat: Catalogue
 
 def test_the_unreviewed_filter_shows_every_photo_with_a_badge(tmp_path) -> None:
     from photo_tagger.core import browse
-    from photo_tagger.core.catalogue import Catalogue
+    from photo_tagger.core.store.connection import Catalogue
     from photo_tagger.core.tagging import ensure_tag
 
     with Catalogue(tmp_path / "c.sqlite") as cat, cat.transaction() as conn:

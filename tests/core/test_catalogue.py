@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from photo_tagger.core.catalogue import Catalogue, catalogue_path_for
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.store import settings
+from photo_tagger.core.store.connection import Catalogue, catalogue_path_for
 from photo_tagger.core.store.migrations import SCHEMA_VERSION
 
 

@@ -12,9 +12,9 @@ import pytest
 from catalogue_rows import add_photo, catalogue_without_tags, suggest
 
 from photo_tagger.core import head_versions, tag_admin, tagging
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.formats import import_file
 from photo_tagger.core.store import heads, opinions
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.store.tags import restore_snapshot
 from photo_tagger.core.tagging import ensure_tag
 

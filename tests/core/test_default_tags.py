@@ -9,8 +9,8 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.library import Library
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.tag_admin import delete_tag
 from photo_tagger.core.tag_names import find_tag, tag_path
 from photo_tagger.core.taxonomy import load_default_taxonomy

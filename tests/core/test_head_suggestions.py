@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from catalogue_rows import add_photo, add_tag
 
-from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.store.opinions import write_suggestions
 from photo_tagger.core.suggest import SUGGESTION_FLOOR
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.store import heads
+from photo_tagger.core.store.connection import Catalogue
 
 
 def test_a_kept_head_is_inactive_until_activated_and_keeps_what_it_was_given(tmp_path: Path) -> None:

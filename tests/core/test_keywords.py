@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.indexer import IndexSummary, index_library
 from photo_tagger.core.keywords import embedded_paths, read_sources
 from photo_tagger.core.library import Library
 from photo_tagger.core.service import export_library_sidecars
 from photo_tagger.core.store import settings
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.tag_names import tag_path
 from photo_tagger.core.tagging import set_state, tag_id_by_name, tag_labels
 from photo_tagger.core.xmp import read_sidecar

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from catalogue_rows import add_photo, add_tag, set_row
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.store import heads, opinions
+from photo_tagger.core.store.connection import Catalogue
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from pathlib import Path
 import catalogue_rows
 import pytest
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.store import photos
+from photo_tagger.core.store.connection import Catalogue
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.store import settings
+from photo_tagger.core.store.connection import Catalogue
 
 
 def test_a_new_catalogue_reads_every_setting_s_default(tmp_path: Path) -> None:

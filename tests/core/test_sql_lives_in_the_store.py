@@ -16,15 +16,10 @@ import re
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 import photo_tagger
 
 PACKAGE = Path(photo_tagger.__file__).parent
 STORE = PACKAGE / "core" / "store"
-SQL_STRINGS_BEFORE = 197  # outside the store when the work began (main @ 8ad58ed)
-# Lower this in the commit that moves SQL into the store; it must only go down.
-SQL_STRINGS_NOW = 19
 
 _SQL = re.compile(
     r"""^(
@@ -108,16 +103,53 @@ def f(x):
     assert [line for line, _ in sql_strings(source)] == [4, 5, 6, 7, 12, 15, 16]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=f"issue 15 part 1 underway: SQL strings outside the store: {SQL_STRINGS_BEFORE} before,"
-    f" {SQL_STRINGS_NOW} now",
-)
 def test_no_module_outside_the_store_holds_sql() -> None:
     counts = sql_outside_the_store()
     assert not counts, f"{sum(counts.values())} SQL strings outside core/store/: {dict(counts)}"
 
 
-def test_sql_outside_the_store_only_shrinks() -> None:
-    counts = sql_outside_the_store()
-    assert sum(counts.values()) <= SQL_STRINGS_NOW, f"new SQL outside core/store/: {dict(counts)}"
+# A Catalogue's connection and raw reads, for store modules only (store/connection.py).
+_CONNECTION_ATTRIBUTES = {"conn", "query", "scalar"}
+
+
+def connection_uses(source: str) -> list[tuple[int, str]]:
+    """(line, what) of every reach for the connection in `source`: `.conn`, `.query`,
+    `.scalar`, `transaction() as ...` (it yields the connection), an import of sqlite3."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr in _CONNECTION_ATTRIBUTES:
+            found.append((node.lineno, f".{node.attr}"))
+        elif isinstance(node, ast.With):
+            for item in node.items:
+                call = item.context_expr
+                if (item.optional_vars is not None and isinstance(call, ast.Call)
+                        and isinstance(call.func, ast.Attribute) and call.func.attr == "transaction"):
+                    found.append((node.lineno, "transaction() as"))
+        elif isinstance(node, ast.Import):
+            found += [(node.lineno, "import sqlite3") for a in node.names if a.name.split(".")[0] == "sqlite3"]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "sqlite3":
+            found.append((node.lineno, "from sqlite3"))
+    return found
+
+
+def test_the_connection_detector_finds_each_way_in() -> None:
+    source = '''
+import sqlite3
+def f(catalogue):
+    catalogue.conn.execute("x")
+    catalogue.query("x")
+    with catalogue.transaction() as conn:
+        pass
+    with catalogue.transaction():
+        store.write(catalogue)
+'''
+    assert sorted(line for line, _ in connection_uses(source)) == [2, 4, 5, 6]
+
+
+def test_no_module_outside_the_store_reaches_the_connection() -> None:
+    uses = {
+        str(path.relative_to(PACKAGE.parent)): hits
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if STORE not in path.parents and (hits := connection_uses(path.read_text(encoding="utf-8")))
+    }
+    assert not uses, f"the catalogue's connection reached outside core/store/: {uses}"

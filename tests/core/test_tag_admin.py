@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from catalogue_rows import add_photo, add_tag, catalogue_without_tags, set_row
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.store.tags import TagSnapshot, restore_snapshot
 from photo_tagger.core.tag_admin import delete_tag, merge_tags, rename_tag, set_threshold
 

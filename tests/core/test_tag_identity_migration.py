@@ -12,9 +12,9 @@ from pathlib import Path
 from photos import noise_photo
 from sidecar_layouts import lightroom
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.keywords import sync_keywords
 from photo_tagger.core.library import Library
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from photo_tagger.core.store.tags import all_paths, find_path
 

@@ -9,8 +9,8 @@ from catalogue_rows import add_photo, add_tag, catalogue_without_tags, set_row
 
 from photo_tagger.core import tagging
 from photo_tagger.core.browse import selection_tags
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.store import opinions
+from photo_tagger.core.store.connection import Catalogue
 
 
 @pytest.fixture

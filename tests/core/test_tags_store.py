@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from catalogue_rows import add_photo, catalogue_without_tags, set_row
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.store import opinions, tags
+from photo_tagger.core.store.connection import Catalogue
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ import pytest
 from photos import noise_photo, save_photo
 from robustness.common import EXE, AppBulkEdit, add_synthetic_photos, confirmed_by_path
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.library import Library
 from photo_tagger.core.store import settings
+from photo_tagger.core.store.connection import Catalogue
 
 
 def start(*args: str) -> subprocess.Popen[str]:

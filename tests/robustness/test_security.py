@@ -16,9 +16,9 @@ from robustness.common import EXE
 
 import photo_tagger
 from photo_tagger.core.backbone import classifier_weights, get_backbone_spec
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.head import HeadFormatError, TagHead
 from photo_tagger.core.indexer import backbone_key
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.suggest import load_suggestion_model
 
 PACKAGE = Path(photo_tagger.__file__).parent

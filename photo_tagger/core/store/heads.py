@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.store.connection import Catalogue
 
 
 def add_head(

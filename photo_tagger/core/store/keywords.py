@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 
-from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.store.connection import Catalogue
 
 KeywordPath = tuple[str, ...]
 SourceState = tuple[int, int, list[KeywordPath]]  # size, mtime_ns, keywords then

@@ -30,7 +30,7 @@ import numpy as np
 from photo_tagger.core.store.id_lists import IN_IDS, id_list
 
 if TYPE_CHECKING:  # the catalogue's migrations reach this module through store.tags
-    from photo_tagger.core.catalogue import Catalogue
+    from photo_tagger.core.store.connection import Catalogue
 
 # A suggestion this close to its threshold (either side, as a share of the threshold) is "low
 # confidence": the review queue shows it, and the tag panel offers the ones just below the

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.store.connection import Catalogue
 
 _KEYWORDS_READ = "keywords.read"
 _TARGET_PRECISION = "training.target_precision"

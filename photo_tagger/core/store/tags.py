@@ -20,7 +20,7 @@ from photo_tagger.core.tag_tree import MAX_DEPTH, TagPath, join_path, labels_fro
 from photo_tagger.core.taxonomy import validate_tag_name
 
 if TYPE_CHECKING:  # the catalogue runs the migrations, which use this module
-    from photo_tagger.core.catalogue import Catalogue
+    from photo_tagger.core.store.connection import Catalogue
 
 _TAG_COLUMNS = "id, name, parent_id, link_id, model_threshold, threshold, origin, created_at"
 
@@ -260,16 +260,23 @@ def delete(catalogue: Catalogue, tag_id: int) -> None:
         conn.execute("DELETE FROM tags WHERE id = ?", (tag_id,))
 
 
+class ChildNameClash(Exception):
+    """A merge would put two tags of the same name under one parent."""
+
+
 def merge_into(catalogue: Catalogue, source_id: int, target_id: int) -> None:
     """Fold tag `source_id` into `target_id` and delete it: its synonyms, links and children
     move to the target and its name becomes a synonym of it. Its opinions go with it (the
-    caller gives the target its opinions: `opinions.replace_tag_opinions`). sqlite3.IntegrityError when
+    caller gives the target its opinions: `opinions.replace_tag_opinions`). ChildNameClash when
     both have a child of the same name."""
     with catalogue.transaction() as conn:
         source_name = conn.execute("SELECT name FROM tags WHERE id = ?", (source_id,)).fetchone()[0]
         conn.execute("UPDATE tag_synonyms SET tag_id = ? WHERE tag_id = ?", (target_id, source_id))
         conn.execute("UPDATE tags SET link_id = ? WHERE link_id = ?", (target_id, source_id))
-        conn.execute("UPDATE tags SET parent_id = ? WHERE parent_id = ?", (target_id, source_id))
+        try:
+            conn.execute("UPDATE tags SET parent_id = ? WHERE parent_id = ?", (target_id, source_id))
+        except sqlite3.IntegrityError as exc:  # the unique (parent, name) index
+            raise ChildNameClash(str(exc)) from exc
         conn.execute("DELETE FROM tags WHERE id = ?", (source_id,))
         conn.execute("INSERT INTO tag_synonyms(name, tag_id) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
                      (source_name, target_id))
