@@ -22,6 +22,12 @@ def test_new_catalogue_has_current_schema_and_wal(tmp_path: Path) -> None:
         assert cat.integrity_ok()
 
 
+def test_the_tags_linked_to_a_tag_are_found_through_an_index(tmp_path: Path) -> None:
+    with Catalogue(tmp_path / "c.sqlite") as cat:
+        plan = cat.query("EXPLAIN QUERY PLAN SELECT id FROM tags WHERE link_id = ? AND link_id IS NOT NULL", (1,))
+        assert any("tags_by_link" in row["detail"] for row in plan)
+
+
 def test_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
     with Catalogue(tmp_path / "c.sqlite") as cat:
         with pytest.raises(RuntimeError):

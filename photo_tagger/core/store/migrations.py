@@ -13,7 +13,7 @@ from photo_tagger.core.store.tags import ensure_path_in, find_path_in, insert_sy
 from photo_tagger.core.tag_tree import TagPath
 from photo_tagger.core.taxonomy import load_default_taxonomy
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 Step = str | Callable[[sqlite3.Connection], None]
 
@@ -369,4 +369,7 @@ MIGRATIONS: dict[int, list[Step]] = {
     # The default taxonomy's tags and synonyms are part of the schema: a new catalogue has
     # them, and nothing seeds on open or on lookup any more.
     6: [seed_default_tags],
+    # "Suggested" leaves out a built-in tag where a tag linked to it is confirmed
+    # (store/opinions.py): the grid's read looks the links up by the tag they point at.
+    7: ["CREATE INDEX tags_by_link ON tags(link_id) WHERE link_id IS NOT NULL"],
 }

@@ -36,6 +36,7 @@ def build(version: int) -> Path:
     if version < 6:  # the library seeded its tags on open and marked it
         conn.execute("INSERT INTO meta(key, value) VALUES ('taxonomy_seeded', '1')")
     else:  # migration 6 seeded the whole taxonomy: keep only the five tags below
+        conn.execute("DELETE FROM tag_synonyms")  # the seeded synonyms name seeded tags
         conn.execute("DELETE FROM tags")
     tags = [(1, "animal", None, "taxonomy"), (2, "cat", "animal", "taxonomy"), (3, "dog", "animal", "taxonomy"),
             (4, "Mittens", None, "user"), (5, "Grand-mère Zoë", None, "import")]
