@@ -43,8 +43,8 @@ from PIL import Image  # noqa: E402
 from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QSettings, QTimer  # noqa: E402
 
 from photo_tagger.core import service  # noqa: E402
-from photo_tagger.core.catalogue import Catalogue  # noqa: E402
 from photo_tagger.core.library import Library  # noqa: E402
+from photo_tagger.core.store.connection import Catalogue  # noqa: E402
 from photo_tagger.gui.app import make_app  # noqa: E402
 from photo_tagger.gui.main_window import MainWindow  # noqa: E402
 

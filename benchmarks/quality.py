@@ -73,10 +73,11 @@ import numpy as np
 from coco import COCO_TO_TAG
 from sklearn.metrics import average_precision_score
 
-from photo_tagger.core import service, tag_tree
+from photo_tagger.core import service
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.library import Library
-from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL
+from photo_tagger.core.store import opinions, photos
+from photo_tagger.core.store.tags import all_labels, builtin_named
 
 DEFAULT_DEVSET = Path(__file__).resolve().parents[1].parent / "shared/devset"
 MIN_PHOTOS = 3  # classes with fewer photos (in the evaluated set) are left out of mAP
@@ -166,8 +167,8 @@ def resolve_tags(library: Library) -> dict[str, str]:
     any. The built-in one: the photos' own Flickr keywords make tags of their own (a root
     `cat` beside `animal|cat`), which the model does not score; the label is then the path."""
     with library.connect() as catalogue:
-        label = tag_tree.all_labels(catalogue.conn)
-        found = {coco: tag_tree.builtin_named(catalogue.conn, name) for coco, name in COCO_TO_TAG.items()}
+        label = all_labels(catalogue)
+        found = {coco: builtin_named(catalogue, name) for coco, name in COCO_TO_TAG.items()}
     return {coco: label[tag_id] for coco, tag_id in found.items() if tag_id is not None}
 
 
@@ -175,9 +176,9 @@ def score_table(library: Library) -> tuple[dict[str, dict[str, float]], dict[str
     """(path -> tag -> probability for every embedded photo, tag -> effective threshold)."""
     scores = service.score_all_photos(library)
     with library.connect() as catalogue:
-        paths = dict(catalogue.query("SELECT id, path FROM photos"))
-        thresholds = dict(catalogue.query(f"SELECT t.id, {EFFECTIVE_THRESHOLD_SQL} FROM tags t"))
-        label = tag_tree.all_labels(catalogue.conn)
+        paths = dict(photos.all_paths(catalogue))
+        thresholds = opinions.effective_thresholds(catalogue)
+        label = all_labels(catalogue)
     by_path = {paths[pid]: tag_scores for pid, tag_scores in scores.items()}
     folded = {label[tag_id].casefold(): float(value) for tag_id, value in thresholds.items()}
     return by_path, folded
@@ -230,11 +231,9 @@ def micro(results: list[ClassResult]) -> tuple[float, float, float]:
 def photos_without_suggestion(library: Library) -> int:
     """Photos the app shows no suggestion for: no suggested tag at or above its threshold."""
     with library.connect() as catalogue:
-        return int(catalogue.scalar(
-            "SELECT count(*) FROM photos p WHERE p.status = 'ok' AND NOT EXISTS ("
-            " SELECT 1 FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.photo_id = p.id"
-            f" AND pt.state = 'suggested' AND pt.score >= {EFFECTIVE_THRESHOLD_SQL})"
-        ) or 0)
+        suggested = {photo_id for photo_id, _, confirmed in opinions.effective_opinions(catalogue) if not confirmed}
+        rows = photos.photo_rows(catalogue, [photo_id for photo_id, _ in photos.all_paths(catalogue)])
+    return sum(1 for row in rows if row.status == "ok" and row.id not in suggested)
 
 
 def keyword_tags(library: Library) -> tuple[int, int]:

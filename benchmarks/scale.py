@@ -128,12 +128,13 @@ def measure_browse(root: Path) -> dict[str, float]:
     cat = library.connect()
     t_open = time.perf_counter() - t0
     from photo_tagger.core import browse
+    from photo_tagger.core.store import photos
 
     t1 = time.perf_counter()
     ids = browse.photo_ids(cat)
     first = ids[:SCREENFUL]
     infos = browse.photo_infos(cat, first)
-    thumbs = browse.thumbnail_jpegs(cat, first)
+    thumbs = photos.thumbnail_jpegs(cat, first)
     t_paint = time.perf_counter() - t1
     assert len(ids) >= 1 and len(infos) == len(first) == len(thumbs)
     filters = []

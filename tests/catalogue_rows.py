@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.library import Library
 from photo_tagger.core.scan import reconcile, walk_photos
+from photo_tagger.core.store.connection import Catalogue
 
 
 def scanned_library(root: Path, names: list[str]) -> tuple[Library, dict[str, int]]:
@@ -21,6 +21,15 @@ def scanned_library(root: Path, names: list[str]) -> tuple[Library, dict[str, in
     with library.connect() as cat:
         reconcile(cat, library.root, list(walk_photos(library.root)))
         return library, {path: pid for pid, path in cat.query("SELECT id, path FROM photos")}
+
+
+def catalogue_without_tags(path: Path) -> Catalogue:
+    """A new catalogue without the default taxonomy's tags (nor so their synonyms), for
+    tests that make every tag they use."""
+    catalogue = Catalogue(path)
+    with catalogue.transaction() as conn:
+        conn.execute("DELETE FROM tags")
+    return catalogue
 
 
 def add_photo(catalogue: Catalogue, path: str, *, status: str = "ok", taken_at: str | None = None,

@@ -1,42 +1,26 @@
 """Read-only queries the photo grid and the tag panel need: which photos to show, in what
 order, what to draw in a cell, and what tags a selection has.
 
-Every function takes an open `Catalogue` and returns plain data. Id lists travel into
-SQLite as one JSON parameter (`json_each`), so a 20,000-photo selection is one query,
-not 20,000. "Effective" means as in `tagging`: confirmed, or an unreviewed suggestion at
-or above its tag's threshold.
+Every function takes an open `Catalogue` and returns plain data, read through the store
+(store/opinions.py defines "effective", "listed" and the review band; store/photos.py
+holds the photo rows).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.store import opinions, photos
+from photo_tagger.core.store.connection import Catalogue
+from photo_tagger.core.store.photos import PhotoRow
+from photo_tagger.core.store.tags import all_paths
 from photo_tagger.core.tag_names import AmbiguousTag, TagIndex
-from photo_tagger.core.tag_tree import all_paths
-from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL as THR
 from photo_tagger.core.tagging import tag_labels
 
-# A suggestion this close to its threshold (either side, as a share of the threshold) is "low
-# confidence": the review queue shows it, and the tag panel offers the ones just below the
-# threshold as "maybe". Relative: at 0.5 it is the old 0.15 either side, while a tag whose
-# threshold is 0.15 (many learnt from real photos) does not list every score above the floor.
-REVIEW_BAND = 0.3
 SHOWS = ("all", "unreviewed", "review", "untagged", "missing", "errors")
 SORTS = ("name", "date", "confidence")
 TAG_MODES = ("all", "any")
-
-_EFFECTIVE = f"(pt.state = 'confirmed' OR (pt.state = 'suggested' AND pt.score >= {THR}))"
-_UNREVIEWED = f"(pt.state = 'suggested' AND pt.score >= {THR})"
-# Waiting for an answer: what the tag panel lists (and the digit keys number) and the grid
-# cell's badge counts: unreviewed suggestions at or above their threshold, and the "maybe"
-# ones just below it. One definition, so the badge always counts the panel's rows.
-_LISTED = f"(pt.state = 'suggested' AND pt.score >= {THR} * {1 - REVIEW_BAND})"
-_IN_REVIEW_BAND = (f"(pt.state = 'suggested' AND pt.score >= {THR} * {1 - REVIEW_BAND}"
-                   f" AND pt.score < {THR} * {1 + REVIEW_BAND})")
-_IDS = "(SELECT value FROM json_each(?))"
 
 
 @dataclass(frozen=True)
@@ -57,21 +41,12 @@ class BrowseFilter:
 
 
 @dataclass(frozen=True)
-class PhotoInfo:
-    """What a grid cell and the preview show for one photo."""
+class PhotoInfo(PhotoRow):
+    """What a grid cell and the preview show for one photo: its row, and its tags."""
 
-    id: int
-    path: str  # relative to the library root, '/'-separated
-    status: str  # pending, ok, error, missing
-    error: str | None
-    width: int | None
-    height: int | None
-    taken_at: str | None
-    size: int
-    mtime_ns: int
     tags: tuple[str, ...] = ()  # effective tags: confirmed ones first, each part by name
     confirmed: frozenset[str] = frozenset()
-    unreviewed: int = 0  # suggestions waiting for an answer (`_LISTED`): the tag panel's rows
+    unreviewed: int = 0  # suggestions waiting for an answer (listed, store/opinions.py): the tag panel's rows
 
     @property
     def name(self) -> str:
@@ -88,7 +63,7 @@ class TagSummary:
     confirmed: int  # photos where the user confirmed it
     rejected: int
     suggested: int  # unreviewed suggestions at or above the threshold
-    maybe: int  # unreviewed suggestions just below the threshold (within REVIEW_BAND of it)
+    maybe: int  # unreviewed suggestions just below the threshold (within opinions.REVIEW_BAND of it)
     score: float  # highest unreviewed suggestion score in the selection (0 if none)
     selected: int
 
@@ -114,138 +89,62 @@ class SelectionTags:
         return self.suggested + self.maybe
 
 
-def _ids_param(ids: Iterable[int]) -> str:
-    return json.dumps([int(i) for i in ids])
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def photo_ids(catalogue: Catalogue, flt: BrowseFilter | None = None) -> list[int]:
     """Ids of the photos `flt` selects, in its order. Missing files only under show=missing."""
     flt = flt or BrowseFilter()
-    where: list[str] = []
-    params: list[object] = []
-    where.append({"missing": "p.status = 'missing'", "errors": "p.status = 'error'"}.get(
-        flt.show, "p.status != 'missing'"))
-    exists = "EXISTS (SELECT 1 FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.photo_id = p.id AND {})"
-    if flt.show == "unreviewed":  # the photos with a badge: answers pending, maybes included
-        where.append(exists.format(_LISTED))
-    elif flt.show == "review":
-        where.append(exists.format(_IN_REVIEW_BAND))
-    elif flt.show == "untagged":
-        where.append("NOT " + exists.format(_EFFECTIVE))
-    # Tag filters read the tag's rows through photo_tags_by_tag instead of probing every
-    # photo: 100k photos filter in ~1/3 of the time of the EXISTS form (benchmarks/scale.py).
-    having = "p.id IN (SELECT pt.photo_id FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id WHERE {})"
-    wanted = [_filter_ids(catalogue, name) for name in flt.tags if name.strip()]
-    if wanted and flt.tag_mode == "any":
-        where.append(having.format(f"{_EFFECTIVE} AND t.id IN {_IDS}"))
-        params.append(_ids_param(set().union(*wanted)))
-    else:
-        for ids in wanted:
-            where.append(having.format(f"{_EFFECTIVE} AND t.id IN {_IDS}"))
-            params.append(_ids_param(ids))
-    for word in flt.search.split():
-        where.append("(p.path LIKE ? ESCAPE '\\' OR " + exists.format(f"{_EFFECTIVE} AND t.name LIKE ? ESCAPE '\\'")
-                     + ")")
-        params += [_like(word), _like(word)]
-    order = {
-        "name": "p.path COLLATE NOCASE, p.id",
-        # EXIF date when the camera wrote one, else the file's modification time.
-        "date": "COALESCE(p.taken_at, strftime('%Y-%m-%dT%H:%M:%S', p.mtime_ns / 1e9, 'unixepoch')),"
-                " p.path COLLATE NOCASE",
-        "confidence": "(SELECT max(pt.score) FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id"
-                      f" WHERE pt.photo_id = p.id AND {_UNREVIEWED}) DESC NULLS LAST, p.path COLLATE NOCASE",
-    }[flt.sort]
-    sql = f"SELECT p.id FROM photos p WHERE {' AND '.join(where)} ORDER BY {order}"
-    return [row[0] for row in catalogue.conn.execute(sql, params)]
+    return opinions.filtered_photo_ids(
+        catalogue, show=flt.show, tag_ids=[_filter_ids(catalogue, name) for name in flt.tags if name.strip()],
+        any_tag=flt.tag_mode == "any", words=flt.search.split(), sort=flt.sort)
 
 
 def _filter_ids(catalogue: Catalogue, name: str) -> set[int]:
     """The tags a filter by `name` (a label, path, leaf name or synonym) matches: the tag,
-    or every tag of an ambiguous leaf name, and the tags linked to them (`Winter` when
-    filtering by snow: tag_tree.py)."""
-    index = TagIndex(catalogue.conn)
+    or every tag of an ambiguous leaf name (the store adds the tags linked to them)."""
+    index = TagIndex(catalogue)
     try:
         found = index.find(name)
-        ids = set() if found is None else {found}
+        return set() if found is None else {found}
     except AmbiguousTag:
-        ids = {tag_id for tag_id, path in index.paths.items() if path[-1].casefold() == name.strip().casefold()}
-    linked = catalogue.conn.execute(f"SELECT id FROM tags WHERE link_id IN {_IDS}", (_ids_param(ids),))
-    return ids | {tag_id for (tag_id,) in linked}
+        return {tag_id for tag_id, path in index.paths.items() if path[-1].casefold() == name.strip().casefold()}
 
 
 def photo_infos(catalogue: Catalogue, ids: Sequence[int]) -> dict[int, PhotoInfo]:
     """id -> PhotoInfo for the ids that exist (one query for the photos, one for tags)."""
-    param = _ids_param(ids)
     tags: dict[int, list[tuple[str, bool]]] = {}
     unreviewed: dict[int, int] = {}
     label = tag_labels(catalogue)
-    for photo_id, tag_id, state, effective, listed in catalogue.conn.execute(
-        f"SELECT pt.photo_id, t.id, pt.state, {_EFFECTIVE}, {_LISTED} FROM photo_tags pt"
-        f" JOIN tags t ON t.id = pt.tag_id WHERE pt.photo_id IN {_IDS} AND ({_EFFECTIVE} OR {_LISTED})",
-        (param,),
-    ):
+    for photo_id, tag_id, confirmed, effective, listed in opinions.photo_opinions(catalogue, ids):
         if effective:
-            tags.setdefault(photo_id, []).append((label[tag_id], state == "confirmed"))
+            tags.setdefault(photo_id, []).append((label[tag_id], confirmed))
         if listed:
             unreviewed[photo_id] = unreviewed.get(photo_id, 0) + 1
     result = {}
-    for row in catalogue.conn.execute(
-        "SELECT id, path, status, error, width, height, taken_at, size, mtime_ns FROM photos"
-        f" WHERE id IN {_IDS}",
-        (param,),
-    ):
-        photo_id, path, status, error, width, height, taken_at, size, mtime_ns = row
+    for row in photos.photo_rows(catalogue, ids):
         # The user's own tags first (the grid shows the first few chips), then by name.
-        own = sorted(tags.get(photo_id, []), key=lambda item: (not item[1], item[0].casefold()))
-        result[photo_id] = PhotoInfo(
-            photo_id, path, status, error, width, height, taken_at, size, mtime_ns,
+        own = sorted(tags.get(row.id, []), key=lambda item: (not item[1], item[0].casefold()))
+        result[row.id] = PhotoInfo(
+            **vars(row),
             tags=tuple(name for name, _ in own),
             confirmed=frozenset(name for name, confirmed in own if confirmed),
-            unreviewed=unreviewed.get(photo_id, 0),
+            unreviewed=unreviewed.get(row.id, 0),
         )
     return result
-
-
-def thumbnail_jpegs(catalogue: Catalogue, ids: Sequence[int]) -> dict[int, bytes]:
-    """id -> the stored JPEG thumbnail, for the ids that have one."""
-    return {
-        photo_id: bytes(jpeg)
-        for photo_id, jpeg in catalogue.conn.execute(
-            f"SELECT photo_id, jpeg FROM thumbnails WHERE photo_id IN {_IDS}", (_ids_param(ids),)
-        )
-    }
 
 
 def selection_tags(catalogue: Catalogue, ids: Sequence[int]) -> SelectionTags:
     """Every tag the selected photos have an opinion on, counted over the selection."""
     result = SelectionTags(len(set(ids)))
     label = tag_labels(catalogue)
-    rows = catalogue.conn.execute(
-        f"SELECT t.id, {THR},"
-        " count(CASE WHEN pt.state = 'confirmed' THEN 1 END),"
-        " count(CASE WHEN pt.state = 'rejected' THEN 1 END),"
-        f" count(CASE WHEN {_UNREVIEWED} THEN 1 END),"
-        f" count(CASE WHEN {_LISTED} AND pt.score < {THR} THEN 1 END),"
-        " coalesce(max(CASE WHEN pt.state = 'suggested' THEN pt.score END), 0)"
-        f" FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.photo_id IN {_IDS}"
-        " GROUP BY t.id",
-        (_ids_param(ids),),
-    ).fetchall()
-    for tag_id, threshold, confirmed, rejected, suggested, maybe, score in rows:
-        summary = TagSummary(tag_id, label[tag_id], threshold, confirmed, rejected, suggested, maybe, score,
-                             result.selected)
-        if confirmed:
+    for count in opinions.selection_counts(catalogue, ids):
+        summary = TagSummary(count.tag_id, label[count.tag_id], count.threshold, count.confirmed, count.rejected,
+                             count.suggested, count.maybe, count.score, result.selected)
+        if count.confirmed:
             result.confirmed.append(summary)
-        if rejected:
+        if count.rejected:
             result.rejected.append(summary)
-        if suggested:
+        if count.suggested:
             result.suggested.append(summary)
-        elif maybe:
+        elif count.maybe:
             result.maybe.append(summary)
     result.suggested.sort(key=lambda s: (-s.score, s.name.casefold()))
     result.maybe.sort(key=lambda s: (-s.score, s.name.casefold()))
@@ -254,42 +153,9 @@ def selection_tags(catalogue: Catalogue, ids: Sequence[int]) -> SelectionTags:
     return result
 
 
-def photos_with(
-    catalogue: Catalogue, ids: Sequence[int], tag_id: int, state: str, *, min_score: float | None = None
-) -> list[int]:
-    """The photos among `ids` whose row for `tag_id` is in `state` (and, for suggestions,
-    scores at least `min_score`): the photos a bulk accept / reject / remove acts on."""
-    sql = (f"SELECT pt.photo_id FROM photo_tags pt WHERE pt.photo_id IN {_IDS} AND pt.tag_id = ?"
-           " AND pt.state = ?")
-    params: list[object] = [_ids_param(ids), tag_id, state]
-    if min_score is not None:
-        sql += " AND pt.score >= ?"
-        params.append(min_score)
-    return [row[0] for row in catalogue.conn.execute(sql + " ORDER BY pt.photo_id", params)]
-
-
 def tag_names(catalogue: Catalogue) -> list[str]:
     """Every tag's label, sorted case-insensitively (the add-tag field's completions)."""
     return sorted(tag_labels(catalogue).values(), key=str.casefold)
-
-
-def tag_list_version(catalogue: Catalogue) -> tuple[int, int]:
-    """(count, highest id) of the tags: changes when a tag is added or removed, which is all a
-    photo edit can do to them (confirming a new name creates it); renames and moves are the
-    tag manager's, which refreshes everything anyway."""
-    count, top = catalogue.conn.execute("SELECT count(*), coalesce(max(id), 0) FROM tags").fetchone()
-    return int(count), int(top)
-
-
-def data_version(catalogue: Catalogue) -> int:
-    """Changes whenever another connection commits: a cheap "anything new?" poll."""
-    return int(catalogue.scalar("PRAGMA data_version"))
-
-
-def library_counts(catalogue: Catalogue) -> dict[str, int]:
-    """status -> photo count (pending, ok, error, missing)."""
-    return {status: count for status, count in catalogue.conn.execute(
-        "SELECT status, count(*) FROM photos GROUP BY status")}
 
 
 @dataclass(frozen=True)
@@ -306,17 +172,9 @@ class TagRow:
 
 
 def tag_table(catalogue: Catalogue) -> list[TagRow]:
-    paths = all_paths(catalogue.conn)
+    """Every tag with its counts over the library, by label (the tag manager, `photo-tagger tags`)."""
+    paths = all_paths(catalogue)
     label = tag_labels(catalogue)
-    rows = catalogue.conn.execute(
-        "SELECT t.id,"
-        " count(CASE WHEN pt.state = 'confirmed' THEN 1 END),"
-        f" count(CASE WHEN {_UNREVIEWED} THEN 1 END),"
-        " count(CASE WHEN pt.state = 'rejected' THEN 1 END),"
-        " t.threshold, t.model_threshold"
-        " FROM tags t LEFT JOIN photo_tags pt ON pt.tag_id = t.id"
-        " GROUP BY t.id"
-    )
-    return sorted((TagRow(label[tag_id], confirmed, suggested, rejected, threshold, model, paths[tag_id])
-                   for tag_id, confirmed, suggested, rejected, threshold, model in rows),
-                  key=lambda row: row.name.casefold())
+    rows = (TagRow(label[t.tag_id], t.confirmed, t.suggested, t.rejected, t.threshold, t.model_threshold,
+                   paths[t.tag_id]) for t in opinions.tag_tallies(catalogue))
+    return sorted(rows, key=lambda row: row.name.casefold())

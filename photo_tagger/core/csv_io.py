@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from photo_tagger.core.atomic import atomic_write_text
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.interchange import TAG_SEPARATOR
+from photo_tagger.core.store import photos
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.tagging import effective_tags
 
 log = logging.getLogger(__name__)
@@ -63,9 +64,7 @@ def export_rows(
     rows = [header]
     if tags_by_photo is None:
         tags_by_photo = effective_tags(catalogue)
-    for photo_id, path in catalogue.query(
-        "SELECT id, path FROM photos WHERE status != 'missing' ORDER BY path"
-    ):
+    for photo_id, path in photos.present_paths(catalogue):
         effective, confirmed = tags_by_photo.get(photo_id, ([], []))
         shown = confirmed if confirmed_only else effective
         row = [path, TAG_SEPARATOR.join(shown), TAG_SEPARATOR.join(confirmed)]

@@ -27,22 +27,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from photo_tagger.core.atomic import atomic_write_text
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.csv_io import MAX_IMPORT_BYTES, ImportSummary
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.import_plan import ImportPlan, Planner, apply_import, complete_truth, plan_import
 from photo_tagger.core.interchange import EXPORT_FORMATS, IMPORT_FORMATS
+from photo_tagger.core.store import opinions
+from photo_tagger.core.store import photos as store_photos
+from photo_tagger.core.store import tags as store_tags
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.tag_names import (
     TagIndex,
     add_synonym,
-    ensure_synonyms_seeded,
     lookup_tag,
     resolve_path,
     split_path,
     synonyms_of,
 )
 from photo_tagger.core.tag_tree import MAX_DEPTH
-from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL
 
 JSON_FORMAT_NAME = "photo-tagger"
 JSON_VERSION = 1
@@ -77,8 +78,7 @@ Vocabulary = dict[int, str]
 
 def vocabulary(catalogue: Catalogue, options: ExportOptions) -> Vocabulary:
     """The tags an export covers: every tag, or those `options.tags` name and the tags under them."""
-    ensure_synonyms_seeded(catalogue)
-    index = TagIndex(catalogue.conn)
+    index = TagIndex(catalogue)
     ids = set(index.paths)
     if options.tags:
         ids = set()
@@ -91,8 +91,9 @@ def vocabulary(catalogue: Catalogue, options: ExportOptions) -> Vocabulary:
                 raise UserError(f"no such tag: {name!r}", about="tags")
             ids.add(found)
         children: dict[int, list[int]] = {}
-        for tag_id, parent_id in catalogue.conn.execute("SELECT id, parent_id FROM tags WHERE parent_id IS NOT NULL"):
-            children.setdefault(parent_id, []).append(tag_id)
+        for tag_id, parent_id in store_tags.parents(catalogue).items():
+            if parent_id is not None:
+                children.setdefault(parent_id, []).append(tag_id)
         stack = list(ids)
         while stack:  # the tags under a wanted tag are wanted too
             for child in children.get(stack.pop(), []):
@@ -104,25 +105,15 @@ def vocabulary(catalogue: Catalogue, options: ExportOptions) -> Vocabulary:
 
 def select_photo_tags(catalogue: Catalogue, options: ExportOptions, vocab: Vocabulary) -> list[PhotoTags]:
     """Every present photo (sorted by path) with its tags under `options`."""
-    photos = {
-        pid: PhotoTags(pid, path)
-        for pid, path in catalogue.query("SELECT id, path FROM photos WHERE status != 'missing' ORDER BY path")
-    }
-    threshold = "?" if options.min_score is not None else EFFECTIVE_THRESHOLD_SQL
-    params = (options.min_score,) if options.min_score is not None else ()
-    rows = catalogue.query(
-        f"SELECT pt.photo_id, t.id, pt.state, pt.score, pt.score >= {threshold}"
-        " FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id",
-        params,
-    )
-    for photo_id, tag_id, state, score, above in rows:
+    photos = {pid: PhotoTags(pid, path) for pid, path in store_photos.present_paths(catalogue)}
+    for photo_id, tag_id, state, score, suggested in opinions.library_rows(catalogue, options.min_score):
         photo = photos.get(photo_id)
         name = vocab.get(tag_id)
         if photo is None or name is None:
             continue
         if score is not None:
             photo.scores[name] = round(float(score), 4)
-        if state == "confirmed" or (state == "suggested" and above and not options.confirmed_only):
+        if state == "confirmed" or (suggested and not options.confirmed_only):
             photo.tags.append(name)
             photo.tag_ids.add(tag_id)
         if state == "confirmed":
@@ -177,14 +168,13 @@ def plan_onehot(planner: Planner, source: Path, header: list[str], rows: list[di
 
 
 def json_document(catalogue: Catalogue, photos: Sequence[PhotoTags], vocab: Vocabulary) -> dict:
-    ensure_synonyms_seeded(catalogue)
-    index = TagIndex(catalogue.conn)
-    parents = dict(catalogue.conn.execute("SELECT id, parent_id FROM tags").fetchall())
+    index = TagIndex(catalogue)
+    parents = store_tags.parents(catalogue)
     return {
         "format": JSON_FORMAT_NAME,
         "version": JSON_VERSION,
         "tags": [
-            {"name": name, "parent": None if parents.get(tag_id) is None else index.label(parents[tag_id]),
+            {"name": name, "parent": None if (parent := parents.get(tag_id)) is None else index.label(parent),
              "synonyms": synonyms_of(catalogue, tag_id)}
             for tag_id, name in vocab.items()
         ],
@@ -278,7 +268,7 @@ def import_tag_definitions(catalogue: Catalogue, source: Path, tags: list, summa
             continue
         summary.created_tags.extend(created)
         listed.add(tag_id)
-        label = TagIndex(catalogue.conn).label(tag_id)
+        label = TagIndex(catalogue).label(tag_id)
         for synonym in definition.get("synonyms") or []:
             found = lookup_tag(catalogue, str(synonym))
             if found is not None and found[0] == tag_id:
@@ -298,7 +288,7 @@ def defined_paths(catalogue: Catalogue, tags: list) -> dict[str, tuple[str, ...]
                if isinstance(d, dict) and isinstance(d.get("name"), str)}
     names = {d["name"].strip().casefold(): d["name"].strip() for d in tags
              if isinstance(d, dict) and isinstance(d.get("name"), str)}
-    index = TagIndex(catalogue.conn)
+    index = TagIndex(catalogue)
 
     def path_of(label: str, depth: int = 0) -> tuple[str, ...]:
         parts = split_path(label)

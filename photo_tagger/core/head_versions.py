@@ -11,25 +11,24 @@ index run (`service.index`), so suggestions never stay half old, half new.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import time
 from collections.abc import Generator, Iterator
 
 import numpy as np
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.head import FORMAT_VERSION, TagHead
 from photo_tagger.core.progress import Progress
 from photo_tagger.core.report import TrainReport
+from photo_tagger.core.store import heads, opinions, photos, settings
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.suggest import (
+    SUGGESTION_FLOOR,
     SuggestionModel,
     apply_model_thresholds,
     decode_faces,
     decode_vectors,
     load_suggestion_model,
-    write_suggestions,
 )
 from photo_tagger.core.taxonomy import Taxonomy
 
@@ -41,52 +40,28 @@ def store_head(
 ) -> int:
     """Add `head` to the kept heads (inactive), with the ids of the photos it was trained on;
     returns its id."""
-    with catalogue.transaction() as conn:
-        cur = conn.execute(
-            "INSERT INTO heads(backbone, created_at, format_version, tag_names, weights, report, active, photo_ids)"
-            " VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
-            (head.backbone, time.time(), FORMAT_VERSION, json.dumps(head.tag_names, ensure_ascii=False),
-             head.to_bytes(), None if report is None else report.to_json(),
-             None if photo_ids is None else np.asarray(photo_ids, np.int64).tobytes()),
-        )
-        return int(cur.lastrowid or 0)
-
-
-def trained_photo_ids(catalogue: Catalogue, head_id: int) -> np.ndarray | None:
-    """The photos head `head_id` was trained on; None when not recorded (an older head)."""
-    blob = catalogue.scalar("SELECT photo_ids FROM heads WHERE id = ?", (head_id,))
-    return None if blob is None else np.frombuffer(blob, np.int64)
+    return heads.add_head(catalogue, head.backbone, FORMAT_VERSION, list(head.tag_names), head.to_bytes(),
+                          None if report is None else report.to_json(), photo_ids)
 
 
 def update_report(catalogue: Catalogue, head_id: int, report: TrainReport) -> None:
-    with catalogue.transaction() as conn:
-        conn.execute("UPDATE heads SET report = ? WHERE id = ?", (report.to_json(), head_id))
+    heads.set_report(catalogue, head_id, report.to_json())
 
 
 def activate(catalogue: Catalogue, head_id: int | None, backbone_key: str, *, rollback: bool = False) -> None:
     """Make `head_id` the only active head of the backbone (None: back to the prior).
-    The order of activations is kept in `meta`, so a rollback returns to the head that
-    was active before, not merely to an older id."""
-    key = f"head_history:{backbone_key}"
-    with catalogue.transaction() as conn:
-        conn.execute("UPDATE heads SET active = (id IS ?) WHERE backbone = ?", (head_id, backbone_key))
-        history = json.loads(catalogue.get_meta(key) or "[]")
+    The order of activations is kept (`settings.head_history`), so a rollback returns to the
+    head that was active before, not merely to an older id."""
+    with catalogue.transaction():
+        heads.set_active(catalogue, backbone_key, head_id)
+        history = settings.head_history(catalogue, backbone_key) or []
         if rollback:
             while history and history[-1] != head_id:
                 history.pop()
         elif head_id is not None:
             history.append(head_id)
-        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, json.dumps(history)))
-        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, '1')", (_stale_key(backbone_key),))
-
-
-def _stale_key(backbone_key: str) -> str:
-    return f"suggestions_stale:{backbone_key}"
-
-
-def suggestions_stale(catalogue: Catalogue, backbone_key: str) -> bool:
-    """True when a head was activated but re-scoring every photo has not finished."""
-    return catalogue.get_meta(_stale_key(backbone_key)) is not None
+        settings.set_head_history(catalogue, backbone_key, history)
+        settings.mark_suggestions_stale(catalogue, backbone_key)
 
 
 def refresh_with_active_head(
@@ -97,21 +72,21 @@ def refresh_with_active_head(
     start: float | None = None,
 ) -> Iterator[Progress]:
     """Re-score every photo with the active head (or the prior): after an activation, or to
-    finish a refresh a crash cut short (see `suggestions_stale`)."""
+    finish a refresh a crash cut short (see `settings.suggestions_stale`)."""
     model = load_suggestion_model(catalogue, backbone_key, classifier, taxonomy)
     yield from refresh_suggestions(catalogue, model, time.perf_counter() if start is None else start)
 
 
 def previous_head(catalogue: Catalogue, backbone_key: str, active: int) -> int | None:
-    history = [h for h in json.loads(catalogue.get_meta(f"head_history:{backbone_key}") or "[]")
-               if h != active]
-    exists = {row[0] for row in catalogue.query("SELECT id FROM heads WHERE backbone = ?", (backbone_key,))}
+    recorded = settings.head_history(catalogue, backbone_key)
+    history = [h for h in recorded or [] if h != active]
+    exists = heads.head_ids(catalogue, backbone_key)
     while history and history[-1] not in exists:
         history.pop()
     if history:
         return int(history[-1])
-    older = catalogue.scalar("SELECT max(id) FROM heads WHERE backbone = ? AND id < ?", (backbone_key, active))
-    return None if older is None or catalogue.get_meta(f"head_history:{backbone_key}") else int(older)
+    older = heads.newest_head_before(catalogue, backbone_key, active)
+    return None if recorded is not None else older
 
 
 def activate_and_refresh(
@@ -131,12 +106,11 @@ def refresh_suggestions(catalogue: Catalogue, model: SuggestionModel, start: flo
     """Re-score every embedded photo with `model`, a batch per transaction. Closing the
     generator finishes the refresh first (without yielding), so suggestions never stay
     half from the old head and half from the new one."""
-    ids = [row[0] for row in catalogue.query(
-        "SELECT photo_id FROM embeddings WHERE backbone = ? ORDER BY photo_id", (model.backbone_key,))]
-    with catalogue.transaction() as conn:
-        apply_model_thresholds(conn, model)
+    ids = photos.embedded_photo_ids(catalogue, model.backbone_key)
+    with catalogue.transaction():
+        apply_model_thresholds(catalogue, model)
         if not ids:  # nothing to re-score: the refresh is done
-            _clear_stale(conn, model.backbone_key)
+            settings.clear_suggestions_stale(catalogue, model.backbone_key)
     cancelled = False
     for begin in range(0, len(ids), REFRESH_BATCH):
         last = begin + REFRESH_BATCH >= len(ids)
@@ -152,21 +126,14 @@ def refresh_suggestions(catalogue: Catalogue, model: SuggestionModel, start: flo
 
 
 def _refresh_batch(catalogue: Catalogue, model: SuggestionModel, photo_ids: list[int], last: bool) -> None:
-    placeholders = ",".join("?" * len(photo_ids))
-    rows = catalogue.query(
-        f"SELECT photo_id, vector, faces FROM embeddings WHERE photo_id IN ({placeholders}) ORDER BY photo_id",
-        tuple(photo_ids),
-    )
-    scores = model.score(decode_vectors([row["vector"] for row in rows], model.head.embedding_dim),
-                         decode_faces([row["faces"] for row in rows]))
-    with catalogue.transaction() as conn:
-        write_suggestions(conn, [row["photo_id"] for row in rows], scores, model.tag_ids)
+    rows = photos.embeddings(catalogue, model.backbone_key, photo_ids)
+    scores = model.score(decode_vectors([vector for _, vector, _ in rows], model.head.embedding_dim),
+                         decode_faces([faces for _, _, faces in rows]))
+    with catalogue.transaction():
+        opinions.write_suggestions(catalogue, [photo_id for photo_id, _, _ in rows], scores, model.tag_ids,
+                                   floor=SUGGESTION_FLOOR)
         if last:
-            _clear_stale(conn, model.backbone_key)
-
-
-def _clear_stale(conn: sqlite3.Connection, backbone_key: str) -> None:
-    conn.execute("DELETE FROM meta WHERE key = ?", (_stale_key(backbone_key),))
+            settings.clear_suggestions_stale(catalogue, model.backbone_key)
 
 
 def rollback_catalogue(
@@ -178,17 +145,17 @@ def rollback_catalogue(
     """Re-activate the head trained before the active one (or the prior if there is none)
     and refresh suggestions. Returns the now active head id (None = the prior)."""
     start = time.perf_counter()
-    active = catalogue.scalar("SELECT id FROM heads WHERE active = 1 AND backbone = ?", (backbone_key,))
+    active = heads.active_head_id(catalogue, backbone_key)
     if active is None:
         raise UserError(f"{catalogue.path}: no trained head to roll back; the taxonomy prior is in use")
-    previous = previous_head(catalogue, backbone_key, int(active))
+    previous = previous_head(catalogue, backbone_key, active)
     yield from activate_and_refresh(catalogue, previous, backbone_key, classifier, taxonomy, start, rollback=True)
     return None if previous is None else int(previous)
 
 
 def activate_stored_report(catalogue: Catalogue, head_id: int) -> None:
     """A head activated by hand after training kept it inactive: its report says so now."""
-    text = catalogue.scalar("SELECT report FROM heads WHERE id = ?", (head_id,))
+    text = heads.report(catalogue, head_id)
     if text is None:
         return
     report = TrainReport.from_json(text)
@@ -199,16 +166,5 @@ def activate_stored_report(catalogue: Catalogue, head_id: int) -> None:
 
 
 def active_report(catalogue: Catalogue, backbone_key: str) -> TrainReport | None:
-    text = catalogue.scalar("SELECT report FROM heads WHERE active = 1 AND backbone = ?", (backbone_key,))
+    text = heads.active_report(catalogue, backbone_key)
     return None if text is None else TrainReport.from_json(text)
-
-
-def corrections_since_last_training(catalogue: Catalogue, backbone_key: str) -> int:
-    """User-set tag rows changed, plus photos reviewed, since the active head was trained
-    (since ever when none was): the GUI retrains by itself past a configured number. One
-    row read: the catalogue's triggers keep the count with every write (migration 5)."""
-    return int(catalogue.scalar(
-        "SELECT n FROM correction_counts"
-        " WHERE since = ifnull((SELECT created_at FROM heads WHERE active = 1 AND backbone = ?), 0)",
-        (backbone_key,),
-    ))

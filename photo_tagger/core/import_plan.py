@@ -22,16 +22,17 @@ is reported as a problem naming the candidates.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.csv_io import ImportSummary, library_key, read_csv_table, split_tags
 from photo_tagger.core.errors import UserError
-from photo_tagger.core.tag_names import TagIndex, ensure_synonyms_seeded, resolve_path, split_path
-from photo_tagger.core.tag_tree import find_path, join_path
-from photo_tagger.core.tagging import EFFECTIVE_THRESHOLD_SQL, set_state
+from photo_tagger.core.store import opinions, photos
+from photo_tagger.core.store.connection import Catalogue
+from photo_tagger.core.store.tags import find_path
+from photo_tagger.core.tag_names import TagIndex, resolve_path, split_path
+from photo_tagger.core.tag_tree import join_path
+from photo_tagger.core.tagging import set_state
 from photo_tagger.core.taxonomy import validate_tag_name
 
 KeywordPath = tuple[str, ...]
@@ -74,17 +75,12 @@ class Planner:
     """The catalogue's tag states, read once, and the plan being built against them."""
 
     def __init__(self, catalogue: Catalogue, root: Path, plan: ImportPlan) -> None:
-        ensure_synonyms_seeded(catalogue)
         self.catalogue, self.root, self.plan = catalogue, root, plan
-        self.path_ids = {path: int(pid) for pid, path in catalogue.query("SELECT id, path FROM photos")}
+        self.path_ids = {path: pid for pid, path in photos.all_paths(catalogue)}
         self.states: dict[int, dict[int, tuple[str, bool]]] = {}
-        rows = catalogue.query(
-            f"SELECT pt.photo_id, pt.tag_id, pt.state, coalesce(pt.score >= {EFFECTIVE_THRESHOLD_SQL}, 0)"
-            " FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id"
-        )
-        for photo_id, tag_id, state, above in rows:
-            self.states.setdefault(photo_id, {})[tag_id] = (state, bool(above))
-        self.index = TagIndex(catalogue.conn)
+        for photo_id, tag_id, state, _, suggested in opinions.library_rows(catalogue):
+            self.states.setdefault(photo_id, {})[tag_id] = (state, suggested)
+        self.index = TagIndex(catalogue)
         self.defined: dict[str, KeywordPath] = {}  # label -> path of the tags the file defines (JSON)
         self._ids: dict[KeywordPath, int | None] = {}
         self._new: set[KeywordPath] = set()
@@ -123,18 +119,18 @@ class Planner:
         """The existing tag at `path`; None if new (its new components are noted)."""
         key = tuple(part.casefold() for part in path)
         if key not in self._ids:
-            self._ids[key] = find_path(self.catalogue.conn, path)
+            self._ids[key] = find_path(self.catalogue, path)
             for depth in range(len(path)):
                 prefix = tuple(part.casefold() for part in path[: depth + 1])
-                if prefix not in self._new and find_path(self.catalogue.conn, path[: depth + 1]) is None:
+                if prefix not in self._new and find_path(self.catalogue, path[: depth + 1]) is None:
                     self._new.add(prefix)
                     self.plan.new_tags.append(join_path(path[: depth + 1]))
         return self._ids[key]
 
     def shown(self, photo_id: int) -> set[int]:
         """The photo's effective tags today: confirmed, and suggestions at their threshold."""
-        return {tid for tid, (state, above) in self.states.get(photo_id, {}).items()
-                if state == "confirmed" or (state == "suggested" and above)}
+        return {tid for tid, (state, suggested) in self.states.get(photo_id, {}).items()
+                if state == "confirmed" or suggested}
 
     def with_opinion(self, photo_id: int) -> set[int]:
         """Tags with a row that is not rejected (what a complete truth rejects when unlisted)."""
@@ -249,7 +245,7 @@ def apply_import(catalogue: Catalogue, plan: ImportPlan) -> ImportSummary:
     """Write `plan` in one transaction; new tags (and their parents) are created."""
     summary = ImportSummary(rows=plan.rows, updated=plan.updated, unknown_paths=list(plan.unknown_paths),
                             problems=list(plan.problems))
-    with catalogue.transaction() as conn:
+    with catalogue.transaction():
         if plan.tag_definitions:
             from photo_tagger.core.formats import import_tag_definitions
 
@@ -264,6 +260,5 @@ def apply_import(catalogue: Catalogue, plan: ImportPlan) -> ImportSummary:
                     continue
                 summary.created_tags.extend(created)
             set_state(catalogue, [change.photo_id], ids[change.tag], change.state, source="import")
-        now = time.time()
-        conn.executemany("UPDATE photos SET reviewed_at = ? WHERE id = ?", [(now, pid) for pid in plan.reviewed])
+        opinions.mark_reviewed(catalogue, plan.reviewed)
     return summary

@@ -32,7 +32,6 @@ from photo_tagger.core.backbone import (
     load_embedder,
     to_model_views,
 )
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.decode_pool import CallTimedOut, DecodePool, PoolStalled, Task
 from photo_tagger.core.decode_warnings import warnings_logged
 from photo_tagger.core.faces import FACE_FEATURES, FaceDetector, face_summary, load_face_detector
@@ -41,20 +40,21 @@ from photo_tagger.core.keywords import (
     KeywordResult,
     KeywordSource,
     apply_sources,
-    keywords_enabled,
     read_sources,
     sync_keywords,
 )
 from photo_tagger.core.library import Library
 from photo_tagger.core.progress import Progress
 from photo_tagger.core.scan import ScanSummary, reconcile, walk_photos
+from photo_tagger.core.store import heads, opinions, photos, settings
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.suggest import (
+    SUGGESTION_FLOOR,
     SuggestionModel,
     apply_model_thresholds,
     encode_faces,
     encode_vector,
     load_suggestion_model,
-    write_suggestions,
 )
 
 log = logging.getLogger(__name__)
@@ -142,18 +142,13 @@ def index_library(
         raise ValueError(f"decode_timeout_s must be positive, not {decode_timeout_s!r}")
     start = time.perf_counter()
     with library.connect() as catalogue:
-        read_keywords = keywords_enabled(catalogue) if keywords is None else keywords
+        read_keywords = settings.keywords_enabled(catalogue) if keywords is None else keywords
         yield Progress("scanning", message=f"Scanning {library.root}")
         files = list(walk_photos(library.root))
         scan = reconcile(catalogue, library.root, files)
         spec = embedder.spec if embedder is not None else get_backbone_spec()
         key = backbone_key(spec)
-        todo = catalogue.query(
-            "SELECT p.id, p.path FROM photos p LEFT JOIN embeddings e ON e.photo_id = p.id"
-            " WHERE p.status = 'pending' OR (p.status = 'ok' AND (e.backbone IS NULL OR e.backbone != ?))"
-            " ORDER BY p.path",
-            (key,),
-        )
+        todo = photos.photos_to_index(catalogue, key)
         summary = IndexSummary(0, 0, scan.errors, 0.0, scan)
         total = len(todo)
         if todo:  # an unchanged library never pays for loading the model
@@ -166,10 +161,8 @@ def index_library(
             with warnings_logged(f"reading keywords under {library.root}"):
                 synced = sync_keywords(catalogue, library.root)
             summary.keywords = _merge_keywords(summary.keywords, synced)
-        summary.photos = int(catalogue.scalar("SELECT count(*) FROM photos WHERE status = 'ok'") or 0)
-        summary.earlier_training = bool(catalogue.scalar(
-            "SELECT EXISTS (SELECT 1 FROM heads WHERE backbone != ?) AND NOT EXISTS"
-            " (SELECT 1 FROM heads WHERE backbone = ?)", (key, key)))
+        summary.photos = photos.library_counts(catalogue).get("ok", 0)
+        summary.earlier_training = heads.trained_only_for_other_backbones(catalogue, key)
         summary.seconds = time.perf_counter() - start
         yield Progress("done", summary.indexed + summary.errors - scan.errors, total, summary.seconds,
                        errors=summary.errors)
@@ -179,7 +172,7 @@ def index_library(
 def _embed_all(
     catalogue: Catalogue,
     root: Path,
-    todo: list,
+    todo: list[tuple[int, str]],
     embedder: Embedder,
     key: str,
     summary: IndexSummary,
@@ -188,8 +181,7 @@ def _embed_all(
     start: float,
 ) -> Iterator[Progress]:
     model = load_suggestion_model(catalogue, key, classifier_weights(embedder.spec))
-    with catalogue.transaction() as conn:
-        apply_model_thresholds(conn, model)
+    apply_model_thresholds(catalogue, model)
     total = len(todo)
     yield Progress("indexing", 0, total, time.perf_counter() - start, errors=summary.errors)
     batch: list[_Prepared] = []
@@ -213,7 +205,7 @@ def _progress(summary: IndexSummary, total: int, start: float) -> Progress:
 
 
 def _prepare_in_pool(
-    root: Path, todo: list, spec: BackboneSpec, decoding: _Decoding, batch_size: int
+    root: Path, todo: list[tuple[int, str]], spec: BackboneSpec, decoding: _Decoding, batch_size: int
 ) -> Iterator[_Prepared]:
     """Decode photos in a thread pool, at most a few batches ahead of the consumer."""
     preprocessing = spec.preprocessing
@@ -228,7 +220,7 @@ def _prepare_in_pool(
                 row = next(rows, None)
                 if row is None:
                     break
-                photo_id, path = row["id"], row["path"]
+                photo_id, path = row
                 pending.append((photo_id, path, pool.submit(partial(
                     _prepare_one, root, photo_id, path, short_side, preprocessing, decoding.faces,
                     decoding.read_keywords))))
@@ -291,33 +283,22 @@ def _store_batch(
         faces = np.stack([p.faces for p in good])  # type: ignore[misc]
     scores = model.score(embeddings, faces)
     now = time.time()
-    with catalogue.transaction() as conn:
+    with catalogue.transaction():
         for prepared in batch:
             if prepared.error is not None:
-                conn.execute(
-                    "UPDATE photos SET status = 'error', error = ?, indexed_at = ? WHERE id = ?",
-                    (prepared.error, now, prepared.photo_id),
-                )
+                photos.set_index_error(catalogue, prepared.photo_id, prepared.error, now)
                 log.warning("%s: %s", prepared.path, prepared.error)
                 summary.errors += 1
                 summary.error_messages.append(f"{prepared.path}: {prepared.error}")
         for prepared, vector in zip(good, embeddings, strict=True):
-            conn.execute(
-                "UPDATE photos SET status = 'ok', error = NULL, width = ?, height = ?,"
-                " taken_at = ?, indexed_at = ? WHERE id = ?",
-                (prepared.width, prepared.height, prepared.taken_at, now, prepared.photo_id),
-            )
-            conn.execute(
-                "INSERT OR REPLACE INTO thumbnails(photo_id, width, height, jpeg) VALUES (?, ?, ?, ?)",
-                (prepared.photo_id, *prepared.thumbnail_size, prepared.thumbnail),
-            )
-            conn.execute(
-                "INSERT OR REPLACE INTO embeddings(photo_id, backbone, vector, faces) VALUES (?, ?, ?, ?)",
-                (prepared.photo_id, key, encode_vector(vector), encode_faces(prepared.faces)),  # type: ignore[arg-type]
-            )
+            photos.store_indexed(catalogue, photos.IndexedPhoto(
+                prepared.photo_id, prepared.width, prepared.height, prepared.taken_at, prepared.thumbnail,
+                prepared.thumbnail_size, encode_vector(vector), encode_faces(prepared.faces),  # type: ignore[arg-type]
+            ), key, now)
             if prepared.keywords is not None:
                 apply_sources(catalogue, prepared.photo_id, prepared.keywords, summary.keywords)
-        write_suggestions(conn, [p.photo_id for p in good], scores, model.tag_ids)
+        opinions.write_suggestions(catalogue, [p.photo_id for p in good], scores, model.tag_ids,
+                                   floor=SUGGESTION_FLOOR)
     summary.indexed += len(good)
 
 

@@ -7,37 +7,35 @@ embedded keywords, each sidecar: `IMG.JPG.xmp` and the raw's `IMG.xmp`) is remem
 in `keyword_sources` with its size, mtime and keywords, so a source is read again only
 when it changed and only keywords added since are applied; our own sidecar writes are
 recorded there too and never come back as "new" keywords. Reading is on by default;
-`set_keywords_enabled` (the library setting, meta key `keywords.read`) turns it off.
+`store.settings.set_keywords_enabled` (the library setting) turns it off.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from PIL import Image, IptcImagePlugin, UnidentifiedImageError
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.sidecar_files import folder_names, sidecar_files
-from photo_tagger.core.tag_names import ensure_synonyms_seeded, resolve_path
+from photo_tagger.core.store import keywords as keyword_store
+from photo_tagger.core.store import opinions, photos
+from photo_tagger.core.store.connection import Catalogue
+from photo_tagger.core.store.keywords import KeywordPath, SourceState
+from photo_tagger.core.tag_names import resolve_path
 from photo_tagger.core.tag_tree import join_path
 from photo_tagger.core.xmp import XmpError, XmpKeywords, dedupe_paths, parse_xmp, read_sidecar
 
 log = logging.getLogger(__name__)
 
-SETTING = "keywords.read"
 SOURCE = "keywords"  # photo_tags.source of tags that came from keywords
 IPTC_KEYWORDS = (2, 25)
 IPTC_CHARSET = (1, 90)
 IPTC_UTF8 = b"\x1b%G"
-
-KeywordPath = tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -57,14 +55,6 @@ class KeywordResult:
     applied: int = 0  # (photo, tag) pairs confirmed from keywords
     created_tags: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-def keywords_enabled(catalogue: Catalogue) -> bool:
-    return catalogue.get_meta(SETTING) != "off"
-
-
-def set_keywords_enabled(catalogue: Catalogue, enabled: bool) -> None:
-    catalogue.set_meta(SETTING, "on" if enabled else "off")
 
 
 # --- reading (runs in the decode threads; no catalogue access) -------------------------
@@ -141,41 +131,6 @@ def _read_source(kind: str, path: Path, rel: str, reader: Callable[[Path], list[
 # --- applying (catalogue writer) ------------------------------------------------------
 
 
-# A photo's sidecars (`IMG.JPG.xmp` and the raw's `IMG.xmp`) share its one 'sidecar' row:
-# `keywords` holds {file: [size, mtime_ns, paths]}; `file`, `size` and `mtime_ns` repeat
-# the first file's. A row from before (a JSON list) describes its `file` alone.
-SourceState = tuple[int, int, list[KeywordPath]]  # size, mtime_ns, keywords then
-
-
-def _sidecar_state(row: Sequence) -> dict[str, SourceState]:
-    file, size, mtime_ns, keywords = row
-    data = json.loads(keywords)
-    if isinstance(data, list):
-        return {file: (size, mtime_ns, [tuple(p) for p in data])}
-    return {name: (s, m, [tuple(p) for p in paths]) for name, (s, m, paths) in data.items()}
-
-
-def recorded_sidecars(catalogue: Catalogue) -> dict[int, dict[str, SourceState]]:
-    """Per photo, its sidecars as last read or written."""
-    rows = catalogue.query(
-        "SELECT photo_id, file, size, mtime_ns, keywords FROM keyword_sources WHERE kind = 'sidecar'"
-    )
-    return {row[0]: _sidecar_state(row[1:]) for row in rows}
-
-
-def _store_sidecars(catalogue: Catalogue, photo_id: int, state: dict[str, SourceState], now: float) -> None:
-    if not state:
-        catalogue.conn.execute("DELETE FROM keyword_sources WHERE photo_id = ? AND kind = 'sidecar'", (photo_id,))
-        return
-    first = sorted(state)[0]
-    data = {name: [s, m, [list(p) for p in paths]] for name, (s, m, paths) in sorted(state.items())}
-    catalogue.conn.execute(
-        "INSERT OR REPLACE INTO keyword_sources(photo_id, kind, file, size, mtime_ns, keywords, read_at)"
-        " VALUES (?, 'sidecar', ?, ?, ?, ?, ?)",
-        (photo_id, first, state[first][0], state[first][1], json.dumps(data, ensure_ascii=False), now),
-    )
-
-
 def apply_sources(
     catalogue: Catalogue,
     photo_id: int,
@@ -186,37 +141,24 @@ def apply_sources(
 ) -> None:
     """Apply what changed in `sources` to the photo (one transaction, joins an outer one).
     With `forget_sidecar`, a sidecar that is gone is forgotten."""
-    ensure_synonyms_seeded(catalogue)
-    previous = {
-        row["kind"]: row
-        for row in catalogue.query(
-            "SELECT kind, file, size, mtime_ns, keywords FROM keyword_sources WHERE photo_id = ?", (photo_id,)
-        )
-    }
-    old_sidecars = _sidecar_state(tuple(previous["sidecar"])[1:]) if "sidecar" in previous else {}
-    new_sidecars = {} if forget_sidecar else dict(old_sidecars)
-    now = time.time()
-    with catalogue.transaction() as conn:
+    with catalogue.transaction():
+        previous = keyword_store.recorded_sources(catalogue, photo_id)
+        old_sidecars = previous.get("sidecar", {})
+        new_sidecars = {} if forget_sidecar else dict(old_sidecars)
         for source in sources:
             if source.kind == "sidecar":
                 old = old_sidecars.get(source.file)
                 new_sidecars[source.file] = _apply_source(catalogue, photo_id, source, old, result)
                 continue
-            row = previous.get(source.kind)
             old = None
-            if row is not None:  # another file (the photo moved): re-read, but what it held is known
-                size, mtime_ns, paths = _sidecar_state(tuple(row)[1:])[row["file"]]
-                old = (size, mtime_ns, paths) if row["file"] == source.file else (-1, -1, paths)
-            size, mtime_ns, paths = _apply_source(catalogue, photo_id, source, old, result)
-            if (size, mtime_ns, paths) != old:
-                conn.execute(
-                    "INSERT OR REPLACE INTO keyword_sources(photo_id, kind, file, size, mtime_ns, keywords, read_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (photo_id, source.kind, source.file, size, mtime_ns,
-                     json.dumps([list(p) for p in paths], ensure_ascii=False), now),
-                )
+            for file, (size, mtime_ns, paths) in previous.get(source.kind, {}).items():
+                # another file (the photo moved): re-read, but what it held is known
+                old = (size, mtime_ns, paths) if file == source.file else (-1, -1, paths)
+            state = _apply_source(catalogue, photo_id, source, old, result)
+            if state != old:
+                keyword_store.record_embedded(catalogue, photo_id, source.file, state)
         if new_sidecars != old_sidecars:
-            _store_sidecars(catalogue, photo_id, new_sidecars, now)
+            keyword_store.record_sidecars(catalogue, photo_id, new_sidecars)
 
 
 def _apply_source(
@@ -242,7 +184,7 @@ def _confirm_new(
     result: KeywordResult,
 ) -> None:
     seen = {tuple(part.casefold() for part in p) for p in known}
-    now = time.time()
+    tag_ids = []
     for path in dedupe_paths(paths):
         if tuple(part.casefold() for part in path) in seen:
             continue
@@ -252,14 +194,8 @@ def _confirm_new(
             result.warnings.append(f"keyword {join_path(path)!r}: {exc}")
             continue
         result.created_tags.extend(created)
-        cur = catalogue.conn.execute(
-            "INSERT INTO photo_tags(photo_id, tag_id, state, source, updated_at)"
-            " VALUES (?, ?, 'confirmed', ?, ?) ON CONFLICT(photo_id, tag_id) DO UPDATE SET"
-            " state = 'confirmed', source = excluded.source, updated_at = excluded.updated_at"
-            " WHERE photo_tags.state = 'suggested'",
-            (photo_id, tag_id, SOURCE, now),
-        )
-        result.applied += cur.rowcount
+        tag_ids.append(tag_id)
+    result.applied += opinions.confirm_unanswered(catalogue, photo_id, tag_ids, SOURCE)
 
 
 def record_sidecar(
@@ -270,13 +206,9 @@ def record_sidecar(
     sidecars stay as they were read: what another app adds to them later still counts."""
     st = sidecar.stat()
     with catalogue.transaction():
-        row = catalogue.query(
-            "SELECT file, size, mtime_ns, keywords FROM keyword_sources WHERE photo_id = ? AND kind = 'sidecar'",
-            (photo_id,),
-        )
-        state = _sidecar_state(tuple(row[0])) if row else {}
+        state = keyword_store.recorded_sources(catalogue, photo_id).get("sidecar", {})
         state[sidecar.relative_to(root).as_posix()] = (st.st_size, st.st_mtime_ns, [tuple(p) for p in paths])
-        _store_sidecars(catalogue, photo_id, state, time.time())
+        keyword_store.record_sidecars(catalogue, photo_id, state)
 
 
 def sync_keywords(catalogue: Catalogue, root: Path) -> KeywordResult:
@@ -285,43 +217,25 @@ def sync_keywords(catalogue: Catalogue, root: Path) -> KeywordResult:
     listing per folder; only folders holding a sidecar, now or last time, look further,
     so an unchanged library of 100k photos costs a few SQL scans and the listings."""
     result = KeywordResult()
-    conn = catalogue.conn
-    todo = {
-        photo_id: path
-        for photo_id, path in conn.execute(
-            "SELECT id, path FROM photos p WHERE status = 'ok' AND NOT EXISTS (SELECT 1 FROM keyword_sources k"
-            " WHERE k.photo_id = p.id AND k.kind = 'embedded')"
-        )
-    }
+    todo = photos.photos_never_read(catalogue)
     recorded = {
         photo_id: {file: (size, mtime_ns) for file, (size, mtime_ns, _) in state.items()}
-        for photo_id, state in recorded_sidecars(catalogue).items()
+        for photo_id, state in keyword_store.recorded_sidecars(catalogue).items()
     }
     recorded_folders = {file.rpartition("/")[0] for state in recorded.values() for file in state}
-    # rtrim(path, <path without '/'>) strips the file name: 'a/b/c.jpg' -> 'a/b/'
-    folders = [
-        row[0]
-        for row in conn.execute("SELECT DISTINCT rtrim(path, replace(path, '/', '')) FROM photos WHERE status = 'ok'")
-    ]
-    for prefix in folders:
+    for prefix in photos.photo_folders(catalogue):
         folder = prefix.rstrip("/")
         listing = _sidecar_listing(root / folder)
         if not listing and folder not in recorded_folders:
             continue
         names = set(listing)
-        for photo_id, rel in conn.execute(
-            "SELECT id, path FROM photos WHERE status = 'ok' AND substr(path, 1, ?) = ?"
-            " AND instr(substr(path, ? + 1), '/') = 0",
-            (len(prefix), prefix, len(prefix)),
-        ).fetchall():
+        for photo_id, rel in photos.photos_in_folder(catalogue, prefix):
             sidecars = sidecar_files(rel[len(prefix) :], names) if names else []
             now_state = {prefix + name: listing[name] for name in sidecars}
             if recorded.get(photo_id, {}) != now_state:
                 todo[photo_id] = rel
     for photo_id, rel in sorted(todo.items(), key=lambda item: item[1]):
-        embedded = not catalogue.scalar(
-            "SELECT 1 FROM keyword_sources WHERE photo_id = ? AND kind = 'embedded'", (photo_id,)
-        )
+        embedded = not keyword_store.embedded_read(catalogue, photo_id)
         apply_sources(catalogue, photo_id, read_sources(root, rel, embedded=embedded), result)
     return result
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from photo_tagger.core.catalogue import Catalogue, catalogue_path_for
 from photo_tagger.core.errors import UserError
-from photo_tagger.core.tag_tree import ensure_path
+from photo_tagger.core.store.connection import Catalogue, catalogue_path_for
 
 
 @dataclass
@@ -25,22 +24,10 @@ class Library:
             raise UserError(f"{path}: not a folder")
         root_path = path.resolve()
         library = cls(root_path, catalogue_path_for(root_path))
-        with library.connect() as catalogue:
-            _seed_default_tags(catalogue)
+        library.connect().close()  # creates or upgrades the catalogue: a problem shows here
         return library
 
     def connect(self) -> Catalogue:
         """A new connection to the catalogue, for the calling thread only."""
         return Catalogue(self.catalogue_path)
 
-
-def _seed_default_tags(catalogue: Catalogue) -> None:
-    if catalogue.get_meta("taxonomy_seeded"):
-        return
-    from photo_tagger.core.taxonomy import load_default_taxonomy
-
-    taxonomy = load_default_taxonomy()
-    with catalogue.transaction() as conn:
-        for tag in taxonomy.tags:
-            ensure_path(conn, taxonomy.path(tag.name), origin="taxonomy")
-        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('taxonomy_seeded', '1')")

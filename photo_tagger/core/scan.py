@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import sqlite3
 import stat
 import time
 from collections.abc import Iterator
@@ -18,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from photo_tagger.core import photo_errors
-from photo_tagger.core.catalogue import APP_FOLDER, Catalogue
 from photo_tagger.core.imaging import open_regular_file
 from photo_tagger.core.photo_files import PHOTO_EXTENSIONS
+from photo_tagger.core.store import photos
+from photo_tagger.core.store.connection import APP_FOLDER, Catalogue
 
 log = logging.getLogger(__name__)
 
@@ -141,19 +141,16 @@ def reconcile(catalogue: Catalogue, root: Path, files: list[FoundFile]) -> ScanS
     the old row takes the new path and keeps its tags and embedding.
     """
     summary = ScanSummary(found=len(files))
-    known: dict[str, sqlite3.Row] = {
-        row["path"]: row
-        for row in catalogue.query("SELECT id, path, size, mtime_ns, content_hash, status, error FROM photos")
-    }
+    known = {row.path: row for row in photos.known_files(catalogue)}
     on_disk = {f.relative_path for f in files}
     vanished_by_hash: dict[str, int] = {}
     for path, old in known.items():
-        if path not in on_disk and old["content_hash"]:
-            vanished_by_hash.setdefault(old["content_hash"], old["id"])
+        if path not in on_disk and old.content_hash:
+            vanished_by_hash.setdefault(old.content_hash, old.id)
     moved_ids: set[int] = set()
     now = time.time()
     handled: set[str] = set()
-    with catalogue.transaction() as conn:
+    with catalogue.transaction():
         for found in files:
             if found.relative_path in handled:
                 continue  # an escaped bad name that spells the same as a real one
@@ -161,72 +158,50 @@ def reconcile(catalogue: Catalogue, root: Path, files: list[FoundFile]) -> ScanS
             row = known.get(found.relative_path)
             if found.error is not None:
                 summary.errors += 1
-                _record_error(conn, row, found, now)
+                _record_error(catalogue, row, found, now)
                 continue
-            if row is not None and row["size"] == found.size and row["mtime_ns"] == found.mtime_ns:
-                if row["status"] not in ("missing", "error"):
+            if row is not None and row.size == found.size and row.mtime_ns == found.mtime_ns:
+                if row.status not in ("missing", "error"):
                     summary.unchanged += 1
                     continue
                 # An error of the file itself (corrupt, truncated, not an image) stays until its
                 # size or mtime changes: a re-index of an unchanged library decodes nothing,
                 # however many broken files it holds. One of the moment is tried again.
-                if row["status"] == "error" and not photo_errors.is_transient(row["error"]):
+                if row.status == "error" and not photo_errors.is_transient(row.error):
                     summary.still_broken += 1
                     continue
             try:
                 content_hash = sampled_content_hash(root / found.relative_path, found.size)
             except OSError as exc:
                 summary.errors += 1
-                _record_error(conn, row, FoundFile(found.relative_path, found.size,
+                _record_error(catalogue, row, FoundFile(found.relative_path, found.size,
                               found.mtime_ns, photo_errors.cannot_read(exc.strerror)), now)
                 continue
             if row is not None:
-                unchanged_content = row["content_hash"] == content_hash and row["status"] == "ok"
-                conn.execute(
-                    "UPDATE photos SET size = ?, mtime_ns = ?, content_hash = ?, status = ?,"
-                    " error = NULL WHERE id = ?",
-                    (found.size, found.mtime_ns, content_hash,
-                     "ok" if unchanged_content else "pending", row["id"]),
-                )
+                unchanged_content = row.content_hash == content_hash and row.status == "ok"
+                photos.set_file(catalogue, row.id, found.size, found.mtime_ns, content_hash, indexed=unchanged_content)
                 summary.changed += 0 if unchanged_content else 1
                 summary.unchanged += 1 if unchanged_content else 0
                 continue
             moved_id = vanished_by_hash.pop(content_hash, None)
             if moved_id is not None:
                 moved_ids.add(moved_id)
-                conn.execute(
-                    "UPDATE photos SET path = ?, size = ?, mtime_ns = ?,"
-                    " status = CASE WHEN status = 'missing' THEN"
-                    "   (CASE WHEN EXISTS (SELECT 1 FROM embeddings WHERE photo_id = photos.id)"
-                    "    THEN 'ok' ELSE 'pending' END) ELSE status END"
-                    " WHERE id = ?",
-                    (found.relative_path, found.size, found.mtime_ns, moved_id),
-                )
+                photos.move_photo(catalogue, moved_id, found.relative_path, found.size, found.mtime_ns)
                 summary.moved += 1
                 continue
-            conn.execute(
-                "INSERT INTO photos(path, size, mtime_ns, content_hash, status, added_at)"
-                " VALUES (?, ?, ?, ?, 'pending', ?)",
-                (found.relative_path, found.size, found.mtime_ns, content_hash, now),
-            )
+            photos.add_photo(catalogue, found.relative_path, found.size, found.mtime_ns, content_hash, now)
             summary.new += 1
-        for path, old in known.items():
-            if path not in on_disk and old["id"] not in moved_ids and old["status"] != "missing":
-                conn.execute("UPDATE photos SET status = 'missing' WHERE id = ?", (old["id"],))
-                summary.missing += 1
+        gone = [old.id for path, old in known.items()
+                if path not in on_disk and old.id not in moved_ids and old.status != "missing"]
+        photos.mark_missing(catalogue, gone)
+        summary.missing += len(gone)
     return summary
 
 
-def _record_error(conn: sqlite3.Connection, row: sqlite3.Row | None, found: FoundFile, now: float) -> None:
+def _record_error(catalogue: Catalogue, row: photos.KnownFile | None, found: FoundFile, now: float) -> None:
+    error = found.error or ""
     if row is None:
-        conn.execute(
-            "INSERT INTO photos(path, size, mtime_ns, content_hash, status, error, added_at)"
-            " VALUES (?, ?, ?, '', 'error', ?, ?)",
-            (found.relative_path, found.size, found.mtime_ns, found.error, now),
-        )
+        photos.add_photo(catalogue, found.relative_path, found.size, found.mtime_ns, "", now, error=error)
     else:
-        conn.execute(
-            "UPDATE photos SET status = 'error', error = ?, size = ?, mtime_ns = ? WHERE id = ?",
-            (found.error, found.size, found.mtime_ns, row["id"]),
-        )
+        photos.set_file_error(catalogue, row.id, error, found.size, found.mtime_ns)
     log.warning("%s: %s", found.relative_path, found.error)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from photo_tagger.core.backbone import classifier_weights, get_backbone_spec
+from photo_tagger.core.browse import TagRow, tag_table
 from photo_tagger.core.csv_io import ExportSummary, ImportSummary, export_rows, write_csv
 from photo_tagger.core.formats import (
     ExportOptions,
@@ -21,13 +22,13 @@ from photo_tagger.core.formats import (
 )
 from photo_tagger.core.import_plan import ImportPlan, plan_import
 from photo_tagger.core.indexer import IndexSummary, backbone_key, index_library
-from photo_tagger.core.keywords import set_keywords_enabled
 from photo_tagger.core.library import Library
 from photo_tagger.core.progress import Progress, run_to_end
 from photo_tagger.core.report import TrainReport
 from photo_tagger.core.sidecars import SidecarSummary, export_sidecars
+from photo_tagger.core.store import heads, photos, settings
 from photo_tagger.core.suggest import SuggestionModel, decode_faces, decode_vectors, load_suggestion_model
-from photo_tagger.core.tagging import TagCount, tag_counts, tag_labels
+from photo_tagger.core.tagging import tag_labels
 
 __all__ = [
     "ExportOptions",
@@ -60,11 +61,11 @@ def index(
 ) -> Generator[Progress, None, IndexSummary]:
     """`keywords`: read keywords already in photos/sidecars; None = the library setting.
     First finishes re-scoring suggestions if a training's refresh was cut short."""
-    from photo_tagger.core.head_versions import refresh_with_active_head, suggestions_stale
+    from photo_tagger.core.head_versions import refresh_with_active_head
 
     with library.connect() as catalogue:
         key = current_backbone_key()
-        if suggestions_stale(catalogue, key):  # the classifier is read only then: re-indexing stays cheap
+        if settings.suggestions_stale(catalogue, key):  # the classifier is read only then: re-indexing stays cheap
             classifier = classifier_weights(get_backbone_spec())
             yield from refresh_with_active_head(catalogue, key, classifier)
     return (yield from index_library(library, batch_size=batch_size, workers=workers, keywords=keywords))
@@ -73,7 +74,7 @@ def index(
 def set_library_keywords_enabled(library: Library, enabled: bool) -> None:
     """The library setting: read keywords already in photos and sidecars when indexing."""
     with library.connect() as catalogue:
-        set_keywords_enabled(catalogue, enabled)
+        settings.set_keywords_enabled(catalogue, enabled)
 
 
 def current_backbone_key(backbone_id: str | None = None) -> str:
@@ -90,10 +91,7 @@ def score_all_photos(library: Library) -> dict[int, dict[str, float]]:
     """photo id -> tag -> probability from the current model, for every embedded photo."""
     model = load_model(library)
     with library.connect() as catalogue:
-        rows = catalogue.query(
-            "SELECT photo_id, vector, faces FROM embeddings WHERE backbone = ? ORDER BY photo_id",
-            (model.backbone_key,),
-        )
+        rows = photos.embeddings(catalogue, model.backbone_key)
         label = tag_labels(catalogue)
     if not rows:
         return {}
@@ -138,22 +136,22 @@ def export_library(
     score_map = score_all_photos(library) if scores and fmt == "csv" else None
     with library.connect() as catalogue:
         vocab = vocabulary(catalogue, options)
-        photos = select_photo_tags(catalogue, options, vocab)
+        selected = select_photo_tags(catalogue, options, vocab)
         if fmt == "json":
-            write_json(json_document(catalogue, photos, vocab), out)
+            write_json(json_document(catalogue, selected, vocab), out)
         elif fmt == "onehot":
-            write_csv(onehot_rows(photos, vocab), out)
+            write_csv(onehot_rows(selected, vocab), out)
         elif fmt == "csv":
             rows = export_rows(
                 catalogue,
                 scores=score_map,
                 score_tags=list(vocab.values()) if scores else (),
-                tags_by_photo={p.photo_id: (p.tags, p.confirmed) for p in photos},
+                tags_by_photo={p.photo_id: (p.tags, p.confirmed) for p in selected},
             )
             write_csv(rows, out)
         else:
             raise ValueError(f"unknown export format {fmt!r}")
-    return ExportSummary(out, len(photos), len(vocab))
+    return ExportSummary(out, len(selected), len(vocab))
 
 
 def export_library_sidecars(
@@ -196,9 +194,9 @@ def apply_library_import(library: Library, plan: ImportPlan) -> tuple[ImportPlan
         return import_file_planned(catalogue, library.root, plan.source, plan.fmt)
 
 
-def library_tag_counts(library: Library) -> list[TagCount]:
+def library_tag_counts(library: Library) -> list[TagRow]:
     with library.connect() as catalogue:
-        return tag_counts(catalogue)
+        return tag_table(catalogue)
 
 
 # -- learning from corrections ------------------------------------------------------------
@@ -256,7 +254,7 @@ def activate_head(
     spec = get_backbone_spec(backbone_id)
     key = current_backbone_key(backbone_id)
     with library.connect() as catalogue:
-        if catalogue.scalar("SELECT count(*) FROM heads WHERE id = ? AND backbone = ?", (head_id, key)) != 1:
+        if not heads.head_exists(catalogue, head_id, key):
             raise UserError(f"{library.root}: there is no trained head {head_id} for this backbone")
         yield from activate_and_refresh(catalogue, head_id, key, classifier_weights(spec), None, time.perf_counter())
         activate_stored_report(catalogue, head_id)
@@ -273,10 +271,8 @@ def training_report(library: Library, *, backbone_id: str | None = None) -> Trai
 
 def corrections_since_last_training(library: Library, *, backbone_id: str | None = None) -> int:
     """Corrections made since the active head was trained: auto-retrain past a setting."""
-    from photo_tagger.core import head_versions
-
     with library.connect() as catalogue:
-        return head_versions.corrections_since_last_training(catalogue, current_backbone_key(backbone_id))
+        return heads.corrections_since_active(catalogue, current_backbone_key(backbone_id))
 
 
 def review_queue(library: Library, limit: int = 50) -> list[int]:

@@ -20,14 +20,15 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.formats import ExportOptions, select_photo_tags, vocabulary
-from photo_tagger.core.keywords import record_sidecar, recorded_sidecars
+from photo_tagger.core.keywords import record_sidecar
 from photo_tagger.core.progress import Progress
 from photo_tagger.core.sidecar_files import sidecar_for
-from photo_tagger.core.tag_names import TagIndex, ensure_synonyms_seeded
-from photo_tagger.core.tag_tree import find_path
+from photo_tagger.core.store.connection import Catalogue
+from photo_tagger.core.store.keywords import recorded_sidecars
+from photo_tagger.core.store.tags import find_path
+from photo_tagger.core.tag_names import TagIndex
 from photo_tagger.core.xmp import is_internal, read_sidecar, write_sidecar
 
 KeywordPath = tuple[str, ...]
@@ -48,9 +49,8 @@ def export_sidecars(
 ) -> Generator[Progress, None, SidecarSummary]:
     """Yields progress every `PROGRESS_EVERY` photos; closing it stops between two sidecars."""
     start = time.perf_counter()
-    ensure_synonyms_seeded(catalogue)
     vocab = vocabulary(catalogue, options)
-    index = TagIndex(catalogue.conn)
+    index = TagIndex(catalogue)
     recorded = {  # every sidecar's: a keyword imported from the raw's IMG.xmp counts too
         photo_id: [path for _, _, paths in state.values() for path in paths]
         for photo_id, state in recorded_sidecars(catalogue).items()
@@ -151,11 +151,11 @@ class _KeywordTags:
     keyword no tag is. No synonyms, no leaf-name guesses: `Winter` is never `snow`."""
 
     def __init__(self, catalogue: Catalogue) -> None:
-        self.conn = catalogue.conn
+        self.catalogue = catalogue
         self._cache: dict[KeywordPath, int | None] = {}
 
     def __call__(self, path: KeywordPath) -> int | None:
         key = _fold(path)
         if key not in self._cache:
-            self._cache[key] = find_path(self.conn, path)
+            self._cache[key] = find_path(self.catalogue, path)
         return self._cache[key]

@@ -1,24 +1,24 @@
 """From stored embeddings to tag suggestions: classifier logits -> taxonomy prior -> head.
 
-Suggestions are materialised in `photo_tags` (state 'suggested') for every tag whose
-score reaches `SUGGESTION_FLOOR`, so filters run in SQL and a threshold change in the tag
-manager takes effect without re-scoring. Rows the user set are never overwritten; only
-their score is refreshed.
+Suggestions are materialised in `photo_tags` (state 'suggested', written by store/opinions.py's
+`write_suggestions`) for every tag whose score reaches `SUGGESTION_FLOOR`, so filters run in
+SQL and a threshold change in the tag manager takes effect without re-scoring. Rows the user
+set are never overwritten; only their score is refreshed.
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.head import DEFAULT_THRESHOLD, HeadFormatError, TagHead, prior_logits
-from photo_tagger.core.tag_tree import PATH_SEPARATOR, all_paths, join_path
+from photo_tagger.core.store import heads, opinions
+from photo_tagger.core.store.connection import Catalogue
+from photo_tagger.core.store.tags import all_paths
+from photo_tagger.core.tag_tree import PATH_SEPARATOR, join_path
 from photo_tagger.core.taxonomy import Taxonomy, load_default_taxonomy
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 SUGGESTION_FLOOR = 0.05
 MAX_THRESHOLD = 0.99  # a threshold of 1 would suggest nothing, ever
 PRIOR_BLOCK_ROWS = 4096
-WRITE_CHUNK = 500  # photo ids per IN (...) list
 
 
 def encode_vector(vector: np.ndarray) -> bytes:
@@ -137,15 +136,11 @@ def load_suggestion_model(
     starting model's parameters and thresholds (a tag added since, a newer pretrained head)."""
     base = base_suggestion_model(catalogue, backbone_key, classifier, taxonomy)
     weight = classifier[0]
-    active = catalogue.scalar(
-        "SELECT max(id) FROM heads WHERE active = 1 AND backbone = ?", (backbone_key,)
-    )
-    candidates = [] if active is None else catalogue.query(
-        "SELECT id, weights FROM heads WHERE backbone = ? AND id <= ? ORDER BY id DESC", (backbone_key, active)
-    )
-    for row in candidates:
+    active = heads.active_head_id(catalogue, backbone_key)
+    candidates = [] if active is None else heads.weights_up_to(catalogue, backbone_key, active)
+    for head_id, weights in candidates:
         try:
-            stored = TagHead.from_bytes(row["weights"])
+            stored = TagHead.from_bytes(weights)
             if stored.embedding_dim != weight.shape[1]:
                 raise HeadFormatError(
                     f"head is for {stored.embedding_dim}-d embeddings, backbone gives {weight.shape[1]}"
@@ -154,11 +149,11 @@ def load_suggestion_model(
                 raise HeadFormatError(f"head was trained for backbone {stored.backbone!r}, not {backbone_key!r}")
         except HeadFormatError as exc:
             log.warning("%s: stored head %s refused (%s); trying the previous one, else the starting model",
-                        catalogue.path, row["id"], exc)
+                        catalogue.path, head_id, exc)
             continue
         head = base.head.copy()
         _take_tags(head, stored, np.flatnonzero(stored.trained_))
-        return SuggestionModel(backbone_key, weight, classifier[1], base.taxonomy, head, base.tag_ids, row["id"],
+        return SuggestionModel(backbone_key, weight, classifier[1], base.taxonomy, head, base.tag_ids, head_id,
                                base.strong_start)
     return base
 
@@ -176,7 +171,7 @@ def base_suggestion_model(
 
     taxonomy = taxonomy or load_default_taxonomy()
     weight, bias = classifier
-    paths = all_paths(catalogue.conn)
+    paths = all_paths(catalogue)
     tag_ids = sorted(paths)
     # A head names each tag by its path (`animal|cat`): leaf names repeat across branches.
     names = [join_path(paths[tag_id]) for tag_id in tag_ids]
@@ -222,79 +217,12 @@ def _prior_thresholds(taxonomy: Taxonomy, names: Sequence[str]) -> np.ndarray:
     return np.array([by_key.get(name.casefold(), DEFAULT_THRESHOLD) for name in names], np.float32)
 
 
-def write_suggestions(
-    conn: sqlite3.Connection, photo_ids: Sequence[int], scores: np.ndarray, tag_ids: Sequence[int]
-) -> None:
-    """Replace the model's suggestions for `photo_ids` (call inside a transaction).
-
-    Set-wise: one SELECT per chunk of photos finds the rows that exist; then one
-    executemany each updates the user rows' scores, upserts the suggestions that reach
-    the floor (an existing suggestion is updated in place, so its index entry stays) and
-    deletes the suggestions that fell below it. Row by row (DELETE every suggestion, a
-    SELECT per photo, INSERT again) refreshing 100k photos x ~58 suggestions took ~250 s."""
-    scores = np.asarray(scores)
-    if len(scores) != len(photo_ids):
-        raise ValueError(f"{len(photo_ids)} photo ids but {len(scores)} rows of scores")
-    if len(photo_ids) == 0:
-        return
-    now = time.time()
-    ids = np.asarray(photo_ids, np.int64)
-    # A photo listed twice keeps its last row of scores (as writing row by row did).
-    _, last = np.unique(ids[::-1], return_index=True)
-    keep = np.sort(len(ids) - 1 - last)
-    ids, scores = ids[keep], scores[keep]
-    tags = np.asarray(list(tag_ids), np.int64)
-    row_of = {photo_id: i for i, photo_id in enumerate(ids.tolist())}
-    column = {tag_id: j for j, tag_id in enumerate(tags.tolist())}
-    is_user = np.zeros(scores.shape, bool)
-    was_suggested = np.zeros(scores.shape, bool)
-    stray: list[tuple[int, int]] = []  # suggestions for tags the model does not score
-    id_list = ids.tolist()
-    for begin in range(0, len(id_list), WRITE_CHUNK):
-        chunk = id_list[begin : begin + WRITE_CHUNK]
-        marks = ",".join("?" * len(chunk))
-        for photo_id, tag_id, state in conn.execute(
-            f"SELECT photo_id, tag_id, state FROM photo_tags WHERE photo_id IN ({marks})", chunk
-        ):
-            j = column.get(tag_id)
-            if j is None:
-                if state == "suggested":
-                    stray.append((photo_id, tag_id))
-            elif state == "suggested":
-                was_suggested[row_of[photo_id], j] = True
-            else:
-                is_user[row_of[photo_id], j] = True
-    scored = ~np.isnan(scores)  # NaN: no model for this tag
-    with np.errstate(invalid="ignore"):
-        suggest = ~is_user & scored & (scores >= SUGGESTION_FLOOR)
-    rows, cols = np.nonzero(is_user & scored)
-    conn.executemany(
-        "UPDATE photo_tags SET score = ? WHERE photo_id = ? AND tag_id = ?",
-        zip(scores[rows, cols].tolist(), ids[rows].tolist(), tags[cols].tolist(), strict=True),
-    )
-    rows, cols = np.nonzero(was_suggested & ~suggest)
-    conn.executemany(
-        "DELETE FROM photo_tags WHERE photo_id = ? AND tag_id = ? AND state = 'suggested'",
-        [*zip(ids[rows].tolist(), tags[cols].tolist(), strict=True), *stray],
-    )
-    rows, cols = np.nonzero(suggest)
-    conn.executemany(
-        "INSERT INTO photo_tags(photo_id, tag_id, state, score, source, updated_at)"
-        " VALUES (?, ?, 'suggested', ?, 'model', ?)"
-        " ON CONFLICT(photo_id, tag_id) DO UPDATE SET score = excluded.score, source = 'model',"
-        " updated_at = excluded.updated_at"
-        " WHERE state = 'suggested'",
-        zip(ids[rows].tolist(), tags[cols].tolist(), scores[rows, cols].tolist(), [now] * len(rows), strict=True),
-    )
-
-
 def clamp_threshold(threshold: float) -> float:
     return float(min(max(threshold, SUGGESTION_FLOOR), MAX_THRESHOLD))
 
 
-def apply_model_thresholds(conn: sqlite3.Connection, model: SuggestionModel) -> None:
-    for tag_id, threshold in zip(model.tag_ids, model.head.thresholds_.tolist(), strict=True):
-        conn.execute(
-            "UPDATE tags SET model_threshold = ? WHERE id = ?",
-            (clamp_threshold(threshold), tag_id),
-        )
+def apply_model_thresholds(catalogue: Catalogue, model: SuggestionModel) -> None:
+    """Store the thresholds `model`'s head learned (clamped) as the tags' model thresholds."""
+    thresholds = model.head.thresholds_.tolist()
+    opinions.set_model_thresholds(
+        catalogue, {tag_id: clamp_threshold(t) for tag_id, t in zip(model.tag_ids, thresholds, strict=True)})

@@ -10,22 +10,17 @@ leaf name several tags share names none of them: `AmbiguousTag` lists the candid
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
+from photo_tagger.core.store import tags
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.tag_tree import (
     PATH_SEPARATOR,
     TagPath,
-    all_labels,
-    all_paths,
-    ensure_path,
-    find_path,
     join_path,
     name_finds,
 )
-from photo_tagger.core.taxonomy import validate_tag_name
 
 
 class AmbiguousTag(UserError):
@@ -40,15 +35,14 @@ def split_path(keyword: str, separator: str = PATH_SEPARATOR) -> TagPath:
 class TagIndex:
     """Every tag's path and label, read once, for looking many names up."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.paths = all_paths(conn)
-        self.labels = all_labels(conn)
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self.paths = tags.all_paths(catalogue)
+        self.labels = tags.all_labels(catalogue)
         self._named: dict[str, list[int]] = {}
         for tag_id in sorted(self.paths):
             self._named.setdefault(self.paths[tag_id][-1].casefold(), []).append(tag_id)
-        self._synonyms = {name.casefold(): int(tag_id)
-                          for name, tag_id in conn.execute("SELECT name, tag_id FROM tag_synonyms")}
+        self._synonyms = {name.casefold(): tag_id for name, tag_id in tags.synonyms(catalogue).items()}
 
     def find(self, text: str, *, synonyms: bool = True) -> int | None:
         """The tag `text` names (see the module); None if none; AmbiguousTag if several."""
@@ -62,7 +56,7 @@ class TagIndex:
             return found
         parts = split_path(clean)
         if len(parts) > 1:
-            return find_path(self.conn, parts)
+            return tags.find_path(self.catalogue, parts)
         return self._synonyms.get(clean.casefold()) if synonyms else None
 
     def label(self, tag_id: int) -> str:
@@ -73,33 +67,7 @@ class TagIndex:
 
 
 def find_tag(catalogue: Catalogue, text: str, *, synonyms: bool = True) -> int | None:
-    ensure_synonyms_seeded(catalogue)
-    return TagIndex(catalogue.conn).find(text, synonyms=synonyms)
-
-
-def ensure_synonyms_seeded(catalogue: Catalogue) -> None:
-    """Store the default taxonomy's synonyms once per catalogue (new or upgraded)."""
-    if catalogue.get_meta("synonyms_seeded"):
-        return
-    from photo_tagger.core.taxonomy import load_default_taxonomy
-
-    taxonomy = load_default_taxonomy()
-    with catalogue.transaction() as conn:
-        for tag in taxonomy.tags:
-            tag_id = find_path(conn, taxonomy.path(tag.name))
-            if tag_id is None:
-                continue
-            for synonym in tag.synonyms:
-                _insert_synonym(conn, synonym, tag_id)
-        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('synonyms_seeded', '1')")
-
-
-def _insert_synonym(conn: sqlite3.Connection, synonym: str, tag_id: int) -> bool:
-    name = validate_tag_name(synonym)
-    if conn.execute("SELECT 1 FROM tags WHERE name = ? COLLATE NOCASE", (name,)).fetchone():
-        return False  # a real tag of that name wins; never shadow it
-    conn.execute("INSERT OR IGNORE INTO tag_synonyms(name, tag_id) VALUES (?, ?)", (name, tag_id))
-    return True
+    return TagIndex(catalogue).find(text, synonyms=synonyms)
 
 
 def existing_tag(catalogue: Catalogue, text: str) -> int:
@@ -116,11 +84,11 @@ def add_synonym(catalogue: Catalogue, tag: str, synonym: str) -> None:
     if tag_id is None:
         raise UserError(f"no tag {tag!r}; create it before giving it synonyms")
     try:
-        with catalogue.transaction() as conn:
-            owner = conn.execute("SELECT tag_id FROM tag_synonyms WHERE name = ?", (synonym.strip(),)).fetchone()
-            if owner is not None and owner[0] != tag_id:
-                raise UserError(f"{synonym!r} is already a synonym of {TagIndex(conn).label(owner[0])!r}")
-            if not _insert_synonym(conn, synonym, tag_id):
+        with catalogue.transaction():
+            owner = tags.synonym_owner(catalogue, synonym.strip())
+            if owner is not None and owner != tag_id:
+                raise UserError(f"{synonym!r} is already a synonym of {TagIndex(catalogue).label(owner)!r}")
+            if not tags.add_synonym(catalogue, synonym, tag_id):
                 raise UserError(f"{synonym!r} is a tag of its own; it cannot also be a synonym")
     except ValueError as exc:
         raise UserError(str(exc)) from exc
@@ -128,16 +96,12 @@ def add_synonym(catalogue: Catalogue, tag: str, synonym: str) -> None:
 
 def synonyms_of(catalogue: Catalogue, tag: str | int) -> list[str]:
     tag_id = tag if isinstance(tag, int) else find_tag(catalogue, tag)
-    rows = catalogue.query(
-        "SELECT name FROM tag_synonyms WHERE tag_id = ? ORDER BY name COLLATE NOCASE", (tag_id,)
-    )
-    return [row[0] for row in rows]
+    return [] if tag_id is None else tags.synonyms_of(catalogue, tag_id)
 
 
 def lookup_tag(catalogue: Catalogue, name: str) -> tuple[int, str] | None:
     """(id, label) of the tag `name` names (see the module); None if none."""
-    ensure_synonyms_seeded(catalogue)
-    index = TagIndex(catalogue.conn)
+    index = TagIndex(catalogue)
     tag_id = index.find(name)
     return None if tag_id is None else (tag_id, index.label(tag_id))
 
@@ -157,10 +121,8 @@ def resolve_name(
 def resolve_path(catalogue: Catalogue, path: Iterable[str], origin: str = "import") -> tuple[int, list[str]]:
     """The tag at exactly `path` (a keyword as another app wrote it), created with its
     missing ancestors if new. Returns (id, labels of the tags created)."""
-    ensure_synonyms_seeded(catalogue)
     try:
-        with catalogue.transaction() as conn:
-            tag_id, created = ensure_path(conn, tuple(path), origin)
+        tag_id, created = tags.ensure_path(catalogue, tuple(path), origin)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     return tag_id, [join_path(p) for p in created]
@@ -174,7 +136,7 @@ def tag_path(catalogue: Catalogue, name: str) -> list[str]:
 def tag_paths(catalogue: Catalogue, names: Iterable[str]) -> dict[str, list[str]]:
     """label (or any name `TagIndex.find` takes) -> the tag's path, root first, for many
     tags at once; a name no tag has maps to itself."""
-    index = TagIndex(catalogue.conn)
+    index = TagIndex(catalogue)
     by_label = {label.casefold(): tag_id for tag_id, label in index.labels.items()}
     result = {}
     for name in names:

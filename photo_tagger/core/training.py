@@ -12,13 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
-from photo_tagger.core.catalogue import APP_FOLDER, Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.head import TagHead
-from photo_tagger.core.head_versions import activate_and_refresh, store_head, trained_photo_ids, update_report
+from photo_tagger.core.head_versions import activate_and_refresh, store_head, update_report
 from photo_tagger.core.metrics import average_precision_score, best_f1_threshold, precision_threshold
 from photo_tagger.core.progress import Progress
 from photo_tagger.core.report import TrainReport, build_report
+from photo_tagger.core.store import heads, settings
+from photo_tagger.core.store.connection import APP_FOLDER, Catalogue
 from photo_tagger.core.suggest import (
     base_suggestion_model,
     clamp_threshold,
@@ -46,20 +47,19 @@ NEW_TAG_MIN_EXAMPLES = 3  # confirmed and negative photos before any other tag i
 # A trained head in use is compared with the new one on labelled photos it never saw, once there
 # are this many (on the photos it was trained on it would look better than it is).
 MIN_UNSEEN_PHOTOS = 10
-TARGET_PRECISION_SETTING = "training.target_precision"
 
 
 def target_precision(catalogue: Catalogue) -> float | None:
     """The library's threshold policy: a precision to keep, or None to maximise F1."""
-    text = catalogue.get_meta(TARGET_PRECISION_SETTING)
+    value = settings.target_precision(catalogue)
     try:
-        return None if text in (None, "", "f1") else check_target_precision(float(text))
+        return None if value is None else check_target_precision(value)
     except ValueError:
         return None  # a bad stored value must not stop training: F1 is the safe default
 
 
 def set_target_precision(catalogue: Catalogue, value: float | None) -> None:
-    catalogue.set_meta(TARGET_PRECISION_SETTING, "f1" if value is None else repr(check_target_precision(value)))
+    settings.set_target_precision(catalogue, None if value is None else check_target_precision(value))
 
 
 def check_target_precision(value: float) -> float:
@@ -325,7 +325,7 @@ def compare_with_head_in_use(
     in_use = load_suggestion_model(catalogue, backbone_key, classifier, taxonomy)
     if in_use.head_id is None:
         return None
-    seen = trained_photo_ids(catalogue, in_use.head_id)
+    seen = heads.trained_photo_ids(catalogue, in_use.head_id)
     if seen is None:
         return None
     unseen = ~np.isin(data.photo_ids, seen)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.store import opinions, tags
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.suggest import SuggestionModel, decode_faces
 
 CV_MAX_PHOTOS = 20_000  # cross-validate on at most this many labelled photos
@@ -48,13 +49,6 @@ def cross_validation_sample(data: TrainingData, limit: int = CV_MAX_PHOTOS, seed
     return data.rows(index)
 
 
-_LABELLED = (
-    " FROM photos p JOIN embeddings e ON e.photo_id = p.id"
-    " WHERE e.backbone = ? AND (p.reviewed_at IS NOT NULL OR EXISTS (SELECT 1 FROM photo_tags pt"
-    " WHERE pt.photo_id = p.id AND pt.state != 'suggested'))"
-)
-
-
 def load_training_data(catalogue: Catalogue, model: SuggestionModel) -> TrainingData:
     """Every photo with an embedding for the model's backbone and at least one known label.
 
@@ -63,20 +57,17 @@ def load_training_data(catalogue: Catalogue, model: SuggestionModel) -> Training
     names = model.head.tag_names
     dim = model.head.embedding_dim
     column = {tag_id: j for j, tag_id in enumerate(model.tag_ids)}
-    expected = int(catalogue.scalar("SELECT count(*)" + _LABELLED, (model.backbone_key,)) or 0)
+    expected = opinions.labelled_count(catalogue, model.backbone_key)
     embeddings = np.empty((expected, dim), np.float16)
     ids: list[int] = []
     reviewed: list[bool] = []
     face_blobs: list[bytes | None] = []
-    for photo_id, is_reviewed, vector, faces in catalogue.conn.execute(
-        "SELECT p.id, p.reviewed_at IS NOT NULL, e.vector, e.faces" + _LABELLED + " ORDER BY p.id",
-        (model.backbone_key,),
-    ):
+    for photo_id, is_reviewed, vector, faces in opinions.labelled_embeddings(catalogue, model.backbone_key):
         if len(ids) == len(embeddings):  # labelled between the count and now: grow (rare)
             embeddings = np.concatenate([embeddings, np.empty((max(1024, len(ids) // 8), dim), np.float16)])
         embeddings[len(ids)] = np.frombuffer(vector, np.float16)
         ids.append(photo_id)
-        reviewed.append(bool(is_reviewed))
+        reviewed.append(is_reviewed)
         face_blobs.append(faces)
     n, n_tags = len(ids), len(names)
     embeddings = embeddings[:n]
@@ -86,14 +77,12 @@ def load_training_data(catalogue: Catalogue, model: SuggestionModel) -> Training
     mask = np.zeros((n, n_tags), bool)
     mask[np.array(reviewed, bool)] = True
     said = np.zeros((n, n_tags), bool)  # the user's own word on the tag
-    for photo_id, tag_id, state in catalogue.conn.execute(
-        "SELECT photo_id, tag_id, state FROM photo_tags WHERE state != 'suggested'"
-    ):
+    for photo_id, tag_id, confirmed in opinions.user_labels(catalogue):
         row_index, col_index = index.get(photo_id), column.get(tag_id)
         if row_index is None or col_index is None:
             continue
         said[row_index, col_index] = mask[row_index, col_index] = True
-        labels[row_index, col_index] = state == "confirmed"
+        labels[row_index, col_index] = confirmed
     _teach_linked(catalogue, column, labels, mask, said)
     prior = model.prior_probabilities(embeddings, faces_array)
     return TrainingData(
@@ -115,7 +104,7 @@ def _teach_linked(
     """A tag linked to a built-in one (a sidecar's `Winter` -> snow, tag_tree.py) confirmed
     on a photo is a positive of the built-in tag there too, unless the user said otherwise
     of that tag on that photo. Only confirmations: rejecting `Winter` need not mean no snow."""
-    for tag_id, builtin in catalogue.conn.execute("SELECT id, link_id FROM tags WHERE link_id IS NOT NULL"):
+    for tag_id, builtin in tags.links(catalogue).items():
         own, target = column.get(tag_id), column.get(builtin)
         if own is None or target is None:
             continue

@@ -17,8 +17,9 @@ from PySide6.QtCore import QObject, Signal
 
 from photo_tagger.core import browse
 from photo_tagger.core.browse import BrowseFilter, PhotoInfo, SelectionTags
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.library import Library
+from photo_tagger.core.store import photos
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.gui.op_runner import Op, io_pool
 from photo_tagger.gui.thumbnails import thread_catalogue
 
@@ -40,7 +41,7 @@ def read_snapshot(library: Library, stamp: int, flt: BrowseFilter, read: list[in
     """Runs in an io-pool thread."""
     catalogue = thread_catalogue(library)
     return CatalogueSnapshot(
-        stamp, flt, browse.photo_ids(catalogue, flt), browse.library_counts(catalogue), read,
+        stamp, flt, browse.photo_ids(catalogue, flt), photos.library_counts(catalogue), read,
         browse.photo_infos(catalogue, read), selection,
         browse.selection_tags(catalogue, selection) if selection else None,
     )
@@ -69,7 +70,7 @@ class CataloguePoll(QObject):
 
     def read_at(self, catalogue: Catalogue) -> None:
         """The window read `catalogue` itself, now."""
-        self.data_version = browse.data_version(catalogue)
+        self.data_version = photos.data_version(catalogue)
 
     def read_later(self) -> None:
         """What was read is not shown: the next poll reads again, changed or not."""
@@ -81,7 +82,7 @@ class CataloguePoll(QObject):
         if self._op is not None:
             self._again = True
             return False
-        version = browse.data_version(catalogue)
+        version = photos.data_version(catalogue)
         if version == self.data_version:
             return False
         self.data_version = version

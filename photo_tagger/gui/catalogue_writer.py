@@ -17,8 +17,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.library import Library
+from photo_tagger.core.store.connection import Catalogue
 
 Job = Callable[[Catalogue], Any]
 Done = Callable[[Any], None]

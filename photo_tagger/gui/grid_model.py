@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
 from photo_tagger.core.browse import PhotoInfo, photo_infos
-from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.store.connection import Catalogue
 
 BLOCK = 64
 PhotoIdRole = Qt.ItemDataRole.UserRole + 1

@@ -23,6 +23,7 @@ from photo_tagger.core import browse, tag_names
 from photo_tagger.core.changes import Changes
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.library import Library
+from photo_tagger.core.store import photos, tags
 from photo_tagger.gui import selection_display
 from photo_tagger.gui.catalogue_poll import CataloguePoll, CatalogueSnapshot
 from photo_tagger.gui.filter_bar import FilterBar
@@ -235,7 +236,7 @@ class MainWindow(QMainWindow):
         if not self.show_ids(ids, flt):
             self.model.invalidate()
         self._show_tags()
-        self.update_counts(len(ids), browse.library_counts(self.session.catalogue))
+        self.update_counts(len(ids), photos.library_counts(self.session.catalogue))
 
     def show_changes(self, changes: Changes, *, refilter: bool = False) -> None:
         """Refresh what `changes` touched. A tag edit's photos repaint and keep their place
@@ -322,7 +323,7 @@ class MainWindow(QMainWindow):
         """`unless_unchanged`: skip the reading when no tag was added, renamed or moved (after
         a photo edit: reading every tag's path cost ~2 ms of each key press at 100k photos)."""
         if self.session is not None:
-            version = browse.tag_list_version(self.session.catalogue)
+            version = tags.list_version(self.session.catalogue)
             if unless_unchanged and version == self._tag_list_version:
                 return
             self._tag_list_version = version

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from photo_tagger.core import browse
-from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.gui.grid_model import PhotoGridModel
 from photo_tagger.gui.grid_view import PhotoGridView
 from photo_tagger.gui.preview import PreviewPane

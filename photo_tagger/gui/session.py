@@ -17,11 +17,12 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from photo_tagger.core import browse, head_versions, service, tag_admin, tag_names, tagging
-from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core import browse, service, tag_admin, tag_names, tagging
 from photo_tagger.core.changes import Changes
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.library import Library
+from photo_tagger.core.store import heads, opinions
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.taxonomy import validate_tag_name
 from photo_tagger.gui.catalogue_writer import CatalogueWriter
 from photo_tagger.gui.undo import admin_command, tag_command
@@ -101,7 +102,7 @@ class LibrarySession(QObject):
     def _corrections(self, catalogue: Catalogue) -> int | None:
         """Read on the writer, after the edit: the GUI thread runs no query for auto-retrain."""
         try:
-            return head_versions.corrections_since_last_training(catalogue, self._backbone_key())
+            return heads.corrections_since_active(catalogue, self._backbone_key())
         except Exception:  # never let the count break tagging
             log.exception("counting corrections for auto-retrain failed")
             return None
@@ -133,7 +134,7 @@ class LibrarySession(QObject):
 
     def _on_state(self, photo_ids: Sequence[int], tag: browse.TagSummary, from_state: str,
                   to_state: str | None, verb: str, min_score: float | None = None) -> bool:
-        ids = browse.photos_with(self.catalogue, photo_ids, tag.tag_id, from_state, min_score=min_score)
+        ids = opinions.photos_with(self.catalogue, photo_ids, tag.tag_id, from_state, min_score=min_score)
         return self._run(f"{verb} '{tag.name}' on {self._photos(len(ids))}", ids,
                          lambda c: tagging.set_state(c, ids, tag.tag_id, to_state))
 

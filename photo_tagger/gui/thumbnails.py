@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from PySide6.QtCore import QObject, QRunnable, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from photo_tagger.core.browse import thumbnail_jpegs
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.library import Library
+from photo_tagger.core.store.connection import Catalogue
+from photo_tagger.core.store.photos import thumbnail_jpegs
 from photo_tagger.gui.op_runner import io_pool
 
 BATCH = 48

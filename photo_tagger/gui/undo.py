@@ -1,7 +1,7 @@
 """Undoable commands over the core's tagging and tag-admin functions.
 
 The core functions write in one transaction each and return exactly what they replaced;
-undo hands that back to `tagging.restore_states` / `tag_admin.restore_snapshot`. A command
+undo hands that back to `store.opinions.restore_states` / `store.tags.restore_snapshot`. A command
 is pushed only after its first run succeeded, so a refused change (a bad tag name) never
 lands on the stack. Undo and redo go through the session's `run`, which writes in order
 with every other change (tag edits on the writer thread, see catalogue_writer.py).
@@ -14,10 +14,10 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.changes import Changes
-from photo_tagger.core.tag_admin import restore_snapshot
-from photo_tagger.core.tagging import restore_states
+from photo_tagger.core.store.connection import Catalogue
+from photo_tagger.core.store.opinions import restore_states
+from photo_tagger.core.store.tags import restore_snapshot
 
 # run(job, done): job(catalogue) is written in order with all other changes, then done(result)
 Run = Callable[[Callable[[Catalogue], Any], Callable[[Any], None]], None]

@@ -5,23 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from catalogue_rows import add_photo, add_tag, set_row
+from catalogue_rows import add_photo, add_tag, catalogue_without_tags, set_row
 
-from photo_tagger.core.browse import (
-    BrowseFilter,
-    data_version,
-    photo_ids,
-    photo_infos,
-    photos_with,
-    selection_tags,
-    thumbnail_jpegs,
-)
-from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.browse import BrowseFilter, photo_ids, photo_infos, selection_tags
+from photo_tagger.core.store.connection import Catalogue
 
 
 @pytest.fixture
 def cat(tmp_path: Path):
-    with Catalogue(tmp_path / "c.sqlite") as catalogue:
+    with catalogue_without_tags(tmp_path / "c.sqlite") as catalogue:
         yield catalogue
 
 
@@ -109,23 +101,6 @@ def test_selection_tags_count_over_the_selection(cat: Catalogue, library: dict[s
     assert [s.name for s in both.rejected] == ["cat"]
 
 
-def test_photos_with_finds_the_photos_a_bulk_action_touches(cat: Catalogue, library: dict[str, int]) -> None:
-    cat_tag = int(cat.scalar("SELECT id FROM tags WHERE name = 'cat'"))
-    everyone = list(library.values())
-    assert photos_with(cat, everyone, cat_tag, "suggested", min_score=0.5) == [library["cat"]]
-    assert photos_with(cat, everyone, cat_tag, "rejected") == [library["dog"]]
-
-
-def test_thumbnails_and_data_version(cat: Catalogue, library: dict[str, int], tmp_path: Path) -> None:
-    with cat.transaction() as conn:
-        conn.execute("INSERT INTO thumbnails VALUES (?, 1, 1, ?)", (library["cat"], b"jpeg"))
-    assert thumbnail_jpegs(cat, list(library.values())) == {library["cat"]: b"jpeg"}
-    before = data_version(cat)
-    with Catalogue(cat.path) as other:
-        add_tag(other, "new")
-    assert data_version(cat) != before
-
-
 def test_tag_table_counts_and_thresholds(cat: Catalogue, library: dict[str, int]) -> None:
     from photo_tagger.core.browse import tag_table
 
@@ -145,7 +120,7 @@ def test_the_badge_counts_exactly_the_suggestions_the_panel_lists(cat: Catalogue
 
 def test_the_unreviewed_filter_shows_every_photo_with_a_badge(tmp_path) -> None:
     from photo_tagger.core import browse
-    from photo_tagger.core.catalogue import Catalogue
+    from photo_tagger.core.store.connection import Catalogue
     from photo_tagger.core.tagging import ensure_tag
 
     with Catalogue(tmp_path / "c.sqlite") as cat, cat.transaction() as conn:

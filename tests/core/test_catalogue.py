@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from photo_tagger.core.catalogue import Catalogue, catalogue_path_for
 from photo_tagger.core.errors import UserError
-from photo_tagger.core.migrations import SCHEMA_VERSION
+from photo_tagger.core.store import settings
+from photo_tagger.core.store.connection import Catalogue, catalogue_path_for
+from photo_tagger.core.store.migrations import SCHEMA_VERSION
 
 
 def test_new_catalogue_has_current_schema_and_wal(tmp_path: Path) -> None:
@@ -21,20 +22,26 @@ def test_new_catalogue_has_current_schema_and_wal(tmp_path: Path) -> None:
         assert cat.integrity_ok()
 
 
+def test_the_tags_linked_to_a_tag_are_found_through_an_index(tmp_path: Path) -> None:
+    with Catalogue(tmp_path / "c.sqlite") as cat:
+        plan = cat.query("EXPLAIN QUERY PLAN SELECT id FROM tags WHERE link_id = ? AND link_id IS NOT NULL", (1,))
+        assert any("tags_by_link" in row["detail"] for row in plan)
+
+
 def test_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
     with Catalogue(tmp_path / "c.sqlite") as cat:
         with pytest.raises(RuntimeError):
-            with cat.transaction() as conn:
-                conn.execute("INSERT INTO meta(key, value) VALUES ('a', '1')")
+            with cat.transaction():
+                settings.set_keywords_enabled(cat, False)
                 raise RuntimeError("crash mid-write")
-        assert cat.get_meta("a") is None
+        assert settings.keywords_enabled(cat)
 
 
 def test_committed_write_is_visible_to_a_new_connection(tmp_path: Path) -> None:
     with Catalogue(tmp_path / "c.sqlite") as cat:
-        cat.set_meta("answer", "42")
+        settings.set_target_precision(cat, 0.42)
     with Catalogue(tmp_path / "c.sqlite") as again:
-        assert again.get_meta("answer") == "42"
+        assert settings.target_precision(again) == 0.42
 
 
 def test_catalogue_from_a_newer_version_is_refused(tmp_path: Path) -> None:

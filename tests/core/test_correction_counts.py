@@ -9,11 +9,13 @@ import time
 from pathlib import Path
 
 import pytest
-from catalogue_rows import add_photo, suggest
+from catalogue_rows import add_photo, catalogue_without_tags, suggest
 
 from photo_tagger.core import head_versions, tag_admin, tagging
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.formats import import_file
+from photo_tagger.core.store import heads, opinions
+from photo_tagger.core.store.connection import Catalogue
+from photo_tagger.core.store.tags import restore_snapshot
 from photo_tagger.core.tagging import ensure_tag
 
 KEY = "efficientnet_lite0:test"
@@ -31,7 +33,7 @@ def scanned(catalogue: Catalogue, backbone_key: str = KEY) -> int:
 
 
 def kept(catalogue: Catalogue, backbone_key: str = KEY) -> int:
-    return head_versions.corrections_since_last_training(catalogue, backbone_key)
+    return heads.corrections_since_active(catalogue, backbone_key)
 
 
 def add_head(catalogue: Catalogue, backbone_key: str = KEY) -> int:
@@ -46,7 +48,7 @@ def add_head(catalogue: Catalogue, backbone_key: str = KEY) -> int:
 
 @pytest.fixture
 def catalogue(tmp_path: Path):
-    with Catalogue(tmp_path / "catalogue.sqlite") as cat:
+    with catalogue_without_tags(tmp_path / "catalogue.sqlite") as cat:
         for name in ("a.jpg", "b.jpg", "c.jpg", "d.jpg"):
             add_photo(cat, name)
         for photo_id in (1, 2, 3, 4):
@@ -74,16 +76,16 @@ def test_each_kind_of_edit_keeps_the_count_equal_to_the_scan(catalogue: Catalogu
     assert kept(catalogue) > 5
     for before in reversed(undo):  # restore_states writes with INSERT OR REPLACE
         if before is not None:
-            tagging.restore_states(catalogue, before)
+            opinions.restore_states(catalogue, before)
             assert kept(catalogue) == scanned(catalogue)
 
     merged = tag_admin.merge_tags(catalogue, ["tree"], "cat")
     assert kept(catalogue) == scanned(catalogue)
-    tag_admin.restore_snapshot(catalogue, merged)
+    restore_snapshot(catalogue, merged)
     assert kept(catalogue) == scanned(catalogue)
     deleted = tag_admin.delete_tag(catalogue, "Mittens")  # its opinions go by cascade
     assert kept(catalogue) == scanned(catalogue)
-    tag_admin.restore_snapshot(catalogue, deleted)
+    restore_snapshot(catalogue, deleted)
     assert kept(catalogue) == scanned(catalogue)
 
     onehot = tmp_path / "onehot.csv"

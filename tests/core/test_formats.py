@@ -12,11 +12,9 @@ import pytest
 from catalogue_rows import scanned_library, suggest
 
 from photo_tagger import cli
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.formats import ExportOptions
 from photo_tagger.core.library import Library
-from photo_tagger.core.migrations import SCHEMA_VERSION
 from photo_tagger.core.scan import reconcile, walk_photos
 from photo_tagger.core.service import (
     export_library,
@@ -24,6 +22,8 @@ from photo_tagger.core.service import (
     export_library_sidecars,
     import_library,
 )
+from photo_tagger.core.store.connection import Catalogue
+from photo_tagger.core.store.migrations import SCHEMA_VERSION
 from photo_tagger.core.tag_names import add_synonym, lookup_tag, resolve_path, synonyms_of, tag_path
 from photo_tagger.core.tagging import ensure_tag, set_state, tag_id_by_name
 from photo_tagger.core.xmp import read_sidecar

@@ -17,10 +17,10 @@ from jobs import run_job
 from photos import noise_photo, save_photo
 from robustness.corpus import large_png
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.imaging import _large_decode_lock as large_decode_slot
 from photo_tagger.core.indexer import index_library
 from photo_tagger.core.library import Library
+from photo_tagger.core.store.connection import Catalogue
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.indexer import IndexSummary, index_library
-from photo_tagger.core.keywords import embedded_paths, read_sources, set_keywords_enabled
+from photo_tagger.core.keywords import embedded_paths, read_sources
 from photo_tagger.core.library import Library
 from photo_tagger.core.service import export_library_sidecars
+from photo_tagger.core.store import settings
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.tag_names import tag_path
 from photo_tagger.core.tagging import set_state, tag_id_by_name, tag_labels
 from photo_tagger.core.xmp import read_sidecar
@@ -173,11 +174,11 @@ def test_our_own_sidecar_writes_are_not_imported_back(tagged_library: Library, e
 
 def test_keyword_reading_can_be_turned_off_for_the_library(tagged_library: Library, embedder) -> None:
     with tagged_library.connect() as cat:
-        set_keywords_enabled(cat, False)
+        settings.set_keywords_enabled(cat, False)
     run_index(tagged_library, embedder)
     with tagged_library.connect() as cat:
         assert cat.scalar("SELECT count(*) FROM photo_tags WHERE source = 'keywords'") == 0
-        set_keywords_enabled(cat, True)
+        settings.set_keywords_enabled(cat, True)
     summary = run_index(tagged_library, embedder)  # photos indexed while it was off are read now
     assert summary.indexed == 0 and summary.keywords.applied >= 6
 
@@ -187,7 +188,7 @@ def test_cli_no_keywords_is_remembered(tagged_library: Library, embedder) -> Non
 
     assert cli.main(["index", str(tagged_library.root), "--no-keywords"]) == 0
     with tagged_library.connect() as cat:
-        assert cat.get_meta("keywords.read") == "off"
+        assert not settings.keywords_enabled(cat)
         assert cat.scalar("SELECT count(*) FROM photo_tags WHERE source = 'keywords'") == 0
     assert isinstance(Image.open(tagged_library.root / "embedded.jpg").info.get("xmp"), bytes)  # file untouched
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from photos import noise_photo, save_photo
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.scan import reconcile, walk_photos
+from photo_tagger.core.store.connection import Catalogue
 
 
 def found_paths(root: Path) -> list[str]:

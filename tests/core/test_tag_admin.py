@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from catalogue_rows import add_photo, add_tag, set_row
+from catalogue_rows import add_photo, add_tag, catalogue_without_tags, set_row
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
-from photo_tagger.core.tag_admin import delete_tag, merge_tags, rename_tag, restore_snapshot, set_threshold
+from photo_tagger.core.store.connection import Catalogue
+from photo_tagger.core.store.tags import TagSnapshot, restore_snapshot
+from photo_tagger.core.tag_admin import delete_tag, merge_tags, rename_tag, set_threshold
 
 
 @pytest.fixture
 def cat(tmp_path: Path):
-    with Catalogue(tmp_path / "c.sqlite") as catalogue:
+    with catalogue_without_tags(tmp_path / "c.sqlite") as catalogue:
         one, two = add_photo(catalogue, "1.jpg"), add_photo(catalogue, "2.jpg")
         kitty, cat_tag = add_tag(catalogue, "kitty"), add_tag(catalogue, "cat")
         set_row(catalogue, one, kitty, "confirmed", 0.3)
@@ -100,3 +103,32 @@ def test_merge_moves_synonyms_and_children_to_the_target_and_undo_puts_them_back
     assert ("tabby kitty", "cat") in parents
     restore_snapshot(cat, snapshot)
     assert synonyms_and_parents(cat) == before
+
+
+OPERATIONS: dict[str, Callable[[Catalogue], TagSnapshot]] = {
+    "rename": lambda c: rename_tag(c, "kitty", "Kitten"),
+    "merge": lambda c: merge_tags(c, ["kitty"], "cat"),
+    "delete": lambda c: delete_tag(c, "kitty"),
+    "threshold": lambda c: set_threshold(c, "kitty", 0.8),
+}
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_a_commit_made_while_an_operation_waits_to_write_survives_its_undo(cat: Catalogue, operation: str) -> None:
+    """The indexer's thread (another connection) is writing a suggestion when the tag
+    manager's operation starts: the operation waits for the write lock, and its undo
+    snapshot must include what the indexer committed meanwhile."""
+    photo = add_photo(cat, "3.jpg")
+    kitty = cat.scalar("SELECT id FROM tags WHERE name = 'kitty'")
+    done: dict[str, TagSnapshot] = {}
+    with Catalogue(cat.path) as indexer, Catalogue(cat.path) as editor:
+        with indexer.transaction() as conn:
+            conn.execute("INSERT INTO photo_tags(photo_id, tag_id, state, score, source, updated_at)"
+                         " VALUES (?, ?, 'suggested', 0.6, 'model', 0)", (photo, kitty))
+            thread = threading.Thread(target=lambda: done.update(snapshot=OPERATIONS[operation](editor)))
+            thread.start()
+            thread.join(timeout=0.5)
+            assert thread.is_alive()  # waiting for the indexer's commit
+        thread.join()
+        restore_snapshot(editor, done["snapshot"])
+    assert ("3.jpg", "kitty", "suggested", 0.6, None) in dump(cat)

@@ -12,11 +12,11 @@ from pathlib import Path
 from photos import noise_photo
 from sidecar_layouts import lightroom
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.keywords import sync_keywords
 from photo_tagger.core.library import Library
-from photo_tagger.core.migrations import MIGRATIONS, SCHEMA_VERSION
-from photo_tagger.core.tag_tree import all_paths, find_path
+from photo_tagger.core.store.connection import Catalogue
+from photo_tagger.core.store.migrations import MIGRATIONS, SCHEMA_VERSION
+from photo_tagger.core.store.tags import all_paths, find_path
 
 # What reading these sidecars by leaf name made of them before schema 4
 SIDECARS = {
@@ -77,7 +77,7 @@ def old_library(root: Path) -> Path:
 
 
 def opinions(cat: Catalogue, photo_id: int) -> dict[tuple[str, ...], tuple[str, str]]:
-    paths = all_paths(cat.conn)
+    paths = all_paths(cat)
     rows = cat.query("SELECT tag_id, state, source FROM photo_tags WHERE photo_id = ?", (photo_id,))
     return {paths[tag_id]: (state, source) for tag_id, state, source in rows}
 
@@ -94,7 +94,7 @@ def test_a_catalogue_merged_by_leaf_name_is_split_by_path_keeping_every_opinion(
                                     ("Places", "France", "Paris"): ("rejected", "user")}
         assert opinions(cat, 5) == {("animal", "cat"): ("confirmed", "user")}
         # built-in tags stay where they were; the keyword's tags are linked to them
-        assert find_path(cat.conn, ("snow",)) == 2 and find_path(cat.conn, ("animal", "cat")) == 4
+        assert find_path(cat, ("snow",)) == 2 and find_path(cat, ("animal", "cat")) == 4
         links = dict(cat.query("SELECT t.name, b.name FROM tags t JOIN tags b ON b.id = t.link_id"))
         assert links == {"Winter": "snow", "People": "person"}
         # photo 6's record does not explain its Niaz: its sources are read again next time

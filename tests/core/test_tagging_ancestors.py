@@ -5,16 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from catalogue_rows import add_photo, add_tag, set_row
+from catalogue_rows import add_photo, add_tag, catalogue_without_tags, set_row
 
 from photo_tagger.core import tagging
 from photo_tagger.core.browse import selection_tags
-from photo_tagger.core.catalogue import Catalogue
+from photo_tagger.core.store import opinions
+from photo_tagger.core.store.connection import Catalogue
 
 
 @pytest.fixture
 def cat(tmp_path: Path):
-    with Catalogue(tmp_path / "c.sqlite") as catalogue:
+    with catalogue_without_tags(tmp_path / "c.sqlite") as catalogue:
         yield catalogue
 
 
@@ -42,7 +43,7 @@ def test_confirming_a_child_confirms_its_ancestors_and_they_stop_being_suggested
     before = tagging.set_state(cat, [photo], tags["zebra"], "confirmed")
     assert _states(cat, photo) == {"zebra": "confirmed", "wild animal": "confirmed", "animal": "confirmed"}
     assert selection_tags(cat, [photo]).candidates == []
-    tagging.restore_states(cat, before)  # one undo puts every row back
+    opinions.restore_states(cat, before)  # one undo puts every row back
     assert _states(cat, photo) == {"zebra": "suggested", "wild animal": "rejected", "animal": "suggested"}
 
 
@@ -61,7 +62,7 @@ def test_accepting_all_suggestions_confirms_their_ancestors(cat: Catalogue) -> N
     before = tagging.accept_suggestions(cat, [photo])
     assert _states(cat, photo) == {"zebra": "confirmed", "wild animal": "confirmed", "animal": "confirmed",
                                    "dog": "suggested"}
-    tagging.restore_states(cat, before)
+    opinions.restore_states(cat, before)
     assert _states(cat, photo) == {"zebra": "suggested", "dog": "suggested"}
 
 

@@ -24,6 +24,7 @@ from photo_tagger.core.backbone import classifier_weights, get_backbone_spec, to
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.head import TagHead
 from photo_tagger.core.library import Library
+from photo_tagger.core.store import settings
 from photo_tagger.core.suggest import base_suggestion_model, encode_vector
 from photo_tagger.core.tagging import ensure_tag, replace_confirmed_tags, set_state, tag_id_by_name
 
@@ -266,12 +267,12 @@ def test_a_refresh_cut_short_by_a_crash_is_finished_by_the_next_index(corrected)
     key = service.current_backbone_key()
     with library.connect() as catalogue:  # a crash right after activating: no photo re-scored
         head_versions.activate(catalogue, None, key, rollback=True)
-        assert head_versions.suggestions_stale(catalogue, key)
+        assert settings.suggestions_stale(catalogue, key)
     assert suggestion(library, ids["astronaut"][4], "Eileen") is not None  # still the old head's
     run_job(service.index(library))
     assert suggestion(library, ids["astronaut"][4], "Eileen") is None  # the prior has no Eileen
     with library.connect() as catalogue:
-        assert not head_versions.suggestions_stale(catalogue, key)
+        assert not settings.suggestions_stale(catalogue, key)
 
 
 def test_a_target_precision_is_remembered_and_reported(corrected) -> None:

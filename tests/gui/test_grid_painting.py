@@ -10,8 +10,8 @@ from catalogue_rows import add_photo
 from PIL import Image
 from PySide6.QtWidgets import QApplication
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.library import Library
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.gui import thumb_delegate
 from photo_tagger.gui.app import make_app
 from photo_tagger.gui.main_window import MainWindow

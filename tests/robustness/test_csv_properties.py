@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from robustness.common import add_synthetic_photos, confirmed_by_path
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.csv_io import (
     FORMULA_PREFIXES,
     MAX_IMPORT_BYTES,
@@ -22,6 +21,7 @@ from photo_tagger.core.csv_io import (
     write_csv,
 )
 from photo_tagger.core.errors import UserError
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.tagging import ensure_tag, set_state
 from photo_tagger.core.taxonomy import validate_tag_name
 

@@ -18,8 +18,8 @@ import pytest
 from photos import noise_photo, save_photo
 from robustness.common import EXE
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.library import Library
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.tagging import ensure_tag, set_state
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")

@@ -19,11 +19,11 @@ from photos import noise_photo, save_photo
 from robustness.common import EXE
 from robustness.corpus import OK, build_corpus, large_png
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.imaging import PhotoDecodeError, _large_decode_lock, decode_photo
 from photo_tagger.core.indexer import index_library
 from photo_tagger.core.library import Library
 from photo_tagger.core.scan import reconcile, sampled_content_hash, walk_photos
+from photo_tagger.core.store.connection import Catalogue
 
 RSS_LIMIT_MB = 1024
 INDEX_TIMEOUT_S = 240
@@ -167,7 +167,7 @@ def test_an_unreadable_photo_gets_a_permission_error_row() -> None:
             os.chown(path, 65534, 65534)
         script = (
             "import sys; from pathlib import Path\n"
-            "from photo_tagger.core.catalogue import Catalogue\n"
+            "from photo_tagger.core.store.connection import Catalogue\n"
             "from photo_tagger.core.imaging import PhotoDecodeError, decode_photo\n"
             "from photo_tagger.core.scan import reconcile, walk_photos\n"
             "root = Path(sys.argv[1])\n"

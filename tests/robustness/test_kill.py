@@ -22,8 +22,8 @@ import pytest
 from photos import noise_photo, save_photo
 from robustness.common import EXE, AppBulkEdit, add_synthetic_photos
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.library import Library
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.tagging import ensure_tag, set_state
 
 APP_TRIALS = 20

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.library import Library
-from photo_tagger.core.migrations import SCHEMA_VERSION
+from photo_tagger.core.store.connection import Catalogue
+from photo_tagger.core.store.migrations import SCHEMA_VERSION
 
 FIXTURES = Path(__file__).parents[1] / "core" / "data" / "catalogues"
 VERSIONS = sorted(int(p.stem[1:]) for p in FIXTURES.glob("v*.sqlite"))

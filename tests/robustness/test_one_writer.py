@@ -11,9 +11,10 @@ import pytest
 from photos import noise_photo, save_photo
 from robustness.common import EXE, AppBulkEdit, add_synthetic_photos, confirmed_by_path
 
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.library import Library
+from photo_tagger.core.store import settings
+from photo_tagger.core.store.connection import Catalogue
 
 
 def start(*args: str) -> subprocess.Popen[str]:
@@ -92,7 +93,7 @@ def test_a_writer_that_waits_too_long_gets_a_message_not_a_traceback(tmp_path: P
         waiter.conn.execute("PRAGMA busy_timeout = 100")  # instead of 30 s
         with holder.transaction():
             with pytest.raises(UserError, match=r"c\.sqlite: .*another photo-tagger") as caught:
-                waiter.set_meta("key", "value")
+                settings.set_keywords_enabled(waiter, False)
         assert isinstance(caught.value.__cause__, sqlite3.OperationalError)
-        waiter.set_meta("key", "value")  # once the other writer is done, it works
-        assert holder.get_meta("key") == "value"
+        settings.set_keywords_enabled(waiter, False)  # once the other writer is done, it works
+        assert not settings.keywords_enabled(holder)

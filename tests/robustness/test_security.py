@@ -16,9 +16,9 @@ from robustness.common import EXE
 
 import photo_tagger
 from photo_tagger.core.backbone import classifier_weights, get_backbone_spec
-from photo_tagger.core.catalogue import Catalogue
 from photo_tagger.core.head import HeadFormatError, TagHead
 from photo_tagger.core.indexer import backbone_key
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.suggest import load_suggestion_model
 
 PACKAGE = Path(photo_tagger.__file__).parent
@@ -85,9 +85,7 @@ def test_a_pickled_head_in_the_catalogue_is_refused_and_never_run(tmp_path: Path
     key = backbone_key(spec)
     with Catalogue(tmp_path / "c.sqlite") as cat:
         with cat.transaction() as conn:
-            # the taxonomy's cat is animal|cat: a head knows a tag by its path
-            conn.execute("INSERT INTO tags(id, name, created_at) VALUES (1, 'animal', 0)")
-            conn.execute("INSERT INTO tags(id, name, parent_id, created_at) VALUES (2, 'cat', 1, 0)")
+            # a head knows a tag by its path: the taxonomy's animal|cat, in every catalogue
             conn.execute(
                 "INSERT INTO heads(backbone, created_at, format_version, tag_names, weights, active)"
                 " VALUES (?, 0, 1, '[\"cat\"]', ?, 1)", (key, payload),

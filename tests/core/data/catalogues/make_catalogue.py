@@ -15,7 +15,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from photo_tagger.core.migrations import MIGRATIONS
+from photo_tagger.core.store.migrations import MIGRATIONS
 
 HERE = Path(__file__).parent
 
@@ -33,7 +33,11 @@ def build(version: int) -> Path:
             else:
                 conn.execute(statement)
     conn.execute(f"PRAGMA user_version = {version}")
-    conn.execute("INSERT INTO meta(key, value) VALUES ('taxonomy_seeded', '1')")
+    if version < 6:  # the library seeded its tags on open and marked it
+        conn.execute("INSERT INTO meta(key, value) VALUES ('taxonomy_seeded', '1')")
+    else:  # migration 6 seeded the whole taxonomy: keep only the five tags below
+        conn.execute("DELETE FROM tag_synonyms")  # the seeded synonyms name seeded tags
+        conn.execute("DELETE FROM tags")
     tags = [(1, "animal", None, "taxonomy"), (2, "cat", "animal", "taxonomy"), (3, "dog", "animal", "taxonomy"),
             (4, "Mittens", None, "user"), (5, "Grand-mère Zoë", None, "import")]
     if version < 4:  # the parent by name

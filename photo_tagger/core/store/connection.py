@@ -1,10 +1,18 @@
-"""The catalogue: one SQLite file per library holding photos, tags, embeddings and heads.
+"""The catalogue: one SQLite file per library holding photos, tags, embeddings and heads;
+the connection, the transaction and locking policy, and running the migrations.
 
 Every write goes through `Catalogue.transaction()` (BEGIN IMMEDIATE ... COMMIT), so a
 crash or kill leaves either the whole change or none of it. WAL lets the GUI read while
 an indexer writes; `synchronous=FULL` makes a committed tag survive a power cut too.
 Each thread opens its own `Catalogue` on the same file (sqlite3 connections are not
 shared across threads).
+
+Outside the store a `Catalogue` is a handle to pass to store functions, and
+`with catalogue.transaction():` (without `as`) makes several of their writes one. Its
+connection (`conn`, what `transaction()` yields) and `query`/`scalar` are for the store's
+modules: tests/core/test_sql_lives_in_the_store.py fails if any other module of the app
+reaches them or imports sqlite3. (Tests and benchmark fixtures use them to build and inspect
+the file.)
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from photo_tagger.core.errors import UserError
-from photo_tagger.core.migrations import MIGRATIONS, SCHEMA_VERSION
+from photo_tagger.core.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 APP_FOLDER = ".photo-tagger"
 CATALOGUE_NAME = "catalogue.sqlite"
@@ -202,14 +210,6 @@ class Catalogue:
                 f"{backup}: cannot back up the catalogue before upgrading it ({exc.strerror or exc}); "
                 "nothing was changed"
             ) from exc
-
-    def get_meta(self, key: str) -> str | None:
-        value = self.scalar("SELECT value FROM meta WHERE key = ?", (key,))
-        return None if value is None else str(value)
-
-    def set_meta(self, key: str, value: str) -> None:
-        with self.transaction() as conn:
-            conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
     def integrity_ok(self) -> bool:
         return self.scalar("PRAGMA integrity_check") == "ok"
