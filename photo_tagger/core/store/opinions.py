@@ -14,8 +14,10 @@ query below is built from them:
   suggested, and the "maybe" suggestions just below the threshold (`REVIEW_BAND`);
 - in the review band: a suggestion within `REVIEW_BAND` of its threshold, either side.
 
-Every write sets `updated_at`: the correction count that triggers auto-retrain (migration 5)
-counts user rows by it. Writers open their own transaction, or join the caller's.
+Every write of a state sets `updated_at`: the correction count that triggers auto-retrain
+(migration 5) counts user rows by it. Two writes keep it: the model's new score on a user row,
+and the undo of a tag operation (`put_back_tag_rows`). Writers open their own transaction,
+or join the caller's.
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ def states(catalogue: Catalogue, photo_ids: Iterable[int], tag_ids: Iterable[int
 def set_state(catalogue: Catalogue, pairs: Iterable[tuple[int, int]], state: str | None, source: str) -> None:
     """Put the user's word `state` ('confirmed' or 'rejected') on each (photo, tag) pair, the
     model's score kept; or (None) take it back: the row is the model's suggestion again when
-    it has a score, else goes. The only writer of opinions: `updated_at` is always set."""
+    it has a score, else goes. The writer of the user's word: `updated_at` is always set."""
     pairs = list(pairs)
     now = time.time()
     with catalogue.transaction() as conn:
