@@ -28,9 +28,10 @@ Measured 2026-12-06 on the 2-core VM (320/320, centre + whole), 2,194 trainset p
 classes: CV mAP 0.523 for the mean embedding; best 0.536 (+ 0.2 x regions 3x3 of centre +
 whole, sharpness 1); 2x2 of the whole view alone (4 regions) 0.535 at weight 0.3, sharpness
 1000. On devset's second half, that best setting: trainset probe 0.573 -> 0.585; trainset +
-first half 0.602 -> 0.609. So regions find about one point more, for 4-18 more stored vectors
-per photo (the head must score them again after each retraining); not adopted yet: it does
-not close the gap to issue 12's 0.65 after corrections on its own.
+first half 0.602 -> 0.609. But the app's starting model (the shipped head with the taxonomy
+prior) gains nothing from it: all of devset, 75 classes, 0.580 by its logit, 0.580 / 0.579 /
+0.576 / 0.568 with the region term at weights 0.1 / 0.2 / 0.3 / 0.5 (the prior already holds
+what the regions add). Not adopted: 18 more stored vectors per photo for nothing.
 """
 
 from __future__ import annotations
@@ -186,6 +187,37 @@ def devset_figures(train: PhotoFeatures, train_tags: list[set[str]], devset: Pat
         figures[f"devset_second_half_map_{name}_mean"] = mean_ap(y_dev[second][:, scored], base[:, scored])
         figures[f"devset_second_half_map_{name}_regions"] = mean_ap(y_dev[second][:, scored],
                                                                     with_regions[:, scored])
+    figures.update(shipped_model_figures(features, paths, tags, regions, best))
+    return figures
+
+
+def shipped_model_figures(features: PhotoFeatures, paths: list[str], tags: list[set[str]], regions: np.ndarray,
+                          best: tuple[int, str, float, float]) -> dict[str, float]:
+    """The app's starting model (shipped head + taxonomy prior, as a new library has it) on
+    all of devset, by its logit alone and with the region term of its own linear part, at
+    each weight (faces left out: person is not scored here)."""
+    import tempfile
+
+    from coco import COCO_TO_TAG
+
+    from photo_tagger.core.library import Library
+    from photo_tagger.core.service import load_model
+
+    with tempfile.TemporaryDirectory() as empty:
+        model = load_model(Library.open(empty))
+    leaf = [name.rsplit("|", 1)[-1].casefold() for name in model.head.tag_names]
+    column = {c: leaf.index(t.casefold()) for c, t in COCO_TO_TAG.items() if t.casefold() in leaf and c != "person"}
+    classes = [c for c in column if sum(c in t for t in tags) >= 3]
+    y = np.array([[c in t for c in classes] for t in tags], bool)
+    columns = [column[c] for c in classes]
+    p = np.clip(model.score(features.mean)[:, columns], 1e-7, 1 - 1e-7)
+    base = np.log(p / (1 - p))
+    region_logits = regions @ model.head.coef_[columns].T
+    _, _, _, sharpness = best
+    figures = {"devset_shipped_map": mean_ap(y, base)}
+    for weight in WEIGHTS:
+        figures[f"devset_shipped_map_regions_weight_{weight}"] = mean_ap(y, base + weight * soft_max(region_logits,
+                                                                                                    sharpness))
     return figures
 
 
