@@ -20,7 +20,7 @@ from photo_tagger.core.errors import UserError
 from photo_tagger.core.head import FORMAT_VERSION, TagHead
 from photo_tagger.core.progress import Progress
 from photo_tagger.core.report import TrainReport
-from photo_tagger.core.store import heads, opinions, photos, settings
+from photo_tagger.core.store import heads, photos, settings, suggestions
 from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.suggest import (
     SUGGESTION_FLOOR,
@@ -130,7 +130,7 @@ def _refresh_batch(catalogue: Catalogue, model: SuggestionModel, photo_ids: list
     scores = model.score(decode_vectors([vector for _, vector, _ in rows], model.head.embedding_dim),
                          decode_faces([faces for _, _, faces in rows]))
     with catalogue.transaction():
-        opinions.write_suggestions(catalogue, [photo_id for photo_id, _, _ in rows], scores, model.tag_ids,
+        suggestions.write_suggestions(catalogue, [photo_id for photo_id, _, _ in rows], scores, model.tag_ids,
                                    floor=SUGGESTION_FLOOR)
         if last:
             settings.clear_suggestions_stale(catalogue, model.backbone_key)

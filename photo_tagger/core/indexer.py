@@ -46,7 +46,7 @@ from photo_tagger.core.keywords import (
 from photo_tagger.core.library import Library
 from photo_tagger.core.progress import Progress
 from photo_tagger.core.scan import ScanSummary, reconcile, walk_photos
-from photo_tagger.core.store import heads, opinions, photos, settings
+from photo_tagger.core.store import heads, photos, settings, suggestions
 from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.suggest import (
     SUGGESTION_FLOOR,
@@ -297,7 +297,7 @@ def _store_batch(
             ), key, now)
             if prepared.keywords is not None:
                 apply_sources(catalogue, prepared.photo_id, prepared.keywords, summary.keywords)
-        opinions.write_suggestions(catalogue, [p.photo_id for p in good], scores, model.tag_ids,
+        suggestions.write_suggestions(catalogue, [p.photo_id for p in good], scores, model.tag_ids,
                                    floor=SUGGESTION_FLOOR)
     summary.indexed += len(good)
 

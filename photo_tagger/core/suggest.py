@@ -1,6 +1,6 @@
 """From stored embeddings to tag suggestions: classifier logits -> taxonomy prior -> head.
 
-Suggestions are materialised in `photo_tags` (state 'suggested', written by store/opinions.py's
+Suggestions are materialised in `photo_tags` (state 'suggested', written by store/suggestions.py's
 `write_suggestions`) for every tag whose score reaches `SUGGESTION_FLOOR`, so filters run in
 SQL and a threshold change in the tag manager takes effect without re-scoring. Rows the user
 set are never overwritten; only their score is refreshed.
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from photo_tagger.core.head import DEFAULT_THRESHOLD, HeadFormatError, TagHead, prior_logits
-from photo_tagger.core.store import heads, opinions
+from photo_tagger.core.store import heads, suggestions
 from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.store.tags import all_paths
 from photo_tagger.core.tag_tree import PATH_SEPARATOR, join_path
@@ -224,5 +224,5 @@ def clamp_threshold(threshold: float) -> float:
 def apply_model_thresholds(catalogue: Catalogue, model: SuggestionModel) -> None:
     """Store the thresholds `model`'s head learned (clamped) as the tags' model thresholds."""
     thresholds = model.head.thresholds_.tolist()
-    opinions.set_model_thresholds(
+    suggestions.set_model_thresholds(
         catalogue, {tag_id: clamp_threshold(t) for tag_id, t in zip(model.tag_ids, thresholds, strict=True)})

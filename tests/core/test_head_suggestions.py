@@ -8,7 +8,7 @@ import numpy as np
 from catalogue_rows import add_photo, add_tag
 
 from photo_tagger.core.store.connection import Catalogue
-from photo_tagger.core.store.opinions import write_suggestions
+from photo_tagger.core.store.suggestions import write_suggestions
 from photo_tagger.core.suggest import SUGGESTION_FLOOR
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from catalogue_rows import add_photo, add_tag, set_row
 
-from photo_tagger.core.store import heads, opinions
+from photo_tagger.core.store import heads, opinions, suggestions
 from photo_tagger.core.store.connection import Catalogue
 
 
@@ -102,7 +102,7 @@ def test_reviewing_a_photo_is_a_correction_and_takes_it_out_of_the_review_queue(
 
 def test_model_thresholds_are_stored_per_tag(cat: Catalogue) -> None:
     cat_tag, dog = add_tag(cat, "cat"), add_tag(cat, "dog")
-    opinions.set_model_thresholds(cat, {cat_tag: 0.3, dog: 0.7})
+    suggestions.set_model_thresholds(cat, {cat_tag: 0.3, dog: 0.7})
     thresholds = opinions.effective_thresholds(cat)
     assert (thresholds[cat_tag], thresholds[dog]) == (0.3, 0.7)
 
