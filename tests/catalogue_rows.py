@@ -23,6 +23,22 @@ def scanned_library(root: Path, names: list[str]) -> tuple[Library, dict[str, in
         return library, {path: pid for pid, path in cat.query("SELECT id, path FROM photos")}
 
 
+def reviewed_library(root: Path) -> Library:
+    """Three photos scanned (not embedded: no model needed), a confirmed, a rejected and
+    two scored suggestions: cat.jpg is a confirmed cat and Mittens and not a dog,
+    dogs/dog.jpg a suggested dog (0.9) and grass (0.3), =odd.png untagged."""
+    from photo_tagger.core.tagging import ensure_tag, set_state
+
+    library, ids = scanned_library(root, ["cat.jpg", "dogs/dog.jpg", "=odd.png"])
+    with library.connect() as cat:
+        set_state(cat, [ids["cat.jpg"]], ensure_tag(cat, "cat"), "confirmed")
+        set_state(cat, [ids["cat.jpg"]], ensure_tag(cat, "dog"), "rejected")
+        set_state(cat, [ids["cat.jpg"]], ensure_tag(cat, "Mittens"), "confirmed")
+        suggest(cat, ids["dogs/dog.jpg"], "dog", 0.9)
+        suggest(cat, ids["dogs/dog.jpg"], "grass", 0.3)
+    return library
+
+
 def catalogue_without_tags(path: Path) -> Catalogue:
     """A new catalogue without the default taxonomy's tags (nor so their synonyms), for
     tests that make every tag they use."""

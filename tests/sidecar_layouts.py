@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from photos import noise_photo
+
+from photo_tagger.core.library import Library
+
 HEAD = (b'<?xml version="1.0" encoding="UTF-8"?>\n<x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="XMP Core 4.4.0">\n'
         b' <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n')
 TAIL = b" </rdf:RDF>\n</x:xmpmeta>\n"
@@ -36,3 +42,13 @@ def lightroom(path: str) -> bytes:
 
 
 BRIDGE = HEAD + description(bag("dc:subject", ["desk", "coffee", "computer"])) + TAIL  # flat, dc:subject only
+
+
+def library_with_sidecars(root: Path, sidecars: dict[str, bytes]) -> Library:
+    """A library of one small JPEG per sidecar (name minus .xmp), each beside its sidecar."""
+    for seed, (name, content) in enumerate(sorted(sidecars.items())):
+        photo = root / name.removesuffix(".xmp")
+        photo.parent.mkdir(parents=True, exist_ok=True)
+        noise_photo(seed, (96, 64)).save(photo, "JPEG")
+        (root / name).write_bytes(content)
+    return Library.open(root)

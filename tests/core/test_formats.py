@@ -9,9 +9,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from catalogue_rows import scanned_library, suggest
+from catalogue_rows import reviewed_library
 
-from photo_tagger import cli
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.formats import ExportOptions
 from photo_tagger.core.library import Library
@@ -25,7 +24,7 @@ from photo_tagger.core.service import (
 from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.store.migrations import SCHEMA_VERSION
 from photo_tagger.core.tag_names import add_synonym, lookup_tag, resolve_path, synonyms_of, tag_path
-from photo_tagger.core.tagging import ensure_tag, set_state, tag_id_by_name
+from photo_tagger.core.tagging import set_state, tag_id_by_name
 from photo_tagger.core.xmp import read_sidecar
 
 DATA = Path(__file__).parent / "data"
@@ -33,17 +32,7 @@ DATA = Path(__file__).parent / "data"
 
 @pytest.fixture
 def library(tmp_path: Path) -> Library:
-    """Three photos scanned (not embedded: no model needed), a confirmed, a rejected and
-    two scored suggestions."""
-    root = tmp_path / "lib"
-    lib, ids = scanned_library(root, ["cat.jpg", "dogs/dog.jpg", "=odd.png"])
-    with lib.connect() as cat:
-        set_state(cat, [ids["cat.jpg"]], ensure_tag(cat, "cat"), "confirmed")
-        set_state(cat, [ids["cat.jpg"]], ensure_tag(cat, "dog"), "rejected")
-        set_state(cat, [ids["cat.jpg"]], ensure_tag(cat, "Mittens"), "confirmed")
-        suggest(cat, ids["dogs/dog.jpg"], "dog", 0.9)
-        suggest(cat, ids["dogs/dog.jpg"], "grass", 0.3)
-    return lib
+    return reviewed_library(tmp_path / "lib")
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -206,19 +195,6 @@ def test_xmp_export_reports_a_malformed_sidecar_and_goes_on(library: Library) ->
     assert len(summary.errors) == 1 and "cat.jpg.xmp: malformed XMP" in summary.errors[0]
     assert (library.root / "cat.jpg.xmp").read_bytes() == (DATA / "truncated.xmp").read_bytes()
     assert [p.name for p in summary.written] == ["dog.jpg.xmp"]
-
-
-def test_cli_export_formats_and_import(library: Library, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    root = str(library.root)
-    out = tmp_path / "t.json"
-    assert cli.main(["export", root, "-o", str(out), "--format", "json", "--tag", "dog", "--min-score", "0.5"]) == 0
-    assert [p["tags"] for p in json.loads(out.read_text())["photos"]] == [[], [], ["dog"]]
-    assert cli.main(["import", root, str(out)]) == 0
-    assert cli.main(["export", root, "--format", "xmp", "--include-suggestions"]) == 0
-    assert "wrote 2 sidecars" in capsys.readouterr().out
-    with pytest.raises(SystemExit) as exc:
-        cli.main(["export", root, "--format", "onehot"])
-    assert exc.value.code == 2
 
 
 def test_a_v1_catalogue_is_upgraded_with_its_tags_kept(tmp_path: Path) -> None:

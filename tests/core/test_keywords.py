@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import struct
 from pathlib import Path
 
 import pytest
+from jobs import run_index
+from keyword_photos import XMP_PACKET, iptc_segment, jpeg_with_keywords, library_with_keywords
 from PIL import Image
 
-from photo_tagger.core.indexer import IndexSummary, index_library
 from photo_tagger.core.keywords import embedded_paths, read_sources
 from photo_tagger.core.library import Library
 from photo_tagger.core.service import export_library_sidecars
@@ -22,36 +22,6 @@ from photo_tagger.core.tagging import set_state, tag_id_by_name, tag_labels
 from photo_tagger.core.xmp import read_sidecar
 
 DATA = Path(__file__).parent / "data"
-XMP_PACKET = b"""<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
-<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:lr="http://ns.adobe.com/lightroom/1.0/">
-<dc:subject><rdf:Bag><rdf:li>Cat</rdf:li><rdf:li>Holiday 2019</rdf:li></rdf:Bag></dc:subject>
-<lr:hierarchicalSubject><rdf:Bag><rdf:li>Animals|Cat</rdf:li></rdf:Bag></lr:hierarchicalSubject>
-</rdf:Description></rdf:RDF></x:xmpmeta>"""
-
-
-def iptc_segment(keywords: list[str] | list[bytes], *, utf8: bool = True) -> bytes:
-    """A JPEG APP13 segment holding IPTC Keywords (2:25) as Photoshop stores it: in UTF-8
-    with 1:90 saying so, or (`utf8` False) as raw bytes with no character set."""
-    records = b"\x1c\x01\x5a\x00\x03\x1b%G" if utf8 else b""  # 1:90 coded character set = UTF-8
-    for word in keywords:
-        value = word.encode("utf-8") if isinstance(word, str) else word
-        records += b"\x1c\x02\x19" + struct.pack(">H", len(value)) + value
-    if len(records) % 2:
-        records += b"\x00"
-    resource = b"8BIM\x04\x04\x00\x00" + struct.pack(">I", len(records)) + records
-    payload = b"Photoshop 3.0\x00" + resource
-    return b"\xff\xed" + struct.pack(">H", len(payload) + 2) + payload
-
-
-def jpeg_with_keywords(path: Path, seed: int, *, xmp: bytes | None = None, iptc: list[str] | None = None) -> Path:
-    from photos import noise_photo
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    noise_photo(seed, (96, 64)).save(path, "JPEG", **({"xmp": xmp} if xmp else {}))
-    if iptc:
-        data = path.read_bytes()
-        path.write_bytes(data[:2] + iptc_segment(iptc) + data[2:])
-    return path
 
 
 def test_embedded_xmp_and_iptc_keywords_are_read(tmp_path: Path) -> None:
@@ -90,26 +60,9 @@ def photo_tags(cat: Catalogue, path: str) -> dict[str, tuple[str, str]]:
     return {label[tag_id]: (state, source) for tag_id, state, source in rows}
 
 
-def run_index(library: Library, embedder, **kwargs) -> IndexSummary:  # type: ignore[no-untyped-def]
-    job = index_library(library, embedder=embedder, batch_size=4, **kwargs)
-    try:
-        while True:
-            next(job)
-    except StopIteration as done:
-        return done.value
-
-
 @pytest.fixture
 def tagged_library(tmp_path: Path) -> Library:
-    root = tmp_path / "lib"
-    jpeg_with_keywords(root / "embedded.jpg", 1, xmp=XMP_PACKET, iptc=["Straße"])
-    jpeg_with_keywords(root / "digikam.jpg", 2)
-    shutil.copy(DATA / "digikam.jpg.xmp", root / "digikam.jpg.xmp")
-    jpeg_with_keywords(root / "raw" / "IMG_1.jpg", 3)
-    shutil.copy(DATA / "lightroom.xmp", root / "raw" / "IMG_1.xmp")
-    jpeg_with_keywords(root / "broken_sidecar.jpg", 4)
-    shutil.copy(DATA / "truncated.xmp", root / "broken_sidecar.jpg.xmp")
-    return Library.open(root)
+    return library_with_keywords(tmp_path / "lib")
 
 
 def test_indexing_imports_keywords_as_confirmed_tags_with_their_hierarchy(tagged_library: Library, embedder) -> None:
@@ -181,16 +134,6 @@ def test_keyword_reading_can_be_turned_off_for_the_library(tagged_library: Libra
         settings.set_keywords_enabled(cat, True)
     summary = run_index(tagged_library, embedder)  # photos indexed while it was off are read now
     assert summary.indexed == 0 and summary.keywords.applied >= 6
-
-
-def test_cli_no_keywords_is_remembered(tagged_library: Library, embedder) -> None:
-    from photo_tagger import cli
-
-    assert cli.main(["index", str(tagged_library.root), "--no-keywords"]) == 0
-    with tagged_library.connect() as cat:
-        assert not settings.keywords_enabled(cat)
-        assert cat.scalar("SELECT count(*) FROM photo_tags WHERE source = 'keywords'") == 0
-    assert isinstance(Image.open(tagged_library.root / "embedded.jpg").info.get("xmp"), bytes)  # file untouched
 
 
 def test_keywords_embedded_in_a_heic_photo_are_read(tmp_path: Path) -> None:

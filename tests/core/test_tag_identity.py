@@ -11,12 +11,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from photos import noise_photo
-from sidecar_layouts import BRIDGE, DIGIKAM, lightroom
+from jobs import run_index
+from sidecar_layouts import BRIDGE, DIGIKAM, library_with_sidecars, lightroom
 
-from photo_tagger import cli
 from photo_tagger.core.browse import BrowseFilter, photo_ids
-from photo_tagger.core.indexer import IndexSummary, index_library
 from photo_tagger.core.library import Library
 from photo_tagger.core.service import export_library_sidecars
 from photo_tagger.core.tag_names import find_tag, tag_path
@@ -35,24 +33,6 @@ def exiftool_keywords(path: Path) -> dict[str, list[str]]:
             for field in KEYWORD_FIELDS if field in found}
 
 
-def make_library(root: Path, sidecars: dict[str, bytes]) -> Library:
-    for seed, (name, content) in enumerate(sorted(sidecars.items())):
-        photo = root / name.removesuffix(".xmp")
-        photo.parent.mkdir(parents=True, exist_ok=True)
-        noise_photo(seed, (96, 64)).save(photo, "JPEG")
-        (root / name).write_bytes(content)
-    return Library.open(root)
-
-
-def run_index(library: Library, embedder) -> IndexSummary:  # type: ignore[no-untyped-def]
-    job = index_library(library, embedder=embedder, batch_size=4)
-    try:
-        while True:
-            next(job)
-    except StopIteration as done:
-        return done.value
-
-
 def confirm(library: Library, photo: str, tag: str) -> None:
     with library.connect() as cat:
         photo_id = cat.scalar("SELECT id FROM photos WHERE path = ?", (photo,))
@@ -61,7 +41,7 @@ def confirm(library: Library, photo: str, tag: str) -> None:
 
 @needs_exiftool
 def test_digikam_keywords_come_back_byte_identical_after_index_and_export(tmp_path: Path, embedder) -> None:
-    library = make_library(tmp_path / "lib", {"a.jpg.xmp": DIGIKAM})
+    library = library_with_sidecars(tmp_path / "lib", {"a.jpg.xmp": DIGIKAM})
     run_index(library, embedder)
     summary = export_library_sidecars(library)
     assert summary.unchanged == 1 and not summary.written and not summary.errors
@@ -77,7 +57,7 @@ def test_digikam_keywords_come_back_byte_identical_after_index_and_export(tmp_pa
 
 @needs_exiftool
 def test_confirming_one_more_built_in_tag_adds_exactly_that_tag_in_every_field(tmp_path: Path, embedder) -> None:
-    library = make_library(tmp_path / "lib", {"a.jpg.xmp": DIGIKAM})
+    library = library_with_sidecars(tmp_path / "lib", {"a.jpg.xmp": DIGIKAM})
     before = exiftool_keywords(library.root / "a.jpg.xmp")
     run_index(library, embedder)
     confirm(library, "a.jpg", "dog")  # animal|dog: animal is confirmed with it
@@ -91,8 +71,8 @@ def test_confirming_one_more_built_in_tag_adds_exactly_that_tag_in_every_field(t
 
 
 def test_homonyms_in_different_branches_stay_apart_through_index_and_export(tmp_path: Path, embedder) -> None:
-    library = make_library(tmp_path / "lib", {"a.jpg.xmp": lightroom("People|Paris"),
-                                              "b.jpg.xmp": lightroom("Places|France|Paris")})
+    library = library_with_sidecars(tmp_path / "lib", {"a.jpg.xmp": lightroom("People|Paris"),
+                                                       "b.jpg.xmp": lightroom("Places|France|Paris")})
     run_index(library, embedder)
     with library.connect() as cat:
         people, places = find_tag(cat, "People|Paris"), find_tag(cat, "Places|France|Paris")
@@ -107,23 +87,9 @@ def test_homonyms_in_different_branches_stay_apart_through_index_and_export(tmp_
             "Places|France|Paris", "animal|dog"]
 
 
-def test_an_ambiguous_leaf_name_is_refused_naming_the_paths_and_a_path_works(tmp_path: Path, embedder,
-                                                                             capsys) -> None:
-    library = make_library(tmp_path / "lib", {"a.jpg.xmp": lightroom("People|Paris"),
-                                              "b.jpg.xmp": lightroom("Places|France|Paris")})
-    run_index(library, embedder)
-    out = tmp_path / "paris.csv"
-    assert cli.main(["export", str(library.root), "-o", str(out), "--tag", "Paris"]) == 1
-    err = capsys.readouterr().err
-    assert "'Paris' is the name of 2 tags (People|Paris, Places|France|Paris)" in err
-    assert cli.main(["export", str(library.root), "-o", str(out), "--tag", "People|Paris"]) == 0
-    rows = out.read_text(encoding="utf-8").splitlines()
-    assert rows[1:] == ["a.jpg,People|Paris,People|Paris", "b.jpg,,"]  # the label is the path
-
-
 @needs_exiftool
 def test_flat_bridge_keywords_come_back_flat(tmp_path: Path, embedder) -> None:
-    library = make_library(tmp_path / "lib", {"a.jpg.xmp": BRIDGE})
+    library = library_with_sidecars(tmp_path / "lib", {"a.jpg.xmp": BRIDGE})
     run_index(library, embedder)
     assert export_library_sidecars(library).unchanged == 1
     assert (library.root / "a.jpg.xmp").read_bytes() == BRIDGE
@@ -137,7 +103,7 @@ def test_flat_bridge_keywords_come_back_flat(tmp_path: Path, embedder) -> None:
 
 
 def test_a_root_built_in_tag_is_not_re_parented_by_a_sidecar(tmp_path: Path, embedder) -> None:
-    library = make_library(tmp_path / "lib", {"a.jpg.xmp": lightroom("Seasons|snow"), "b.jpg.xmp": BRIDGE})
+    library = library_with_sidecars(tmp_path / "lib", {"a.jpg.xmp": lightroom("Seasons|snow"), "b.jpg.xmp": BRIDGE})
     run_index(library, embedder)
     confirm(library, "b.jpg", "snow")
     export_library_sidecars(library)
@@ -147,7 +113,7 @@ def test_a_root_built_in_tag_is_not_re_parented_by_a_sidecar(tmp_path: Path, emb
 
 
 def test_filtering_by_a_built_in_tag_finds_the_keywords_linked_to_it(tmp_path: Path, embedder) -> None:
-    library = make_library(tmp_path / "lib", {"a.jpg.xmp": DIGIKAM, "b.jpg.xmp": BRIDGE})
+    library = library_with_sidecars(tmp_path / "lib", {"a.jpg.xmp": DIGIKAM, "b.jpg.xmp": BRIDGE})
     run_index(library, embedder)
     with library.connect() as cat:
         winter = cat.scalar("SELECT id FROM photos WHERE path = 'a.jpg'")

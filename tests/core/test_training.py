@@ -1,9 +1,5 @@
-"""Learning from corrections, end to end on a real catalogue file with real embeddings.
-
-Photos are random crops/flips of scikit-image's sample photos run through the real
-backbone; they are written to the catalogue the way the indexer stores them (skipping
-decoding keeps these tests fast). Corrections go through tagging.py like the app's.
-"""
+"""Learning from corrections, end to end on a real catalogue file with real embeddings
+(training_library.py builds it)."""
 
 from __future__ import annotations
 
@@ -15,81 +11,26 @@ from pathlib import Path
 import numpy as np
 import pytest
 from jobs import run_job
-from photos import sample_photo
-from PIL import Image, ImageOps
+from training_library import add_photos, corrected_library, embed_variants
 
-from photo_tagger import cli
 from photo_tagger.core import head_versions, service, training, training_data
-from photo_tagger.core.backbone import classifier_weights, get_backbone_spec, to_model_input
+from photo_tagger.core.backbone import classifier_weights, get_backbone_spec
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.head import TagHead
 from photo_tagger.core.library import Library
 from photo_tagger.core.store import settings
-from photo_tagger.core.suggest import base_suggestion_model, encode_vector
-from photo_tagger.core.tagging import ensure_tag, replace_confirmed_tags, set_state, tag_id_by_name
-
-SOURCES = {"astronaut": 5, "chelsea": 5, "coffee": 5, "rocket": 4, "camera": 4}
-
-
-def variants(name: str, count: int, seed: int) -> list[Image.Image]:
-    image = sample_photo(name).convert("RGB")
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(count):
-        w, h = image.size
-        cw, ch = int(w * rng.uniform(0.7, 0.95)), int(h * rng.uniform(0.7, 0.95))
-        left, top = int(rng.integers(0, w - cw)), int(rng.integers(0, h - ch))
-        crop = image.crop((left, top, left + cw, top + ch))
-        out.append(ImageOps.mirror(crop) if rng.random() < 0.5 else crop)
-    return out
+from photo_tagger.core.suggest import base_suggestion_model
+from photo_tagger.core.tagging import replace_confirmed_tags, set_state, tag_id_by_name
 
 
 @pytest.fixture(scope="module")
 def real_embeddings(embedder) -> dict[str, np.ndarray]:
-    pre = embedder.spec.preprocessing
-    result = {}
-    for seed, (name, count) in enumerate(SOURCES.items()):
-        batch = np.stack([to_model_input(im, pre) for im in variants(name, count, seed)])
-        result[name] = embedder.embed(batch)[0]
-    return result
-
-
-def add_photos(library: Library, embeddings: dict[str, np.ndarray], folder: str = "") -> dict[str, list[int]]:
-    """Photo rows + embeddings as the indexer writes them; returns ids per source."""
-    key = service.current_backbone_key()
-    ids: dict[str, list[int]] = {}
-    with library.connect() as catalogue, catalogue.transaction() as conn:
-        for name, vectors in embeddings.items():
-            for i, vector in enumerate(vectors):
-                cur = conn.execute(
-                    "INSERT INTO photos(path, size, mtime_ns, content_hash, status, added_at, indexed_at)"
-                    " VALUES (?, 1, 0, ?, 'ok', ?, ?)",
-                    (f"{folder}{name}/{i}.jpg", f"{folder}{name}{i}", time.time(), time.time()),
-                )
-                conn.execute("INSERT INTO embeddings(photo_id, backbone, vector) VALUES (?, ?, ?)",
-                             (cur.lastrowid, key, encode_vector(vector)))
-                ids.setdefault(name, []).append(int(cur.lastrowid or 0))
-    return ids
+    return embed_variants(embedder)
 
 
 @pytest.fixture
 def corrected(tmp_path: Path, real_embeddings) -> tuple[Library, dict[str, list[int]]]:
-    """A library where the user taught a new tag, "Eileen", on 3 of 5 astronaut photos
-    and reviewed all but one photo of each other source (their tag sets are complete)."""
-    root = tmp_path / "Photos"
-    root.mkdir()
-    library = Library.open(root)
-    ids = add_photos(library, real_embeddings)
-    with library.connect() as catalogue:
-        eileen = ensure_tag(catalogue, "Eileen")
-        cat, coffee = tag_id_by_name(catalogue, "cat"), tag_id_by_name(catalogue, "coffee")
-        set_state(catalogue, ids["astronaut"][:3], eileen, "confirmed")
-        for name, tags in (("chelsea", [cat]), ("coffee", [coffee]), ("rocket", []), ("camera", [])):
-            for photo_id in ids[name][:-1]:
-                replace_confirmed_tags(catalogue, photo_id, tags)
-    return library, ids
-
-
+    return corrected_library(tmp_path / "Photos", real_embeddings)
 
 
 def suggestion(library: Library, photo_id: int, tag: str) -> tuple[str, float, float] | None:
@@ -210,32 +151,6 @@ def test_training_without_corrections_is_a_user_error(tmp_path: Path, real_embed
     add_photos(library, {"coffee": real_embeddings["coffee"]})
     with pytest.raises(UserError, match="nothing to learn from yet"):
         run_job(service.train(library))
-
-
-def test_cli_train_prints_the_report_and_rolls_back(corrected, capsys) -> None:
-    library, ids = corrected
-    with library.connect() as catalogue:
-        set_state(catalogue, ids["chelsea"][:1], ensure_tag(catalogue, "Mittens"), "confirmed")
-    assert cli.main(["train", str(library.root)]) == cli.EXIT_OK
-    out = capsys.readouterr().out
-    assert "Eileen" in out and "AP before" in out and "mAP" in out and "Hamming loss" in out
-    mittens = next(line for line in out.splitlines() if line.startswith("Mittens"))
-    assert "too few examples (1 confirmed" in mittens and "not suggested yet" in mittens
-    assert cli.main(["train", str(library.root), "--rollback"]) == cli.EXIT_OK
-    assert "starting model" in capsys.readouterr().out
-    assert cli.main(["train", str(library.root), "--rollback"]) == cli.EXIT_USER_ERROR
-
-
-def test_cli_train_takes_a_target_precision_and_refuses_a_bad_one(corrected, capsys) -> None:
-    library, _ = corrected
-    with pytest.raises(SystemExit) as usage:
-        cli.main(["train", str(library.root), "--target-precision", "1.5"])
-    assert usage.value.code == cli.EXIT_USAGE and "between 0 and 1" in capsys.readouterr().err
-    assert cli.main(["train", str(library.root), "--target-precision", "0.9"]) == cli.EXIT_OK
-    assert "precision 0.90" in capsys.readouterr().out
-    assert service.training_target_precision(library) == 0.9
-    assert cli.main(["train", str(library.root), "--target-precision", "f1"]) == cli.EXIT_OK
-    assert service.training_target_precision(library) is None
 
 
 def test_cross_validation_runs_on_a_fixed_sample_of_a_large_label_set() -> None:
