@@ -183,7 +183,8 @@ class Catalogue:
                 raise sqlite3.IntegrityError(f"migration left a dangling reference: {tuple(broken)}")
             self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self.conn.execute(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES ('migrated_at', ?)",
+                "INSERT INTO meta(key, value) VALUES ('migrated_at', ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (str(time.time()),),
             )
         except BaseException:

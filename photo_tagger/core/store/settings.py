@@ -22,7 +22,8 @@ def _get(catalogue: Catalogue, key: str) -> str | None:
 
 def _set(catalogue: Catalogue, key: str, value: str) -> None:
     with catalogue.transaction() as conn:
-        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+        conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                     (key, value))
 
 
 def _delete(catalogue: Catalogue, key: str) -> None:
