@@ -19,6 +19,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 from photos import sample_photo, save_photo  # noqa: E402
+from training_library import corrected_library, embed_variants  # noqa: E402
 
 
 @pytest.fixture
@@ -39,3 +40,15 @@ def embedder():
     from photo_tagger.core.backbone import load_embedder
 
     return load_embedder()
+
+
+@pytest.fixture(scope="session")
+def real_embeddings(embedder):
+    """Embeddings of augmented variants of five sample photos (training_library.SOURCES)."""
+    return embed_variants(embedder)
+
+
+@pytest.fixture
+def corrected(tmp_path: Path, real_embeddings):
+    """(library, photo ids per source) the user corrected: training_library.corrected_library."""
+    return corrected_library(tmp_path / "Photos", real_embeddings)

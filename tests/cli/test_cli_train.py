@@ -3,26 +3,11 @@ rollback, and the target precision it remembers."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 import pytest
-from training_library import corrected_library, embed_variants
 
 from photo_tagger import cli
 from photo_tagger.core import service
-from photo_tagger.core.library import Library
 from photo_tagger.core.tagging import ensure_tag, set_state
-
-
-@pytest.fixture(scope="module")
-def real_embeddings(embedder) -> dict[str, np.ndarray]:
-    return embed_variants(embedder)
-
-
-@pytest.fixture
-def corrected(tmp_path: Path, real_embeddings) -> tuple[Library, dict[str, list[int]]]:
-    return corrected_library(tmp_path / "Photos", real_embeddings)
 
 
 def test_cli_train_prints_the_report_and_rolls_back(corrected, capsys) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from jobs import run_job
-from training_library import add_photos, corrected_library, embed_variants
+from training_library import add_photos
 
 from photo_tagger.core import head_versions, service, training, training_data
 from photo_tagger.core.backbone import classifier_weights, get_backbone_spec
@@ -21,16 +21,6 @@ from photo_tagger.core.library import Library
 from photo_tagger.core.store import settings
 from photo_tagger.core.suggest import base_suggestion_model
 from photo_tagger.core.tagging import replace_confirmed_tags, set_state, tag_id_by_name
-
-
-@pytest.fixture(scope="module")
-def real_embeddings(embedder) -> dict[str, np.ndarray]:
-    return embed_variants(embedder)
-
-
-@pytest.fixture
-def corrected(tmp_path: Path, real_embeddings) -> tuple[Library, dict[str, list[int]]]:
-    return corrected_library(tmp_path / "Photos", real_embeddings)
 
 
 def suggestion(library: Library, photo_id: int, tag: str) -> tuple[str, float, float] | None:
