@@ -217,10 +217,8 @@ def train_catalogue(
     base = base_suggestion_model(catalogue, backbone_key, classifier, taxonomy)
     data = load_training_data(catalogue, base)
     if len(data.photo_ids) == 0:
-        raise UserError(
-            f"{catalogue.path}: nothing to learn from yet; confirm or reject some tags first"
-            " (photos must be indexed)"
-        )
+        # The library's state, not a file's problem: no path to send the user looking for one.
+        raise UserError("nothing to learn from yet: confirm or reject some tags first (photos must be indexed)")
     dim = base.head.embedding_dim
 
     tag_names = data.tag_names

@@ -139,7 +139,7 @@ def test_corrections_are_counted_since_the_last_training(corrected) -> None:
 def test_training_without_corrections_is_a_user_error(tmp_path: Path, real_embeddings) -> None:
     library = Library.open(tmp_path)
     add_photos(library, {"coffee": real_embeddings["coffee"]})
-    with pytest.raises(UserError, match="nothing to learn from yet"):
+    with pytest.raises(UserError, match="^nothing to learn from yet: confirm or reject"):
         run_job(service.train(library))
 
 
