@@ -3,7 +3,14 @@ and the tag's threshold. Changes go through the session, so Ctrl+Z undoes them."
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    SignalInstance,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -89,7 +96,10 @@ class TagTableModel(QAbstractTableModel):
 
 
 class TagManager(QDialog):
-    def __init__(self, session: LibrarySession, parent: QWidget | None = None) -> None:
+    """`op_changes`: the op runner's Changes (a retraining moves the model's thresholds), beside
+    the session's own edits."""
+
+    def __init__(self, session: LibrarySession, op_changes: SignalInstance, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
         self.setWindowTitle("Tag manager")
@@ -139,6 +149,7 @@ class TagManager(QDialog):
         layout.addLayout(buttons)
         layout.addLayout(bottom)
         session.changed.connect(self._changed)
+        op_changes.connect(self._changed)
         session.error.connect(self._show_error)
         self.reload()
 
@@ -147,7 +158,7 @@ class TagManager(QDialog):
         self.model.set_rows(rows, tag_paths(self.session.catalogue, [row.name for row in rows]))
 
     def _changed(self, changes: Changes) -> None:
-        if changes.tags is None or changes.tags:
+        if changes.head or changes.tags is None or changes.tags:
             self.reload()
 
     def _show_error(self, message: str) -> None:

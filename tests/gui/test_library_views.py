@@ -71,7 +71,7 @@ def test_export_writes_the_csv_with_the_users_changes(window, qtbot, tmp_path: P
 
 
 def test_tag_manager_renames_merges_deletes_with_undo(window, qtbot, qtmodeltester) -> None:
-    manager = TagManager(window.session, window)
+    manager = TagManager(window.session, window.runner.changed, window)
     qtbot.addWidget(manager)
     qtmodeltester.check(manager.model)
     counts = {row.name: row for row in manager.model.rows}
@@ -95,7 +95,7 @@ def test_tag_manager_renames_merges_deletes_with_undo(window, qtbot, qtmodeltest
 
 
 def test_deleting_a_tag_says_which_tags_below_it_go_too(window, qtbot, monkeypatch) -> None:
-    manager = TagManager(window.session, window)
+    manager = TagManager(window.session, window.runner.changed, window)
     qtbot.addWidget(manager)
     asked = []
     monkeypatch.setattr(QMessageBox, "question", lambda _parent, _title, text: asked.append(text)
@@ -317,7 +317,7 @@ def test_tag_hierarchy_in_the_manager_and_the_panel(window, qtbot) -> None:
     assert path[-1] == "Mittens" and path[0].casefold() in ("animals", "animal")  # Animals may be a synonym
     parent = path[0]
     window.show_changes(Changes.of_everything())  # what the tag manager's changes say
-    manager = TagManager(window.session, window)
+    manager = TagManager(window.session, window.runner.changed, window)
     qtbot.addWidget(manager)
     proxy = manager.proxy
     shown_tags = [proxy.index(r, 0).data() for r in range(proxy.rowCount())]
