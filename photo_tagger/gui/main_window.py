@@ -388,7 +388,7 @@ class MainWindow(QMainWindow):
         if self.session is None:
             self.notifier.error("Open a folder first.", modal_box=True)
             return
-        self.notifier.open_dialog(TagManager(self.session, self.runner.changed, self))
+        self.notifier.open_dialog(TagManager(self.session, self.runner, self))
 
     def show_shortcuts(self) -> None:
         self.notifier.open_dialog(ShortcutSheet(self))

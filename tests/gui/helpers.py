@@ -55,3 +55,20 @@ def open_window(qtbot, settings, root):  # type: ignore[no-untyped-def]
     # The template is indexed already; test_indexing.py covers indexing in the app.
     assert win.open_library(root, index=False)
     return win
+
+
+def open_tag_manager(window, qtbot):  # type: ignore[no-untyped-def]
+    """The tag manager over the window's library, its table read."""
+    from photo_tagger.gui.tag_manager import TagManager
+
+    manager = TagManager(window.session, window.runner, window)
+    qtbot.addWidget(manager)
+    table_rows(manager, qtbot)
+    return manager
+
+
+def table_rows(manager, qtbot) -> dict:  # type: ignore[no-untyped-def]
+    """name -> row of the tag manager's table, once its latest read has arrived (it reads off
+    the GUI thread)."""
+    qtbot.waitUntil(lambda: not manager.reading, timeout=30_000)
+    return {row.name: row for row in manager.model.rows}

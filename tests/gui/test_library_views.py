@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from gui.helpers import select, settle, tags_of
+from gui.helpers import open_tag_manager, select, settle, table_rows, tags_of
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
@@ -71,32 +71,37 @@ def test_export_writes_the_csv_with_the_users_changes(window, qtbot, tmp_path: P
 
 
 def test_tag_manager_renames_merges_deletes_with_undo(window, qtbot, qtmodeltester) -> None:
-    manager = TagManager(window.session, window.runner.changed, window)
-    qtbot.addWidget(manager)
+    manager = open_tag_manager(window, qtbot)
     qtmodeltester.check(manager.model)
-    counts = {row.name: row for row in manager.model.rows}
-    assert counts["cat"].suggested >= 1
+    assert table_rows(manager, qtbot)["cat"].suggested >= 1
     session = window.session
     assert session.rename_tag("cat", "Cat photo")
-    assert "Cat photo" in {row.name for row in manager.model.rows}
+    assert "Cat photo" in table_rows(manager, qtbot)
     assert "Cat photo" in tags_of(window, "cat.jpg")["suggested"]
     assert not session.rename_tag("Cat photo", "pet")  # taken: refused with a message
     assert session.merge_tags(["Cat photo"], "pet")
-    assert "Cat photo" not in {row.name for row in manager.model.rows}
+    assert "Cat photo" not in table_rows(manager, qtbot)
     assert session.delete_tag("pet")
     assert "pet" not in tags_of(window, "cat.jpg")["suggested"]
     assert session.set_threshold("coffee", 0.99)
     assert "coffee" not in tags_of(window, "coffee.jpg")["suggested"]
     for _ in range(4):
         session.undo_stack.undo()
-    assert {"cat", "pet", "coffee"} <= {row.name for row in manager.model.rows}
+    assert {"cat", "pet", "coffee"} <= set(table_rows(manager, qtbot))
     assert {"cat", "pet"} <= tags_of(window, "cat.jpg")["suggested"]
     assert "coffee" in tags_of(window, "coffee.jpg")["suggested"]
 
 
-def test_deleting_a_tag_says_which_tags_below_it_go_too(window, qtbot, monkeypatch) -> None:
-    manager = TagManager(window.session, window.runner.changed, window)
+def test_the_tag_manager_reads_its_table_off_the_gui_thread(window, qtbot) -> None:
+    manager = TagManager(window.session, window.runner, window)
     qtbot.addWidget(manager)
+    # the dialog is up before the counts (seconds on a large library): the title says so
+    assert manager.reading and manager.model.rows == [] and "counting" in manager.windowTitle()
+    assert "cat" in table_rows(manager, qtbot) and manager.windowTitle() == "Tag manager"
+
+
+def test_deleting_a_tag_says_which_tags_below_it_go_too(window, qtbot, monkeypatch) -> None:
+    manager = open_tag_manager(window, qtbot)
     asked = []
     monkeypatch.setattr(QMessageBox, "question", lambda _parent, _title, text: asked.append(text)
                         or QMessageBox.StandardButton.No)
@@ -108,7 +113,7 @@ def test_deleting_a_tag_says_which_tags_below_it_go_too(window, qtbot, monkeypat
         assert (below is None) == ("under it go too" not in asked[-1])
         if below:
             assert below in asked[-1].split("under it go too")[1] or "…" in asked[-1]
-    assert "animal" in {row.name for row in manager.model.rows}  # answered No: nothing deleted
+    assert "animal" in table_rows(manager, qtbot)  # answered No: nothing deleted
 
 
 def label_a_new_tag(window) -> None:
@@ -317,8 +322,7 @@ def test_tag_hierarchy_in_the_manager_and_the_panel(window, qtbot) -> None:
     assert path[-1] == "Mittens" and path[0].casefold() in ("animals", "animal")  # Animals may be a synonym
     parent = path[0]
     window.show_changes(Changes.of_everything())  # what the tag manager's changes say
-    manager = TagManager(window.session, window.runner.changed, window)
-    qtbot.addWidget(manager)
+    manager = open_tag_manager(window, qtbot)
     proxy = manager.proxy
     shown_tags = [proxy.index(r, 0).data() for r in range(proxy.rowCount())]
     at = shown_tags.index(parent)

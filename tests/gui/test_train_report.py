@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gui.helpers import select, settle, tags_of
+from gui.helpers import open_tag_manager, select, settle, table_rows, tags_of
 from photos import sample_photo, save_photo
 from PIL import ImageOps
 from PySide6.QtCore import Qt
@@ -17,7 +17,6 @@ from photo_tagger.core import service, tagging
 from photo_tagger.core.indexer import index_library
 from photo_tagger.core.library import Library
 from photo_tagger.gui.retraining import ACTIVATE_JOB, RETRAIN_JOB, ROLLBACK_JOB
-from photo_tagger.gui.tag_manager import TagManager
 from photo_tagger.gui.train_report_dialog import COLUMNS, TrainReportDialog
 
 
@@ -73,9 +72,8 @@ def report_rows(dialog: TrainReportDialog) -> dict[str, dict[str, str]]:
 
 def test_retraining_shows_the_report_and_the_new_tag_is_suggested(pets, qtbot, qtmodeltester) -> None:
     window = pets
-    manager = TagManager(window.session, window.runner.changed, window)  # left open while it trains
-    qtbot.addWidget(manager)
-    assert next(row for row in manager.model.rows if row.name == "Mittens").suggested == 0
+    manager = open_tag_manager(window, qtbot)  # left open while it trains
+    assert table_rows(manager, qtbot)["Mittens"].suggested == 0
     assert run_job(window, qtbot, window.retraining.retrain)[0] == RETRAIN_JOB
     dialog = window.findChild(TrainReportDialog, "trainReport")
     assert dialog is not None and dialog.isVisible()
@@ -92,7 +90,7 @@ def test_retraining_shows_the_report_and_the_new_tag_is_suggested(pets, qtbot, q
     settle(window)
     assert "Mittens" not in tags_of(window, "coffee0.jpg")["suggested"]
     assert "Mittens" in tags_of(window, "new cat.jpg")["suggested"]  # learnt from four examples
-    assert next(row for row in manager.model.rows if row.name == "Mittens").suggested >= 1  # the manager too
+    assert table_rows(manager, qtbot)["Mittens"].suggested >= 1  # the manager too
 
 
 def test_the_report_menu_shows_the_stored_report_and_rolls_back(pets, qtbot) -> None:
