@@ -2,10 +2,10 @@
 that commits the user's changes, its undo stack, and every tag change the user can make,
 dispatched to the core as an undoable command.
 
-Tag edits on photos are queued to the writer thread (catalogue_writer.py): a commit waits
-for the disk and for any other writer's lock, and the GUI thread must not. The tag
-manager's changes are rare, answer yes or no at once and touch every view, so they run
-here, after the writer has drained, in the same order as everything else.
+Every change is queued to the writer thread (catalogue_writer.py), in order: a commit
+waits for the disk and for any other writer's lock, and the GUI thread must not. That
+holds for the tag manager's changes too (merging or deleting a tag rewrites the rows of
+all its photos); a refused one (the name is taken) comes back through `error`.
 """
 
 from __future__ import annotations
@@ -71,15 +71,6 @@ class LibrarySession(QObject):
     def _write_queued(self, job: Callable[[Catalogue], Any], done: Callable[[Any], None]) -> None:
         self.writer.submit(job, lambda result: None if self._closed else done(result), self._failed)
 
-    def _write_now(self, job: Callable[[Catalogue], Any], done: Callable[[Any], None]) -> None:
-        self.writer.wait_idle()
-        try:
-            result = job(self.catalogue)
-        except Exception as exc:
-            self._failed(exc)
-            return
-        done(result)
-
     def _run(self, text: str, photo_ids: Sequence[int], apply: Callable[[Catalogue], Any],
              new_tags: bool = False) -> bool:
         """Queue `apply`; once written, its undo command is pushed. False: nothing to do."""
@@ -112,15 +103,12 @@ class LibrarySession(QObject):
             self._key = service.current_backbone_key()
         return self._key
 
-    def _admin(self, text: str, apply: Callable[[Catalogue], Any]) -> bool:
-        self.writer.wait_idle()  # in order after the queued tag edits
-        try:
-            before = apply(self.catalogue)
-        except UserError as exc:
-            self.error.emit(str(exc))
-            return False
-        self.undo_stack.push(admin_command(text, self._write_now, apply, before, self._notify))
-        return True
+    def _admin(self, text: str, apply: Callable[[Catalogue], Any]) -> None:
+        """Queue a tag manager change behind the tag edits (merging or deleting a tag rewrites
+        all its photos' rows: not on the GUI thread); once written, its undo command is
+        pushed. A refusal (the name is taken) comes back through `error`."""
+        self._write_queued(apply, lambda before: self.undo_stack.push(
+            admin_command(text, self._write_queued, apply, before, self._notify)))
 
     @staticmethod
     def _photos(n: int) -> str:
@@ -175,16 +163,16 @@ class LibrarySession(QObject):
                          new_tags=found is None)
 
     # -- the tag manager --------------------------------------------------------------
-    def rename_tag(self, old: str, new: str) -> bool:
-        return self._admin(f"Rename '{old}' to '{new.strip()}'", lambda c: tag_admin.rename_tag(c, old, new))
+    def rename_tag(self, old: str, new: str) -> None:
+        self._admin(f"Rename '{old}' to '{new.strip()}'", lambda c: tag_admin.rename_tag(c, old, new))
 
-    def merge_tags(self, sources: Sequence[str], target: str) -> bool:
+    def merge_tags(self, sources: Sequence[str], target: str) -> None:
         names = ", ".join(f"'{s}'" for s in sources)
-        return self._admin(f"Merge {names} into '{target}'", lambda c: tag_admin.merge_tags(c, sources, target))
+        self._admin(f"Merge {names} into '{target}'", lambda c: tag_admin.merge_tags(c, sources, target))
 
-    def delete_tag(self, name: str) -> bool:
-        return self._admin(f"Delete tag '{name}'", lambda c: tag_admin.delete_tag(c, name))
+    def delete_tag(self, name: str) -> None:
+        self._admin(f"Delete tag '{name}'", lambda c: tag_admin.delete_tag(c, name))
 
-    def set_threshold(self, name: str, value: float | None) -> bool:
+    def set_threshold(self, name: str, value: float | None) -> None:
         text = f"Threshold of '{name}' to {'automatic' if value is None else f'{value:.2f}'}"
-        return self._admin(text, lambda c: tag_admin.set_threshold(c, name, value))
+        self._admin(text, lambda c: tag_admin.set_threshold(c, name, value))

@@ -68,7 +68,9 @@ def open_tag_manager(window, qtbot):  # type: ignore[no-untyped-def]
 
 
 def table_rows(manager, qtbot) -> dict:  # type: ignore[no-untyped-def]
-    """name -> row of the tag manager's table, once its latest read has arrived (it reads off
-    the GUI thread)."""
+    """name -> row of the tag manager's table, once the queued changes are written and its
+    latest read has arrived (it reads off the GUI thread)."""
+    assert manager.session.settle(timeout=30), "the catalogue writer did not finish"
+    QApplication.processEvents()  # the written change reaches the manager, which reads again
     qtbot.waitUntil(lambda: not manager.reading, timeout=30_000)
     return {row.name: row for row in manager.model.rows}

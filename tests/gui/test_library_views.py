@@ -75,16 +75,19 @@ def test_tag_manager_renames_merges_deletes_with_undo(window, qtbot, qtmodeltest
     qtmodeltester.check(manager.model)
     assert table_rows(manager, qtbot)["cat"].suggested >= 1
     session = window.session
-    assert session.rename_tag("cat", "Cat photo")
+    session.rename_tag("cat", "Cat photo")
     assert "Cat photo" in table_rows(manager, qtbot)
     assert "Cat photo" in tags_of(window, "cat.jpg")["suggested"]
-    assert not session.rename_tag("Cat photo", "pet")  # taken: refused with a message
-    assert session.merge_tags(["Cat photo"], "pet")
+    with qtbot.waitSignal(session.error) as refused:  # taken: refused with a message
+        session.rename_tag("Cat photo", "pet")
+    assert "already exists" in refused.args[0]
+    session.merge_tags(["Cat photo"], "pet")
     assert "Cat photo" not in table_rows(manager, qtbot)
-    assert session.delete_tag("pet")
+    session.delete_tag("pet")
     assert "pet" not in tags_of(window, "cat.jpg")["suggested"]
-    assert session.set_threshold("coffee", 0.99)
+    session.set_threshold("coffee", 0.99)
     assert "coffee" not in tags_of(window, "coffee.jpg")["suggested"]
+    assert session.undo_stack.count() == 4  # the refused rename is not on it
     for _ in range(4):
         session.undo_stack.undo()
     assert {"cat", "pet", "coffee"} <= set(table_rows(manager, qtbot))
@@ -347,7 +350,7 @@ def put_near_a_threshold(window, *names: str) -> None:
         tag = max((t for t in tags.suggested + tags.maybe if t.name not in used and t.score < 0.99),
                   key=lambda t: t.score)
         used.add(tag.name)
-        assert window.session.set_threshold(tag.name, round(tag.score, 4))
+        window.session.set_threshold(tag.name, round(tag.score, 4))
     settle(window)
 
 
