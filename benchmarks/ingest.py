@@ -165,6 +165,7 @@ import json, sys, time
 from pathlib import Path
 from photo_tagger.core.indexer import index_library
 from photo_tagger.core.library import Library
+from photo_tagger.core.progress import run_to_end
 
 def peak_rss_mb():
     # VmHWM belongs to this program's memory; ru_maxrss would count the parent's, from fork.
@@ -173,12 +174,7 @@ def peak_rss_mb():
             return int(line.split()[1]) / 1024
 
 library = Library.open(Path(sys.argv[1]))
-job = index_library(library, batch_size=int(sys.argv[2]), workers=int(sys.argv[3]))
-try:
-    while True:
-        next(job)
-except StopIteration as done:
-    summary = done.value
+summary = run_to_end(index_library(library, batch_size=int(sys.argv[2]), workers=int(sys.argv[3])))
 print(json.dumps({"photos": summary.indexed, "seconds": summary.seconds,
                   "torch_imported": "torch" in sys.modules,
                   "peak_rss_mb": peak_rss_mb()}))

@@ -76,6 +76,7 @@ from sklearn.metrics import average_precision_score
 from photo_tagger.core import service
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.library import Library
+from photo_tagger.core.progress import run_to_end
 from photo_tagger.core.store import opinions, photos
 from photo_tagger.core.store.tags import all_labels, builtin_named
 
@@ -131,12 +132,7 @@ def make_library(devset: Path, labels: dict[str, set[str]], root: Path) -> Libra
 
 def index_library(library: Library) -> tuple[service.IndexSummary, float]:
     start = time.perf_counter()
-    job = service.index(library)
-    try:
-        while True:
-            next(job)
-    except StopIteration as done:
-        summary = done.value
+    summary = run_to_end(service.index(library))
     return summary, time.perf_counter() - start
 
 
@@ -149,14 +145,6 @@ def snapshot(source: Path, target: Path) -> None:
     finally:
         src.close()
         dst.close()
-
-
-def drain(job):  # type: ignore[no-untyped-def]
-    try:
-        while True:
-            next(job)
-    except StopIteration as done:
-        return done.value
 
 
 # -- scores and metrics ---------------------------------------------------------------
@@ -352,7 +340,7 @@ def curve_point(zero: Path, root: Path, photos: list[str], labels: dict[str, set
     write_truth(truth, photos, labels, resolve_tags(library))
     service.import_library(library, truth)
     try:
-        drain(service.train(library))
+        run_to_end(service.train(library))
         activated = active_head(library) is not None
     except UserError as exc:
         print(f"  training refused: {exc}")

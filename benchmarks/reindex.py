@@ -25,16 +25,13 @@ from PIL import Image
 
 from photo_tagger.core.indexer import index_library
 from photo_tagger.core.library import Library
+from photo_tagger.core.progress import run_to_end
 
 
 def run_index(root: Path) -> tuple[float, int]:
     start = time.perf_counter()
-    job = index_library(Library.open(root))
-    try:
-        while True:
-            next(job)
-    except StopIteration as done:
-        return time.perf_counter() - start, done.value.indexed
+    summary = run_to_end(index_library(Library.open(root)))
+    return time.perf_counter() - start, summary.indexed
 
 
 def walk_and_stat(root: Path) -> tuple[float, int]:

@@ -48,6 +48,7 @@ import numpy as np
 from PIL import Image
 
 from photo_tagger.core.library import Library
+from photo_tagger.core.progress import run_to_end
 
 USER_TAGS = [f"person {i}" for i in range(12)] + ["holiday", "family", "work", "garden", "party", "pets", "hike"]
 SCREENFUL = 120
@@ -151,12 +152,7 @@ def measure_train(root: Path) -> dict[str, float]:
     from photo_tagger.core import service
 
     t = time.perf_counter()
-    job = service.train(Library.open(root))
-    try:
-        while True:
-            next(job)
-    except StopIteration as done:
-        report = done.value
+    report = run_to_end(service.train(Library.open(root)))
     return {"train_s": time.perf_counter() - t, "train_fit_s": float(getattr(report, "fit_seconds", 0.0) or 0.0),
             "torch_imported": float("torch" in sys.modules)}
 

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from jobs import run_job
 from photos import noise_photo, save_photo
 from robustness.corpus import large_png
 
 from photo_tagger.core.imaging import _large_decode_lock as large_decode_slot
 from photo_tagger.core.indexer import index_library
 from photo_tagger.core.library import Library
+from photo_tagger.core.progress import run_to_end
 from photo_tagger.core.store.connection import Catalogue
 
 
@@ -64,7 +64,7 @@ def test_a_decode_that_never_ends_costs_that_photo_not_the_run(
     root = tmp_path / "lib"
     library = _library(root, slow_png, "a stuck.png", jpegs=6)  # sorted first: decoded first
     with large_decode_slot:  # the PNG cannot finish until the run is over
-        summary = _within(60, lambda: run_job(
+        summary = _within(60, lambda: run_to_end(
             index_library(library, embedder=embedder, batch_size=2, decode_timeout_s=1)))
     rows = _rows(root)
     assert rows["a stuck.png"]["status"] == "error"
@@ -82,10 +82,10 @@ def test_the_next_run_retries_a_photo_that_timed_out_like_any_error_row(
     root = tmp_path / "lib"
     library = _library(root, slow_png, "slow.png", jpegs=1)
     with large_decode_slot:
-        _within(60, lambda: run_job(index_library(library, embedder=embedder, decode_timeout_s=1)))
+        _within(60, lambda: run_to_end(index_library(library, embedder=embedder, decode_timeout_s=1)))
     assert _rows(root)["slow.png"]["status"] == "error"
 
-    again = run_job(index_library(library, embedder=embedder))  # the default: a minute
+    again = run_to_end(index_library(library, embedder=embedder))  # the default: a minute
 
     assert again.errors == 0
     assert _rows(root)["slow.png"]["status"] == "ok"

@@ -13,10 +13,10 @@ import os
 from pathlib import Path
 
 import pytest
-from jobs import run_job
 
 from photo_tagger.core import service
 from photo_tagger.core.library import Library
+from photo_tagger.core.progress import run_to_end
 
 DEVSET = Path(os.environ.get("PHOTO_TAGGER_DEVSET", Path(__file__).resolve().parents[2].parent / "shared" / "devset"))
 LARGE_FACES = ["cocotiny-train2017_000000253956.jpg", "cocotiny-val2017_000000020992.jpg",
@@ -39,7 +39,7 @@ def effective_tags(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[st
     for name in [*LARGE_FACES, ZEBRA, *(n for names in BY_TAG.values() for n in names)]:
         (root / name).symlink_to(DEVSET / "images" / name)
     library = Library.open(root)
-    run_job(service.index(library, keywords=False))  # Flickr's own keywords would confirm tags
+    run_to_end(service.index(library, keywords=False))  # Flickr's own keywords would confirm tags
     out = root.parent / "tags.csv"
     service.export_library_csv(library, out)
     with open(out, newline="", encoding="utf-8") as fh:

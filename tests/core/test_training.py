@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from jobs import run_job
 from training_library import add_photos
 
 from photo_tagger.core import head_versions, service, training, training_data
@@ -18,6 +17,7 @@ from photo_tagger.core.backbone import classifier_weights, get_backbone_spec
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.head import TagHead
 from photo_tagger.core.library import Library
+from photo_tagger.core.progress import run_to_end
 from photo_tagger.core.store import settings
 from photo_tagger.core.suggest import base_suggestion_model
 from photo_tagger.core.tagging import replace_confirmed_tags, set_state, tag_id_by_name
@@ -34,7 +34,7 @@ def suggestion(library: Library, photo_id: int, tag: str) -> tuple[str, float, f
 def test_a_new_tag_with_three_examples_is_suggested_on_a_near_duplicate(corrected) -> None:
     library, ids = corrected
     job = service.train(library)
-    report = run_job(job)
+    report = run_to_end(job)
     state, score, threshold = suggestion(library, ids["astronaut"][4], "Eileen")
     assert state == "suggested" and score >= threshold
     for name in ("chelsea", "coffee", "rocket"):
@@ -47,15 +47,15 @@ def test_a_new_tag_with_three_examples_is_suggested_on_a_near_duplicate(correcte
 
 def test_training_survives_restart_and_rollback_returns_to_the_prior(corrected) -> None:
     library, ids = corrected
-    report = run_job(service.train(library))
+    report = run_to_end(service.train(library))
     reopened = Library.open(library.root)
     assert service.load_model(reopened).head_id == report.head_id
     assert service.training_report(reopened).head_id == report.head_id
-    assert run_job(service.rollback(reopened)) is None
+    assert run_to_end(service.rollback(reopened)) is None
     assert service.load_model(reopened).head_id is None
     assert suggestion(reopened, ids["astronaut"][4], "Eileen") is None  # the prior has no Eileen
     with pytest.raises(UserError, match="no trained head"):
-        run_job(service.rollback(reopened))
+        run_to_end(service.rollback(reopened))
 
 
 def stored_prior_head(library: Library) -> int:
@@ -71,11 +71,11 @@ def stored_prior_head(library: Library) -> int:
 def test_rollback_returns_to_the_head_active_before(corrected) -> None:
     library, _ = corrected
     first, second = stored_prior_head(library), stored_prior_head(library)
-    assert run_job(service.rollback(library)) == first
+    assert run_to_end(service.rollback(library)) == first
     third = stored_prior_head(library)
     assert third not in (first, second)
-    assert run_job(service.rollback(library)) == first  # not the rolled-back second
-    assert run_job(service.rollback(library)) is None
+    assert run_to_end(service.rollback(library)) == first  # not the rolled-back second
+    assert run_to_end(service.rollback(library)) is None
 
 
 @pytest.mark.parametrize("damage", ["corrupt", "other_backbone", "other_size"])
@@ -112,14 +112,14 @@ def test_cancelling_before_the_refresh_writes_nothing(corrected) -> None:
 
 def test_unknown_labels_do_not_change_the_trained_head(corrected) -> None:
     library, ids = corrected
-    first = run_job(service.train(library))
+    first = run_to_end(service.train(library))
     with library.connect() as catalogue:
         weights_before = catalogue.scalar("SELECT weights FROM heads WHERE id = ?", (first.head_id,))
         # a model suggestion on an unreviewed photo is not a label
         conn: sqlite3.Connection = catalogue.conn
         conn.execute("UPDATE photo_tags SET score = 0.99 WHERE photo_id = ? AND state = 'suggested'",
                      (ids["coffee"][-1],))
-    second = run_job(service.train(library))
+    second = run_to_end(service.train(library))
     with library.connect() as catalogue:
         weights_after = catalogue.scalar("SELECT weights FROM heads WHERE id = ?", (second.head_id,))
     assert TagHead.from_bytes(weights_before).coef_.tobytes() == TagHead.from_bytes(weights_after).coef_.tobytes()
@@ -128,7 +128,7 @@ def test_unknown_labels_do_not_change_the_trained_head(corrected) -> None:
 def test_corrections_are_counted_since_the_last_training(corrected) -> None:
     library, ids = corrected
     assert service.corrections_since_last_training(library) > 15
-    run_job(service.train(library))
+    run_to_end(service.train(library))
     assert service.corrections_since_last_training(library) == 0
     time.sleep(0.01)
     with library.connect() as catalogue:
@@ -140,7 +140,7 @@ def test_training_without_corrections_is_a_user_error(tmp_path: Path, real_embed
     library = Library.open(tmp_path)
     add_photos(library, {"coffee": real_embeddings["coffee"]})
     with pytest.raises(UserError, match="^nothing to learn from yet: confirm or reject"):
-        run_job(service.train(library))
+        run_to_end(service.train(library))
 
 
 def test_cross_validation_runs_on_a_fixed_sample_of_a_large_label_set() -> None:
@@ -168,13 +168,13 @@ def test_cross_validation_runs_on_a_fixed_sample_of_a_large_label_set() -> None:
 
 def test_a_refresh_cut_short_by_a_crash_is_finished_by_the_next_index(corrected) -> None:
     library, ids = corrected
-    run_job(service.train(library))
+    run_to_end(service.train(library))
     key = service.current_backbone_key()
     with library.connect() as catalogue:  # a crash right after activating: no photo re-scored
         head_versions.activate(catalogue, None, key, rollback=True)
         assert settings.suggestions_stale(catalogue, key)
     assert suggestion(library, ids["astronaut"][4], "Eileen") is not None  # still the old head's
-    run_job(service.index(library))
+    run_to_end(service.index(library))
     assert suggestion(library, ids["astronaut"][4], "Eileen") is None  # the prior has no Eileen
     with library.connect() as catalogue:
         assert not settings.suggestions_stale(catalogue, key)
@@ -183,12 +183,12 @@ def test_a_refresh_cut_short_by_a_crash_is_finished_by_the_next_index(corrected)
 def test_a_target_precision_is_remembered_and_reported(corrected) -> None:
     library, _ = corrected
     service.set_training_target_precision(library, 0.95)
-    report = run_job(service.train(Library.open(library.root)))
+    report = run_to_end(service.train(Library.open(library.root)))
     assert report.target_precision == 0.95
     assert any("precision 0.95" in note for note in report.notes)
     assert service.training_target_precision(Library.open(library.root)) == 0.95
     service.set_training_target_precision(library, None)
-    assert run_job(service.train(library)).target_precision is None
+    assert run_to_end(service.train(library)).target_precision is None
 
 
 def test_thresholds_for_a_target_precision_keep_it_on_the_out_of_fold_scores() -> None:
@@ -256,7 +256,7 @@ def test_a_retraining_that_scores_below_the_head_in_use_is_not_activated_unless_
     corrected, real_embeddings
 ) -> None:
     library, ids = corrected
-    first = run_job(service.train(library))
+    first = run_to_end(service.train(library))
     assert first.activated
     fresh = add_photos(library, {name: real_embeddings[name] for name in ("astronaut", "chelsea", "coffee")},
                        folder="later/")
@@ -272,10 +272,10 @@ def test_a_retraining_that_scores_below_the_head_in_use_is_not_activated_unless_
     classifier = classifier_weights(get_backbone_spec())
     key = service.current_backbone_key()
     with library.connect() as catalogue:
-        weak = run_job(training.train_catalogue(catalogue, key, classifier, make_head=barely_trained))
+        weak = run_to_end(training.train_catalogue(catalogue, key, classifier, make_head=barely_trained))
         assert not weak.activated and any("not activated" in note for note in weak.notes)
         assert service.load_model(library).head_id == first.head_id  # still the head in use
-        forced = run_job(training.train_catalogue(catalogue, key, classifier, make_head=barely_trained, force=True))
+        forced = run_to_end(training.train_catalogue(catalogue, key, classifier, make_head=barely_trained, force=True))
     assert forced.activated and service.load_model(library).head_id == forced.head_id
 
 
@@ -293,11 +293,11 @@ def test_a_tag_taught_by_a_handful_is_not_suggested_on_most_photos() -> None:
 
 def test_an_index_after_a_new_pipeline_says_the_corrections_need_a_retrain(corrected) -> None:
     library, _ = corrected
-    run_job(service.train(library))
-    assert not run_job(service.index(library)).earlier_training
+    run_to_end(service.train(library))
+    assert not run_to_end(service.index(library)).earlier_training
     with library.connect() as catalogue, catalogue.transaction() as conn:  # as trained before the views changed
         conn.execute("UPDATE heads SET backbone = 'efficientnet-lite0:0123456789abcdef'")
-    summary = run_job(service.index(library))
+    summary = run_to_end(service.index(library))
     assert summary.earlier_training
     with library.connect() as catalogue:  # the user's own tags are all still there
         assert catalogue.scalar("SELECT count(*) FROM photo_tags WHERE state = 'confirmed'") > 0

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-from jobs import run_job
 from photos import noise_photo, save_photo
 from robustness.common import EXE
 from robustness.corpus import OK, build_corpus, large_png
@@ -22,6 +21,7 @@ from robustness.corpus import OK, build_corpus, large_png
 from photo_tagger.core.imaging import PhotoDecodeError, _large_decode_lock, decode_photo
 from photo_tagger.core.indexer import index_library
 from photo_tagger.core.library import Library
+from photo_tagger.core.progress import run_to_end
 from photo_tagger.core.scan import reconcile, sampled_content_hash, walk_photos
 from photo_tagger.core.store.connection import Catalogue
 
@@ -98,8 +98,8 @@ def test_a_second_index_of_the_hostile_corpus_redoes_nothing_that_worked(tmp_pat
     root = tmp_path / "hostile"
     build_corpus(root)
     library = Library.open(root)
-    first = run_job(index_library(library, embedder=embedder, batch_size=4))
-    again = run_job(index_library(library, embedder=embedder, batch_size=4))
+    first = run_to_end(index_library(library, embedder=embedder, batch_size=4))
+    again = run_to_end(index_library(library, embedder=embedder, batch_size=4))
     assert first.indexed >= 10
     assert again.indexed == 0
     assert again.scan.new == 0
@@ -116,7 +116,7 @@ def test_a_hostile_corpus_with_a_decode_that_times_out_still_ends_in_precise_row
     # Holding the one-large-decode-at-a-time slot makes the PNG's decode wait for as long as
     # the run lasts, like a huge decode stuck elsewhere (its own decode time varies 1-5 s here).
     with _large_decode_lock:
-        run_job(index_library(Library.open(root), embedder=embedder, batch_size=4, decode_timeout_s=1))
+        run_to_end(index_library(Library.open(root), embedder=embedder, batch_size=4, decode_timeout_s=1))
     assert time.monotonic() - start < INDEX_TIMEOUT_S
     rows = rows_by_path(root)
     assert_rows_say(rows, expected)
@@ -130,7 +130,7 @@ def test_a_photo_that_vanishes_between_scan_and_decode_gets_an_error_row(tmp_pat
     while next(job).phase != "indexing":  # the list of photos to decode is now fixed
         pass
     (root / "p2.jpg").unlink()
-    summary = run_job(job)
+    summary = run_to_end(job)
     rows = rows_by_path(root)
     assert rows["p2.jpg"]["status"] == "error"
     assert "No such file" in rows["p2.jpg"]["error"]
