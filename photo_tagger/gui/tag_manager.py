@@ -36,6 +36,7 @@ from photo_tagger.core.tag_names import tag_paths
 from photo_tagger.gui.op_runner import Op, OpRunner
 from photo_tagger.gui.session import LibrarySession
 from photo_tagger.gui.tag_rows import PATH_SEPARATOR
+from photo_tagger.gui.thumbnails import thread_catalogue
 
 COLUMNS = ("Tag", "Confirmed", "Suggested", "Rejected", "Threshold")
 
@@ -97,11 +98,11 @@ class TagTableModel(QAbstractTableModel):
 
 
 def read_tag_table(library: Library) -> tuple[list[TagRow], dict[str, list[str]]]:
-    """The manager's rows and their paths, on a connection of its own: counting every tag over
-    a large library takes seconds (7.6 s at 100k photos), so never on the GUI thread."""
-    with library.connect() as catalogue:
-        rows = tag_table(catalogue)
-        return rows, tag_paths(catalogue, [row.name for row in rows])
+    """The manager's rows and their paths, on the pool thread's read connection: counting every
+    tag over a large library takes seconds (7.6 s at 100k photos), so never on the GUI thread."""
+    catalogue = thread_catalogue(library)
+    rows = tag_table(catalogue)
+    return rows, tag_paths(catalogue, [row.name for row in rows])
 
 
 class TagManager(QDialog):
