@@ -19,6 +19,7 @@ from photo_tagger.core.tag_tree import (
     PATH_SEPARATOR,
     TagPath,
     join_path,
+    labels,
     name_finds,
 )
 
@@ -38,7 +39,7 @@ class TagIndex:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
         self.paths = tags.all_paths(catalogue)
-        self.labels = tags.all_labels(catalogue)
+        self.labels = labels(self.paths)  # from the paths just read, not a second read of the tags
         self._named: dict[str, list[int]] = {}
         for tag_id in sorted(self.paths):
             self._named.setdefault(self.paths[tag_id][-1].casefold(), []).append(tag_id)
