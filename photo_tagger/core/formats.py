@@ -89,17 +89,7 @@ def vocabulary(catalogue: Catalogue, options: ExportOptions) -> Vocabulary:
                 raise UserError(f"tag {name!r}: {exc}", about="tags") from exc
             if found is None:
                 raise UserError(f"no such tag: {name!r}", about="tags")
-            ids.add(found)
-        children: dict[int, list[int]] = {}
-        for tag_id, parent_id in store_tags.parents(catalogue).items():
-            if parent_id is not None:
-                children.setdefault(parent_id, []).append(tag_id)
-        stack = list(ids)
-        while stack:  # the tags under a wanted tag are wanted too
-            for child in children.get(stack.pop(), []):
-                if child not in ids:
-                    ids.add(child)
-                    stack.append(child)
+            ids.update(store_tags.subtree(catalogue, found))  # the tags under a wanted tag are wanted too
     return dict(sorted(((tag_id, index.label(tag_id)) for tag_id in ids), key=lambda item: item[1].casefold()))
 
 
