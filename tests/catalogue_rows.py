@@ -84,3 +84,10 @@ def suggest(catalogue: Catalogue, photo_id: int, tag: str, score: float) -> None
             " VALUES (?, ?, 'suggested', ?, 'model', ?)",
             (photo_id, ensure_tag(catalogue, tag), score, time.time()),
         )
+
+
+def tag_path(catalogue: Catalogue, name: str) -> list[str]:
+    """['Animals', 'Cat'] for the tag `name` names (its label, path or shorthand)."""
+    from photo_tagger.core.tag_names import tag_paths
+
+    return tag_paths(catalogue, [name])[name]

@@ -1,6 +1,6 @@
 """Libraries to learn from: random crops/flips of scikit-image's sample photos run through
 the real backbone, written to a real catalogue the way the indexer stores them (skipping
-decoding keeps these tests fast), and corrections made through tagging.py like the app's."""
+decoding keeps these tests fast), and corrections made through the core's writers like the app's."""
 
 from __future__ import annotations
 
@@ -14,8 +14,24 @@ from PIL import Image, ImageOps
 from photo_tagger.core import service
 from photo_tagger.core.backbone import to_model_input
 from photo_tagger.core.library import Library
+from photo_tagger.core.store import opinions
+from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.suggest import encode_vector
-from photo_tagger.core.tagging import ensure_tag, replace_confirmed_tags, set_state, tag_id_by_name
+from photo_tagger.core.tag_names import find_tag
+from photo_tagger.core.tagging import ensure_tag, set_state
+
+
+def replace_confirmed_tags(catalogue: Catalogue, photo_id: int, tag_ids: list[int], source: str = "import") -> None:
+    """Make `tag_ids` this photo's confirmed truth, as a complete import would: every other
+    tag the photo has a suggested or confirmed row for becomes rejected, the photo reviewed."""
+    wanted = set(tag_ids)
+    with catalogue.transaction():
+        held = [tag_id for (tag_id,) in catalogue.conn.execute(
+            "SELECT tag_id FROM photo_tags WHERE photo_id = ? AND state != 'rejected'", (photo_id,))]
+        opinions.set_state(catalogue, [(photo_id, t) for t in held if t not in wanted], "rejected", source)
+        opinions.set_state(catalogue, [(photo_id, t) for t in wanted], "confirmed", source)
+        opinions.mark_reviewed(catalogue, [photo_id])
+
 
 SOURCES = {"astronaut": 5, "chelsea": 5, "coffee": 5, "rocket": 4, "camera": 4}
 
@@ -70,7 +86,7 @@ def corrected_library(root: Path, embeddings: dict[str, np.ndarray]) -> tuple[Li
     ids = add_photos(library, embeddings)
     with library.connect() as catalogue:
         eileen = ensure_tag(catalogue, "Eileen")
-        cat, coffee = tag_id_by_name(catalogue, "cat"), tag_id_by_name(catalogue, "coffee")
+        cat, coffee = find_tag(catalogue, "cat"), find_tag(catalogue, "coffee")
         set_state(catalogue, ids["astronaut"][:3], eileen, "confirmed")
         for name, tags in (("chelsea", [cat]), ("coffee", [coffee]), ("rocket", []), ("camera", [])):
             for photo_id in ids[name][:-1]:

@@ -129,11 +129,6 @@ def resolve_path(catalogue: Catalogue, path: Iterable[str], origin: str = "impor
     return tag_id, [join_path(p) for p in created]
 
 
-def tag_path(catalogue: Catalogue, name: str) -> list[str]:
-    """['Animals', 'Cat'] for the tag `name` names (its label, path or shorthand)."""
-    return tag_paths(catalogue, [name])[name]
-
-
 def tag_paths(catalogue: Catalogue, names: Iterable[str]) -> dict[str, list[str]]:
     """label (or any name `TagIndex.find` takes) -> the tag's path, root first, for many
     tags at once; a name no tag has maps to itself."""

@@ -16,7 +16,7 @@ from photo_tagger.core.store import opinions
 from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.store.opinions import TagState
 from photo_tagger.core.store.tags import all_labels, parents
-from photo_tagger.core.tag_names import find_tag, resolve_name
+from photo_tagger.core.tag_names import resolve_name
 
 USER_STATES = ("confirmed", "rejected")
 
@@ -26,10 +26,6 @@ def ensure_tag(catalogue: Catalogue, name: str, origin: str = "user") -> int:
     tag_names.py; not a synonym: a name typed as a tag is that tag), created at the path
     it spells if new. Refuses bad names, and a leaf name several tags share."""
     return resolve_name(catalogue, name, origin, synonyms=False)[0]
-
-
-def tag_id_by_name(catalogue: Catalogue, name: str) -> int | None:
-    return find_tag(catalogue, name)
 
 
 def with_ancestors(catalogue: Catalogue, tag_ids: Iterable[int]) -> list[int]:
@@ -76,19 +72,6 @@ def accept_suggestions(catalogue: Catalogue, photo_ids: Sequence[int]) -> list[T
             opinions.set_state(catalogue, [(photo_id, tag_id) for tag_id in tag_ids], "confirmed", "user")
         opinions.mark_reviewed(catalogue, photo_ids)
     return before
-
-
-def replace_confirmed_tags(
-    catalogue: Catalogue, photo_id: int, tag_ids: Iterable[int], source: str = "import"
-) -> None:
-    """Make `tag_ids` this photo's confirmed truth: every other tag the photo has an
-    opinion on (suggested or confirmed) becomes rejected."""
-    wanted = set(tag_ids)
-    with catalogue.transaction():
-        unlisted = [tag_id for tag_id in opinions.held_tag_ids(catalogue, photo_id) if tag_id not in wanted]
-        opinions.set_state(catalogue, [(photo_id, tag_id) for tag_id in unlisted], "rejected", source)
-        opinions.set_state(catalogue, [(photo_id, tag_id) for tag_id in wanted], "confirmed", source)
-        opinions.mark_reviewed(catalogue, [photo_id])
 
 
 def effective_tags(catalogue: Catalogue) -> dict[int, tuple[list[str], list[str]]]:

@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 from catalogue_rows import add_photo, catalogue_without_tags, suggest
+from training_library import replace_confirmed_tags
 
 from photo_tagger.core import head_versions, tag_admin, tagging
 from photo_tagger.core.formats import import_file
 from photo_tagger.core.store import heads, opinions
 from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.store.tags import restore_snapshot
+from photo_tagger.core.tag_names import find_tag
 from photo_tagger.core.tagging import ensure_tag
 
 KEY = "efficientnet_lite0:test"
@@ -58,7 +60,7 @@ def catalogue(tmp_path: Path):
 
 
 def test_each_kind_of_edit_keeps_the_count_equal_to_the_scan(catalogue: Catalogue, tmp_path: Path) -> None:
-    cat, dog, tree = (tagging.tag_id_by_name(catalogue, n) for n in ("cat", "dog", "tree"))
+    cat, dog, tree = (find_tag(catalogue, n) for n in ("cat", "dog", "tree"))
     assert kept(catalogue) == scanned(catalogue) == 0
 
     steps = [
@@ -66,7 +68,7 @@ def test_each_kind_of_edit_keeps_the_count_equal_to_the_scan(catalogue: Catalogu
         lambda: tagging.set_state(catalogue, [1], cat, "rejected"),  # the same row again: still one
         lambda: tagging.set_state(catalogue, [2], cat, None),  # back to a suggestion
         lambda: tagging.accept_suggestions(catalogue, [3]),  # confirms and reviews
-        lambda: tagging.replace_confirmed_tags(catalogue, 4, [dog]),
+        lambda: replace_confirmed_tags(catalogue, 4, [dog]),
         lambda: tagging.set_state(catalogue, [1, 2, 3], ensure_tag(catalogue, "Mittens"), "confirmed"),
     ]
     undo = []
@@ -107,12 +109,12 @@ def test_a_one_hot_zero_is_counted_as_a_correction(catalogue: Catalogue, tmp_pat
     import_file(catalogue, tmp_path, onehot)
     since = catalogue.scalar("SELECT created_at FROM heads WHERE id = 1")
     assert catalogue.scalar("SELECT state = 'rejected' AND updated_at > ? FROM photo_tags WHERE photo_id = 1"
-                            " AND tag_id = ?", (since, tagging.tag_id_by_name(catalogue, "cat"))) == 1
+                            " AND tag_id = ?", (since, find_tag(catalogue, "cat"))) == 1
     assert kept(catalogue) == scanned(catalogue) == 2  # the rejection, and the photo reviewed
 
 
 def test_a_training_starts_the_count_again_and_a_rollback_returns_to_it(catalogue: Catalogue) -> None:
-    cat = tagging.tag_id_by_name(catalogue, "cat")
+    cat = find_tag(catalogue, "cat")
     tagging.set_state(catalogue, [1, 2], cat, "rejected")
     before = kept(catalogue)
     assert before == scanned(catalogue) == 2

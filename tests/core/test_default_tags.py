@@ -9,10 +9,12 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+from catalogue_rows import tag_path
+
 from photo_tagger.core.library import Library
 from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.tag_admin import delete_tag
-from photo_tagger.core.tag_names import find_tag, tag_path
+from photo_tagger.core.tag_names import find_tag
 from photo_tagger.core.taxonomy import load_default_taxonomy
 
 FIXTURES = Path(__file__).parent / "data" / "catalogues"

@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from catalogue_rows import reviewed_library
+from catalogue_rows import reviewed_library, tag_path
 
 from photo_tagger.core.errors import UserError
 from photo_tagger.core.formats import ExportOptions
@@ -23,8 +23,8 @@ from photo_tagger.core.service import (
 )
 from photo_tagger.core.store.connection import Catalogue
 from photo_tagger.core.store.migrations import SCHEMA_VERSION
-from photo_tagger.core.tag_names import add_synonym, lookup_tag, resolve_path, synonyms_of, tag_path
-from photo_tagger.core.tagging import set_state, tag_id_by_name
+from photo_tagger.core.tag_names import add_synonym, find_tag, lookup_tag, resolve_path, synonyms_of
+from photo_tagger.core.tagging import set_state
 from photo_tagger.core.xmp import read_sidecar
 
 DATA = Path(__file__).parent / "data"
@@ -99,7 +99,7 @@ def test_json_round_trip_into_a_fresh_library_recreates_tags_parents_and_synonym
         # confirmed: its ancestors are confirmed with it, as the import into the fresh
         # library will do
         photo_id = cat.scalar("SELECT id FROM photos WHERE path = 'cat.jpg'")
-        set_state(cat, [photo_id], tag_id_by_name(cat, "Pets|Mittens"), "confirmed")
+        set_state(cat, [photo_id], find_tag(cat, "Pets|Mittens"), "confirmed")
     out = tmp_path / "tags.json"
     export_library(library, out, fmt="json")
     fresh_root = tmp_path / "fresh"
@@ -184,7 +184,7 @@ def test_xmp_export_drops_a_keyword_the_user_rejected(library: Library) -> None:
     export_library_sidecars(library)
     with library.connect() as cat:
         photo_id = cat.scalar("SELECT id FROM photos WHERE path = 'cat.jpg'")
-        set_state(cat, [photo_id], tag_id_by_name(cat, "Mittens"), "rejected")
+        set_state(cat, [photo_id], find_tag(cat, "Mittens"), "rejected")
     export_library_sidecars(library)
     assert read_sidecar(library.root / "cat.jpg.xmp").paths() == [("animal", "cat")]
 

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from catalogue_rows import tag_path
 from jobs import run_index
 from keyword_photos import XMP_PACKET, iptc_segment, jpeg_with_keywords, library_with_keywords
 from PIL import Image
@@ -17,8 +18,8 @@ from photo_tagger.core.library import Library
 from photo_tagger.core.service import export_library_sidecars
 from photo_tagger.core.store import settings
 from photo_tagger.core.store.connection import Catalogue
-from photo_tagger.core.tag_names import tag_path
-from photo_tagger.core.tagging import set_state, tag_id_by_name, tag_labels
+from photo_tagger.core.tag_names import find_tag
+from photo_tagger.core.tagging import set_state, tag_labels
 from photo_tagger.core.xmp import read_sidecar
 
 DATA = Path(__file__).parent / "data"
@@ -92,7 +93,7 @@ def test_keywords_never_override_the_user_and_only_new_ones_apply(tagged_library
     run_index(tagged_library, embedder)
     with tagged_library.connect() as cat:
         photo_id = cat.scalar("SELECT id FROM photos WHERE path = 'digikam.jpg'")
-        set_state(cat, [photo_id], tag_id_by_name(cat, "Kitten"), "rejected")
+        set_state(cat, [photo_id], find_tag(cat, "Kitten"), "rejected")
     sidecar = tagged_library.root / "digikam.jpg.xmp"
     sidecar.write_bytes(
         sidecar.read_bytes().replace(b"<rdf:li>Garden</rdf:li>", b"<rdf:li>Garden</rdf:li><rdf:li>Sunny</rdf:li>")
@@ -162,7 +163,7 @@ def test_an_upper_case_sidecar_is_imported_and_export_writes_back_into_it(tmp_pa
     with library.connect() as cat:
         assert photo_tags(cat, "DSC_1.JPG") == {"Harbour": ("confirmed", "keywords")}
         photo_id = cat.scalar("SELECT id FROM photos WHERE path = 'DSC_1.JPG'")
-        set_state(cat, [photo_id], tag_id_by_name(cat, "cat"), "confirmed")
+        set_state(cat, [photo_id], find_tag(cat, "cat"), "confirmed")
     summary = export_library_sidecars(library)
     assert summary.written == [root / "DSC_1.XMP"]
     sidecars = sorted(p.name for p in root.iterdir() if ".xmp" in p.name.casefold())

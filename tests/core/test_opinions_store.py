@@ -9,6 +9,7 @@ from catalogue_rows import add_photo, add_tag, set_row
 
 from photo_tagger.core.store import heads, opinions, suggestions
 from photo_tagger.core.store.connection import Catalogue
+from photo_tagger.core.tag_names import find_tag
 
 
 @pytest.fixture
@@ -115,7 +116,7 @@ def test_a_built_in_tag_is_not_suggested_where_a_tag_linked_to_it_is_confirmed(t
     library, ids = scanned_library(tmp_path, ["a.jpg", "b.jpg"])
     a, b = ids["a.jpg"], ids["b.jpg"]
     with library.connect() as cat:
-        snow = tagging.tag_id_by_name(cat, "snow")
+        snow = find_tag(cat, "snow")
         for photo in (a, b):
             suggest(cat, photo, "snow", 0.9)
         winter = tagging.ensure_tag(cat, "Winter")  # a keyword's own tag, linked to the built-in snow

@@ -11,14 +11,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from catalogue_rows import tag_path
 from jobs import run_index
 from sidecar_layouts import BRIDGE, DIGIKAM, library_with_sidecars, lightroom
 
 from photo_tagger.core.browse import BrowseFilter, photo_ids
 from photo_tagger.core.library import Library
 from photo_tagger.core.service import export_library_sidecars
-from photo_tagger.core.tag_names import find_tag, tag_path
-from photo_tagger.core.tagging import set_state, tag_id_by_name
+from photo_tagger.core.tag_names import find_tag
+from photo_tagger.core.tagging import set_state
 from photo_tagger.core.xmp import read_sidecar
 
 EXIFTOOL = shutil.which("exiftool")
@@ -36,7 +37,7 @@ def exiftool_keywords(path: Path) -> dict[str, list[str]]:
 def confirm(library: Library, photo: str, tag: str) -> None:
     with library.connect() as cat:
         photo_id = cat.scalar("SELECT id FROM photos WHERE path = ?", (photo,))
-        set_state(cat, [photo_id], tag_id_by_name(cat, tag), "confirmed")
+        set_state(cat, [photo_id], find_tag(cat, tag), "confirmed")
 
 
 @needs_exiftool

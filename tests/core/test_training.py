@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from training_library import add_photos
+from training_library import add_photos, replace_confirmed_tags
 
 from photo_tagger.core import head_versions, service, training, training_data
 from photo_tagger.core.backbone import classifier_weights, get_backbone_spec
@@ -20,7 +20,8 @@ from photo_tagger.core.library import Library
 from photo_tagger.core.progress import run_to_end
 from photo_tagger.core.store import settings
 from photo_tagger.core.suggest import base_suggestion_model
-from photo_tagger.core.tagging import replace_confirmed_tags, set_state, tag_id_by_name
+from photo_tagger.core.tag_names import find_tag
+from photo_tagger.core.tagging import set_state
 
 
 def suggestion(library: Library, photo_id: int, tag: str) -> tuple[str, float, float] | None:
@@ -132,7 +133,7 @@ def test_corrections_are_counted_since_the_last_training(corrected) -> None:
     assert service.corrections_since_last_training(library) == 0
     time.sleep(0.01)
     with library.connect() as catalogue:
-        set_state(catalogue, [ids["rocket"][-1]], tag_id_by_name(catalogue, "rocket"), "confirmed")
+        set_state(catalogue, [ids["rocket"][-1]], find_tag(catalogue, "rocket"), "confirmed")
     assert service.corrections_since_last_training(library) == 2  # rocket, and its parent with it
 
 
@@ -261,7 +262,7 @@ def test_a_retraining_that_scores_below_the_head_in_use_is_not_activated_unless_
     fresh = add_photos(library, {name: real_embeddings[name] for name in ("astronaut", "chelsea", "coffee")},
                        folder="later/")
     with library.connect() as catalogue:  # labelled after the head in use was trained
-        eileen, cat = tag_id_by_name(catalogue, "Eileen"), tag_id_by_name(catalogue, "cat")
+        eileen, cat = find_tag(catalogue, "Eileen"), find_tag(catalogue, "cat")
         for name, tags in (("astronaut", [eileen]), ("chelsea", [cat]), ("coffee", [])):
             for photo_id in fresh[name]:
                 replace_confirmed_tags(catalogue, photo_id, tags)

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from catalogue_rows import tag_path
 from gui.helpers import open_tag_manager, select, settle, table_rows, tags_of
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QInputDialog, QMessageBox
@@ -317,7 +318,7 @@ def test_auto_retrain_off_does_not_train(window) -> None:
 def test_tag_hierarchy_in_the_manager_and_the_panel(window, qtbot) -> None:
     from PySide6.QtWidgets import QLabel
 
-    from photo_tagger.core.tag_names import resolve_path, tag_path
+    from photo_tagger.core.tag_names import resolve_path
 
     catalogue = window.session.catalogue
     resolve_path(catalogue, ["Animals", "Mittens"])  # Lightroom's Animals|Mittens

@@ -202,14 +202,6 @@ def suggested_tag_ids(catalogue: Catalogue, photo_id: int) -> list[int]:
     return [int(tag_id) for (tag_id,) in rows]
 
 
-def held_tag_ids(catalogue: Catalogue, photo_id: int) -> list[int]:
-    """The tags the photo has a row for that is not a rejection (suggested or confirmed)."""
-    rows = catalogue.conn.execute(
-        "SELECT tag_id FROM photo_tags WHERE photo_id = ? AND state != 'rejected' ORDER BY tag_id", (photo_id,)
-    )
-    return [int(tag_id) for (tag_id,) in rows]
-
-
 # --- the library --------------------------------------------------------------------------
 
 
