@@ -291,20 +291,20 @@ class OpRunner(QObject):
 def job_pool() -> QThreadPool:
     """Ops (indexing, training, exports, reads for dialogs): one long job runs at a time;
     the indexer runs its own decode threads."""
-    pool = _pools.get("jobs")
-    if pool is None:
-        pool = _pools["jobs"] = QThreadPool()
-        pool.setMaxThreadCount(2)
-    return pool
+    return _pool("jobs")
 
 
 def io_pool() -> QThreadPool:
     """Short reads and decodes (thumbnails, previews), never queued behind a long job."""
-    pool = _pools.get("io")
-    if pool is None:
-        pool = _pools["io"] = QThreadPool()
-        pool.setMaxThreadCount(2)
-    return pool
+    return _pool("io")
 
 
 _pools: dict[str, QThreadPool] = {}
+
+
+def _pool(name: str) -> QThreadPool:
+    """The pool `name` of two threads, made on first use."""
+    if name not in _pools:
+        _pools[name] = QThreadPool()
+        _pools[name].setMaxThreadCount(2)
+    return _pools[name]
