@@ -3,6 +3,8 @@ and the tag's threshold. Changes go through the session, so Ctrl+Z undoes them."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -32,7 +34,6 @@ from photo_tagger.core.changes import Changes
 from photo_tagger.core.head import DEFAULT_THRESHOLD
 from photo_tagger.core.library import Library
 from photo_tagger.core.suggest import MAX_THRESHOLD, SUGGESTION_FLOOR
-from photo_tagger.core.tag_names import tag_paths
 from photo_tagger.gui.op_runner import Op, OpRunner
 from photo_tagger.gui.session import LibrarySession
 from photo_tagger.gui.tag_rows import PATH_SEPARATOR
@@ -41,11 +42,11 @@ from photo_tagger.gui.thumbnails import thread_catalogue
 COLUMNS = ("Tag", "Confirmed", "Suggested", "Rejected", "Threshold")
 
 
-def path_text(path: list[str]) -> str:
+def path_text(path: Sequence[str]) -> str:
     return PATH_SEPARATOR.join(path)
 
 
-def path_sort_key(path: list[str]) -> str:
+def path_sort_key(path: Sequence[str]) -> str:
     """Sorts a child right after its parent: \x01 sorts before any character of a name."""
     return "\x01".join(part.casefold() for part in path)
 Index = QModelIndex | QPersistentModelIndex
@@ -55,16 +56,11 @@ class TagTableModel(QAbstractTableModel):
     def __init__(self, parent=None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(parent)
         self.rows: list[TagRow] = []
-        self.paths: dict[str, list[str]] = {}  # tag name -> its parent chain, root first
 
-    def set_rows(self, rows: list[TagRow], paths: dict[str, list[str]] | None = None) -> None:
+    def set_rows(self, rows: list[TagRow]) -> None:
         self.beginResetModel()
         self.rows = rows
-        self.paths = paths or {}
         self.endResetModel()
-
-    def path(self, row: TagRow) -> list[str]:
-        return self.paths.get(row.name) or [row.name]
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -78,14 +74,14 @@ class TagTableModel(QAbstractTableModel):
         row, column = self.rows[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
-                return path_text(self.path(row))
+                return path_text(row.path)
             if column == 4:
                 return f"{row.threshold:.2f}" if row.threshold is not None else f"auto ({row.model_threshold:.2f})"
             return (row.confirmed, row.suggested, row.rejected)[column - 1]
         if role == Qt.ItemDataRole.ToolTipRole and column == 0:
-            return path_text(self.path(row))
+            return path_text(row.path)
         if role == Qt.ItemDataRole.UserRole:  # for sorting: numbers as numbers, children after their parent
-            return (path_sort_key(self.path(row)), row.confirmed, row.suggested, row.rejected,
+            return (path_sort_key(row.path), row.confirmed, row.suggested, row.rejected,
                     row.threshold if row.threshold is not None else row.model_threshold)[column]
         if role == Qt.ItemDataRole.TextAlignmentRole and column > 0:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -97,12 +93,10 @@ class TagTableModel(QAbstractTableModel):
         return None
 
 
-def read_tag_table(library: Library) -> tuple[list[TagRow], dict[str, list[str]]]:
-    """The manager's rows and their paths, on the pool thread's read connection: counting every
-    tag over a large library takes seconds (7.6 s at 100k photos), so never on the GUI thread."""
-    catalogue = thread_catalogue(library)
-    rows = tag_table(catalogue)
-    return rows, tag_paths(catalogue, [row.name for row in rows])
+def read_tag_table(library: Library) -> list[TagRow]:
+    """The manager's rows, on the pool thread's read connection: counting every tag over a
+    large library takes seconds (7.6 s at 100k photos), so never on the GUI thread."""
+    return tag_table(thread_catalogue(library))
 
 
 class TagManager(QDialog):
@@ -173,13 +167,13 @@ class TagManager(QDialog):
         self.reading = True
         self.setWindowTitle("Tag manager (counting\u2026)")
         self.runner.run(Op(read_tag_table, self.session.library)
-                        .success(lambda table: self._show_table(read, table))
+                        .success(lambda rows: self._show_table(read, rows))
                         .failure(lambda message: None if self._closed else self._show_error(message)))
 
-    def _show_table(self, read: int, table: tuple[list[TagRow], dict[str, list[str]]]) -> None:
+    def _show_table(self, read: int, rows: list[TagRow]) -> None:
         if self._closed or read != self._latest_read:  # closed, or a newer read is on its way
             return
-        self.model.set_rows(*table)
+        self.model.set_rows(rows)
         self.reading = False
         self.setWindowTitle("Tag manager")
 
