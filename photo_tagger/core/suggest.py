@@ -65,8 +65,11 @@ class SuggestionModel:
     head_id: int | None  # None = the starting model (pretrained head + taxonomy prior)
     # (n_tags,) bool: the tag's start is strong: fitted on real photos (the shipped pretrained
     # head) or several zero-shot signals combined (person: faces, clothing, implying tags).
-    # Retraining pulls such a tag back hard (training.py).
+    # Retraining needs more examples before it touches such a tag (training.py).
     strong_start: np.ndarray | None = None
+    # (n_tags,) bool: the tag's start was fitted on real photos (the shipped pretrained head):
+    # retraining pulls it back hard, and a zero-shot start lightly.
+    fitted_start: np.ndarray | None = None
 
     def prior_probabilities(self, embeddings: np.ndarray, faces: np.ndarray | None = None) -> np.ndarray:
         """(n, n_head_tags) taxonomy prior; NaN for tags the taxonomy cannot see.
@@ -154,7 +157,7 @@ def load_suggestion_model(
         head = base.head.copy()
         _take_tags(head, stored, np.flatnonzero(stored.trained_))
         return SuggestionModel(backbone_key, weight, classifier[1], base.taxonomy, head, base.tag_ids, head_id,
-                               base.strong_start)
+                               base.strong_start, base.fitted_start)
     return base
 
 
@@ -183,13 +186,14 @@ def base_suggestion_model(
     pretrained = load_pretrained_head(backbone_key, weight.shape[1], taxonomy)
     combined = {key for tag, key in zip(taxonomy.tags, keys, strict=True) if tag.implied_by}
     strong = np.array([name.casefold() in combined for name in names], bool)
+    fitted = np.zeros(len(names), bool)
     if pretrained is not None:
         by_path = pretrained.copy()  # the shipped head names taxonomy tags by their own name
         by_path.tag_names = [join_path(taxonomy.path(name)) for name in pretrained.tag_names]
         columns = _take_tags(head, by_path, np.arange(len(by_path.tag_names)))
         head.trained_[:] = False  # trained_ marks the user's training only
-        strong[columns] = True
-    return SuggestionModel(backbone_key, weight, bias, taxonomy, head, tag_ids, None, strong)
+        fitted[columns] = True
+    return SuggestionModel(backbone_key, weight, bias, taxonomy, head, tag_ids, None, strong | fitted, fitted)
 
 
 def taxonomy_keys(taxonomy: Taxonomy) -> list[str]:

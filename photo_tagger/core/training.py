@@ -21,6 +21,7 @@ from photo_tagger.core.report import TrainReport, build_report
 from photo_tagger.core.store import heads, settings
 from photo_tagger.core.store.connection import APP_FOLDER, Catalogue
 from photo_tagger.core.suggest import (
+    SuggestionModel,
     base_suggestion_model,
     clamp_threshold,
     load_suggestion_model,
@@ -32,16 +33,24 @@ CV_FOLDS = 5
 # Below this many confirmed (or negative) examples a threshold chosen on them is mostly noise
 # (5 positives put person's at 0.17): it is shrunk toward the starting model's, in proportion.
 TRUSTED_EXAMPLES = 10
-# A tag with a strong start (the pretrained head learned it from ~2,000 real photos, or, like
-# person, it combines several zero-shot signals) is pulled back to it this hard (L2, in photos)
-# and its positives are not reweighted: a weak pull lets a few hundred of the user's photos
-# undo what thousands taught. Chosen on ../shared/trainset (pretrain on 1,300 photos,
-# retrain on 10-450 others, test on 444): alpha 1 / 30 / 100 / 300 after 250 photos gave test mAP
-# 0.513 / 0.545 / 0.556 / 0.559 against 0.557 before; 300 never fell below it by more than 0.001.
+# How hard retraining pulls a tag back toward its start (L2, in photos) follows what the start
+# knows, and a tag with a start does not reweight its positives (its scores already read as
+# probabilities). Chosen on ../shared/trainset with `python benchmarks/retrain_pull.py` (start:
+# a head fitted on 1,300 photos, or the prior alone; retrain on 10-450 others; test on 444):
+# - fitted on real photos (the shipped pretrained head, ~2,000 of them): hard, or a few hundred
+#   of the user's photos undo what thousands taught. alpha 1 / 30 / 100 / 300 after 250 photos:
+#   test mAP 0.548 / 0.583 / 0.590 / 0.589 against 0.587 before; only 300's worst set never fell
+#   below it (100's: 0.585 after 100 photos);
+# - the taxonomy's zero-shot prior (person's faces, clothing and context included), never fitted
+#   on photos: light. alpha 1 / 10 / 30 / 100 / 300 after 250 photos: 0.538 / 0.547 / 0.545 /
+#   0.530 / 0.511 (0.492 before); 10 was the best (or within 0.001) from 10 to 450 photos.
+#   (Reweighting positives up to 10x needs alpha 100 for the same figures.)
+# - no start (the user's own tag): alpha 1, positives reweighted up to 10x.
 PRETRAINED_ALPHA = 300.0
-PRETRAINED_POSITIVE_WEIGHT = 1.0
-# ... and such a tag is retrained only from this many confirmed and negative photos: below, the
-# pull keeps it where it was anyway, and cross-validating a handful only lets noise through.
+PRIOR_ALPHA = 10.0
+# A tag with a strong start (fitted, or several zero-shot signals combined, like person) is
+# retrained only from this many confirmed and negative photos: below, the pull keeps it where
+# it was anyway, and cross-validating a handful only lets noise through.
 PRETRAINED_MIN_EXAMPLES = TRUSTED_EXAMPLES
 NEW_TAG_MIN_EXAMPLES = 3  # confirmed and negative photos before any other tag is trained
 # A trained head in use is compared with the new one on labelled photos it never saw, once there
@@ -171,6 +180,14 @@ def shrink_thresholds(head: TagHead, start: TagHead, data: TrainingData) -> np.n
     return thresholds
 
 
+def pull_toward_start(model: SuggestionModel) -> np.ndarray:
+    """(n_tags,) L2 strength (in photos) pulling each tag back toward its start in `model`:
+    PRETRAINED_ALPHA where it was fitted on real photos, PRIOR_ALPHA where it is the zero-shot
+    prior, 1 where there is none (the user's own tags)."""
+    fitted = np.zeros(len(model.head.tag_names), bool) if model.fitted_start is None else model.fitted_start
+    return np.where(fitted, PRETRAINED_ALPHA, np.where(model.head.has_model_, PRIOR_ALPHA, 1.0))
+
+
 def tags_not_improved(head: TagHead, data: TrainingData, oof: np.ndarray) -> dict[int, str]:
     """Trained tags that keep what they had, with the reason: their cross-validated AP does
     not beat the starting model's on the same photos, or, taught by fewer than
@@ -224,8 +241,8 @@ def train_catalogue(
     tag_names = data.tag_names
 
     strong = np.zeros(len(tag_names), bool) if base.strong_start is None else base.strong_start
-    alpha = np.where(strong, PRETRAINED_ALPHA, 1.0)
-    positive_weight = np.where(strong, PRETRAINED_POSITIVE_WEIGHT, 10.0)
+    alpha = pull_toward_start(base)
+    positive_weight = np.where(base.head.has_model_, 1.0, 10.0)
     min_examples = np.where(strong, PRETRAINED_MIN_EXAMPLES, NEW_TAG_MIN_EXAMPLES)
 
     def new_head() -> TagHead:

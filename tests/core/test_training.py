@@ -18,7 +18,7 @@ from photo_tagger.core.errors import UserError
 from photo_tagger.core.head import TagHead
 from photo_tagger.core.library import Library
 from photo_tagger.core.progress import run_to_end
-from photo_tagger.core.store import settings
+from photo_tagger.core.store import settings, tags
 from photo_tagger.core.suggest import base_suggestion_model
 from photo_tagger.core.tag_names import find_tag
 from photo_tagger.core.tagging import set_state
@@ -302,3 +302,15 @@ def test_an_index_after_a_new_pipeline_says_the_corrections_need_a_retrain(corre
     assert summary.earlier_training
     with library.connect() as catalogue:  # the user's own tags are all still there
         assert catalogue.scalar("SELECT count(*) FROM photo_tags WHERE state = 'confirmed'") > 0
+
+
+def test_retraining_pulls_a_tag_toward_its_start_as_hard_as_the_start_knows(tmp_path: Path) -> None:
+    library = Library.open(tmp_path)
+    with library.connect() as catalogue:
+        tags.ensure_path(catalogue, ("Mittens",), origin="user")
+    model = service.load_model(library)
+    pull = dict(zip(model.head.tag_names, training.pull_toward_start(model), strict=True))
+    assert pull["animal|wild animal|giraffe"] == training.PRETRAINED_ALPHA  # the shipped head learned it
+    assert pull["person"] == pull["animal|pet"] == training.PRIOR_ALPHA  # zero-shot: faces, clothing; ImageNet
+    assert pull["Mittens"] == 1.0  # the user's own tag starts from nothing
+    assert training.PRIOR_ALPHA < training.PRETRAINED_ALPHA
