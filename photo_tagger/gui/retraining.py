@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from photo_tagger.core import ops as core_ops
 from photo_tagger.core import service
+from photo_tagger.core.library import Library
 from photo_tagger.core.report import TrainReport
 from photo_tagger.gui.library_ops import LibraryOps, job_op
 from photo_tagger.gui.op_runner import Op
@@ -92,7 +93,11 @@ class Retraining(QObject):
         library = self.ops.library()
         if library is None:
             return
-        current = service.training_target_precision(library)
+        # The current setting is read off the GUI thread (the catalogue may be busy indexing).
+        self.ops.read(lambda: service.training_target_precision(library),
+                      lambda current: self._choose_threshold_policy(library, current))
+
+    def _choose_threshold_policy(self, library: Library, current: float | None) -> None:
         labels = [label for label, _ in THRESHOLD_POLICIES]
         values = [value for _, value in THRESHOLD_POLICIES]
         if current not in values:  # set from the CLI to another value

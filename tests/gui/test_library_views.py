@@ -152,9 +152,12 @@ def test_the_threshold_policy_is_chosen_from_the_tags_menu_and_kept_in_the_libra
 
     monkeypatch.setattr(QInputDialog, "getItem", staticmethod(choose))
     window.findChild(QAction, "thresholdPolicy").trigger()
+    assert not offered  # the current setting is read off the GUI thread first
+    qtbot.waitUntil(lambda: len(offered) == 1, timeout=10_000)
     assert offered[0][1] == 0 and "F1" in offered[0][0][0]  # best F1 until the user picks
     qtbot.waitUntil(lambda: service.training_target_precision(window.session.library) == 0.9, timeout=10_000)
     window.findChild(QAction, "thresholdPolicy").trigger()
+    qtbot.waitUntil(lambda: len(offered) == 2, timeout=10_000)
     assert "90%" in offered[1][0][offered[1][1]]  # the dialog opens on the current choice
 
 
