@@ -14,10 +14,13 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image, ImageOps
+
+if TYPE_CHECKING:
+    from photo_tagger.core.backbone import Preprocessing
 
 NAIVE_SAME_WORK = (
     "full PIL decode + EXIF transpose; PIL resizes for the 256 px thumbnail (saved as JPEG), both 320 px views"
@@ -27,7 +30,7 @@ NAIVE_SAME_WORK = (
 STAGES = ("decode", "thumbnail", "views", "faces", "backbone", "scoring", "writes")
 
 
-def centre_input(image: Image.Image, pre) -> np.ndarray:  # type: ignore[no-untyped-def]
+def centre_input(image: Image.Image, pre: Preprocessing) -> np.ndarray:
     """torchvision's Resize(resize_size) + CenterCrop(input_size) + ToTensor + Normalize, spelled out: the
     CPU-only torch this project installs has no matching torchvision build."""
     w, h = image.size
@@ -37,11 +40,11 @@ def centre_input(image: Image.Image, pre) -> np.ndarray:  # type: ignore[no-unty
     return _normalised(image.crop((left, top, left + pre.input_size, top + pre.input_size)), pre)
 
 
-def _whole_input(image: Image.Image, pre) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _whole_input(image: Image.Image, pre: Preprocessing) -> np.ndarray:
     return _normalised(image.resize((pre.input_size, pre.input_size), Image.Resampling.BILINEAR), pre)
 
 
-def _normalised(image: Image.Image, pre) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _normalised(image: Image.Image, pre: Preprocessing) -> np.ndarray:
     pixels = np.asarray(image, np.float32) / np.float32(255.0)
     return ((pixels - np.asarray(pre.mean, np.float32)) / np.asarray(pre.std, np.float32)).transpose(2, 0, 1)
 
@@ -73,7 +76,7 @@ def naive_same_work(paths: list[Path]) -> float:
     face_side = decode_short_side(spec)  # the indexer detects faces in its decoded image
     model = build_torch_model(spec)
     nets = mtcnn_nets.load_nets(weights_path())
-    detector = FaceDetector({name: _TorchNet(net) for name, net in nets.items()}, FACE_MIN_PX)  # type: ignore[misc]
+    detector = FaceDetector({name: _TorchNet(net) for name, net in nets.items()}, FACE_MIN_PX)
     per_batch = 16
     with torch.no_grad():
         model(torch.zeros(2 * per_batch, 3, pre.input_size, pre.input_size))  # warm-up, untimed
