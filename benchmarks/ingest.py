@@ -19,7 +19,8 @@ catalogue writes), against its limits measured in the same run:
                         never imports torch, so its peak RSS is the app's; its CPU time too
 And the same work as the indexer's done the naive way (ingest_work.naive_same_work: full decode,
 PIL resizes, torch eager backbone on both views, MTCNN in torch eager; no catalogue writes), so
-(d) has a like-for-like baseline beside the one-view ladder.
+(d) has a like-for-like baseline beside the one-view ladder; it runs again with torch on one
+thread, which a busy machine slows far less than torch's default threads (they wait for each other).
 Every measurement is repeated (--repeats, interleaved) and the median quoted. The last line
 is one JSON object. torch eager with its default threads slows down many times over when
 another process keeps the cores busy, so the naive figures are only worth quoting from a quiet
@@ -210,7 +211,11 @@ def stage_costs_in_subprocess(paths: list[Path], batch_size: int) -> dict[str, f
 
 
 def child(argv: list[str]) -> None:
-    if argv[0] == "--rung" and argv[1] == "naive_same_work":
+    if argv[0] == "--rung" and argv[1].startswith("naive_same_work"):
+        if argv[1] == "naive_same_work_one_thread":
+            import torch
+
+            torch.set_num_threads(1)
         print(naive_same_work([Path(p) for p in argv[2:]]))
     elif argv[0] == "--rung":
         print(run_rung(argv[1], [Path(p) for p in argv[2:]]))
@@ -239,7 +244,7 @@ def main() -> None:
     embedder = load_embedder()  # exports/caches the ONNX model before anything is timed
     print(f"backbone runtime: {embedder.runtime}")
 
-    pipeline_runs, forward_runs, decode_runs, same_work_runs = [], [], [], []
+    pipeline_runs, forward_runs, decode_runs, same_work_runs, same_work_one_thread_runs = [], [], [], [], []
     stage_runs: list[dict[str, float]] = []
     ladder_runs: dict[str, list[float]] = {rung: [] for rung in RUNGS}
     ladder_paths = paths[: args.ladder_photos]
@@ -250,10 +255,12 @@ def main() -> None:
         for rung, runs in ladder_runs.items():
             runs.append(rung_in_subprocess(rung, ladder_paths))
         same_work_runs.append(rung_in_subprocess("naive_same_work", ladder_paths))
+        same_work_one_thread_runs.append(rung_in_subprocess("naive_same_work_one_thread", ladder_paths))
         stage_runs.append(stage_costs_in_subprocess(ladder_paths, args.batch_size))
     ladder = {rung: statistics.median(runs) for rung, runs in ladder_runs.items()}
     naive = ladder["naive"]
     same_work = statistics.median(same_work_runs)
+    same_work_one_thread = statistics.median(same_work_one_thread_runs)
     stages = {stage: statistics.median(run[stage] for run in stage_runs) for stage in STAGES}
     cores = os.cpu_count() or 2
     cpu_bound = 1000 * cores / sum(stages.values())
@@ -290,6 +297,10 @@ def main() -> None:
     print(f"  naive, same work   {same_work:7.1f} photos/s  (median of {args.repeats}; runs "
           + ", ".join(f"{r:.1f}" for r in same_work_runs) + ")")
     print(f"  (d)/naive same work = {pipeline / same_work:.1f}x   (d)/naive one-view rung = {pipeline / naive:.1f}x")
+    print(f"  naive, same work, torch on one thread  {same_work_one_thread:7.1f} photos/s  (runs "
+          + ", ".join(f"{r:.1f}" for r in same_work_one_thread_runs) + "): where another process keeps the cores"
+          f" busy, torch's default threads wait for each other, so this is the steadier baseline:"
+          f" (d)/it = {pipeline / same_work_one_thread:.1f}x")
     print(json.dumps({
         "photos": args.photos,
         "ladder_photos": len(ladder_paths),
@@ -303,6 +314,8 @@ def main() -> None:
         "peak_rss_mb": round(peak_rss, 1),
         "naive_same_work_photos_per_s": round(same_work, 2),
         "pipeline_ratio_vs_naive_same_work": round(pipeline / same_work, 2),
+        "naive_same_work_one_thread_photos_per_s": round(same_work_one_thread, 2),
+        "pipeline_ratio_vs_naive_same_work_one_thread": round(pipeline / same_work_one_thread, 2),
         **{f"stage_{stage}_cpu_ms_per_photo": round(ms, 2) for stage, ms in stages.items()},
         "cpu_bound_photos_per_s": round(cpu_bound, 2),
         "pipeline_ratio_vs_cpu_bound": round(pipeline / cpu_bound, 3),
