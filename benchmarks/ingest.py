@@ -11,10 +11,20 @@ catalogue writes), against its limits measured in the same run:
   (a) forward limit   - images/s of the backbone alone (ONNX Runtime) at the chosen batch
   (b) decode limit    - photos/s of our one-decode step alone (draft decode -> thumbnail +
                         model input), in a thread per core
+  (c) CPU bound       - cores / the CPU ms per photo of all the indexer's stages on one thread
+                        (ingest_work.indexer_stage_costs; each stage's figure is printed): what
+                        perfect overlap on every core would reach. (a) and (b) share the same
+                        cores and leave out work, so min(a, b) is no bound the indexer could reach
   (d) our pipeline    - `index_library` on a fresh library, run in a subprocess that
-                        never imports torch, so its peak RSS is the app's
+                        never imports torch, so its peak RSS is the app's; its CPU time too
+And the same work as the indexer's done the naive way (ingest_work.naive_same_work: full decode,
+PIL resizes, torch eager backbone on both views, MTCNN in torch eager; no catalogue writes), so
+(d) has a like-for-like baseline beside the one-view ladder; it runs again with torch on one
+thread, which a busy machine slows far less than torch's default threads (they wait for each other).
 Every measurement is repeated (--repeats, interleaved) and the median quoted. The last line
-is one JSON object.
+is one JSON object. torch eager with its default threads slows down many times over when
+another process keeps the cores busy, so the naive figures are only worth quoting from a quiet
+machine.
 
     python benchmarks/ingest.py [--photos 200] [--ladder-photos 64] [--batch-size 16] [--workers 2]
 """
@@ -33,6 +43,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from ingest_work import NAIVE_SAME_WORK, STAGES, centre_input, indexer_stage_costs, naive_same_work
 from PIL import Image
 
 PHOTO_SIZE = (4000, 3000)
@@ -93,19 +104,11 @@ RUNGS = {
 
 
 def _model_input(path: Path, draft: bool, pre) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """torchvision's Resize(resize_size) + CenterCrop(input_size) + ToTensor + Normalize, spelled out: the
-    CPU-only torch this project installs has no matching torchvision build."""
     with Image.open(path) as image:
         if draft:
             image.draft("RGB", (pre.resize_size, pre.resize_size))
         image = image.convert("RGB")
-    w, h = image.size
-    scale = pre.resize_size / min(w, h)
-    image = image.resize((round(w * scale), round(h * scale)), Image.Resampling.BILINEAR)
-    left, top = (image.size[0] - pre.input_size) // 2, (image.size[1] - pre.input_size) // 2
-    image = image.crop((left, top, left + pre.input_size, top + pre.input_size))
-    pixels = np.asarray(image, np.float32) / np.float32(255.0)
-    return ((pixels - np.asarray(pre.mean, np.float32)) / np.asarray(pre.std, np.float32)).transpose(2, 0, 1)
+    return centre_input(image, pre)
 
 
 def run_rung(rung: str, paths: list[Path]) -> float:
@@ -161,7 +164,7 @@ def rung_in_subprocess(rung: str, paths: list[Path]) -> float:
 
 
 PIPELINE_CHILD = """
-import json, sys, time
+import json, os, sys, time
 from pathlib import Path
 from photo_tagger.core.indexer import index_library
 from photo_tagger.core.library import Library
@@ -174,8 +177,11 @@ def peak_rss_mb():
             return int(line.split()[1]) / 1024
 
 library = Library.open(Path(sys.argv[1]))
+before = os.times()
 summary = run_to_end(index_library(library, batch_size=int(sys.argv[2]), workers=int(sys.argv[3])))
-print(json.dumps({"photos": summary.indexed, "seconds": summary.seconds,
+after = os.times()
+cpu_seconds = after.user + after.system - before.user - before.system
+print(json.dumps({"photos": summary.indexed, "seconds": summary.seconds, "cpu_seconds": cpu_seconds,
                   "torch_imported": "torch" in sys.modules,
                   "peak_rss_mb": peak_rss_mb()}))
 """
@@ -194,9 +200,32 @@ def our_pipeline(folder: Path, batch_size: int, workers: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def stage_costs_in_subprocess(paths: list[Path], batch_size: int) -> dict[str, float]:
+    """In its own process, which never imports torch, like the app's."""
+    with tempfile.TemporaryDirectory(prefix="photo-tagger-stages-") as work:
+        out = subprocess.run(
+            [sys.executable, __file__, "--stages", work, str(batch_size), *map(str, paths)],
+            capture_output=True, text=True, check=True, cwd=paths[0].parent,
+        )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def child(argv: list[str]) -> None:
+    if argv[0] == "--rung" and argv[1].startswith("naive_same_work"):
+        if argv[1] == "naive_same_work_one_thread":
+            import torch
+
+            torch.set_num_threads(1)
+        print(naive_same_work([Path(p) for p in argv[2:]]))
+    elif argv[0] == "--rung":
+        print(run_rung(argv[1], [Path(p) for p in argv[2:]]))
+    else:  # --stages WORK BATCH PATHS...
+        print(json.dumps(indexer_stage_costs([Path(p) for p in argv[3:]], Path(argv[1]), int(argv[2]))))
+
+
 def main() -> None:
-    if sys.argv[1:2] == ["--rung"]:
-        print(run_rung(sys.argv[2], [Path(p) for p in sys.argv[3:]]))
+    if sys.argv[1:2] in (["--rung"], ["--stages"]):
+        child(sys.argv[1:])
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--photos", type=int, default=200)
@@ -215,7 +244,8 @@ def main() -> None:
     embedder = load_embedder()  # exports/caches the ONNX model before anything is timed
     print(f"backbone runtime: {embedder.runtime}")
 
-    pipeline_runs, forward_runs, decode_runs = [], [], []
+    pipeline_runs, forward_runs, decode_runs, same_work_runs, same_work_one_thread_runs = [], [], [], [], []
+    stage_runs: list[dict[str, float]] = []
     ladder_runs: dict[str, list[float]] = {rung: [] for rung in RUNGS}
     ladder_paths = paths[: args.ladder_photos]
     for _ in range(args.repeats):  # interleaved: the machine's slow periods hit all alike
@@ -224,13 +254,23 @@ def main() -> None:
         pipeline_runs.append(our_pipeline(args.folder, args.batch_size, args.workers))
         for rung, runs in ladder_runs.items():
             runs.append(rung_in_subprocess(rung, ladder_paths))
+        same_work_runs.append(rung_in_subprocess("naive_same_work", ladder_paths))
+        same_work_one_thread_runs.append(rung_in_subprocess("naive_same_work_one_thread", ladder_paths))
+        stage_runs.append(stage_costs_in_subprocess(ladder_paths, args.batch_size))
     ladder = {rung: statistics.median(runs) for rung, runs in ladder_runs.items()}
     naive = ladder["naive"]
+    same_work = statistics.median(same_work_runs)
+    same_work_one_thread = statistics.median(same_work_one_thread_runs)
+    stages = {stage: statistics.median(run[stage] for run in stage_runs) for stage in STAGES}
+    cores = os.cpu_count() or 2
+    cpu_bound = 1000 * cores / sum(stages.values())
 
     forward = statistics.median(forward_runs)
     decode = statistics.median(decode_runs)
     pipeline = statistics.median(r["photos"] / r["seconds"] for r in pipeline_runs)
     peak_rss = max(r["peak_rss_mb"] for r in pipeline_runs)
+    pipeline_cpu_ms = statistics.median(1000 * r["cpu_seconds"] / r["photos"] for r in pipeline_runs)
+    cores_used = statistics.median(r["cpu_seconds"] / r["seconds"] for r in pipeline_runs)
     limit = min(forward, decode)
     print(f"ladder: decode + one view + embedding of {len(ladder_paths)} photos, median of {args.repeats} runs each")
     for rung, rate in ladder.items():
@@ -243,9 +283,24 @@ def main() -> None:
     print(f"  (d) our pipeline   {pipeline:7.1f} photos/s  (median of {args.repeats}; runs "
           + ", ".join(f"{r['photos'] / r['seconds']:.1f}" for r in pipeline_runs) + ")")
     print(f"  (d)/naive = {pipeline / naive:.1f}x (more work per photo than the ladder)   "
-          f"(d)/min(a,b) = {pipeline / limit:.0%} of the limit")
+          f"(d)/min(a,b) = {pipeline / limit:.0%} (a and b share the cores, and b leaves out faces, a view and writes)")
     print(f"  peak RSS of the pipeline process: {peak_rss:.0f} MB "
           f"(torch imported: {any(r['torch_imported'] for r in pipeline_runs)})")
+    print(f"the indexer's work per photo, stage by stage: CPU ms on one thread, median of {args.repeats}"
+          f" ({len(ladder_paths)} photos; the app's functions, ONNX Runtime on one thread):")
+    print("  " + ", ".join(f"{stage} {ms:.1f}" for stage, ms in stages.items())
+          + f"; sum {sum(stages.values()):.1f} ms")
+    print(f"  (c) CPU bound      {cpu_bound:7.1f} photos/s  ({cores} cores / the sum: no overlap can beat it)")
+    print(f"  (d)/(c) = {pipeline / cpu_bound:.0%}; the pipeline process spent {pipeline_cpu_ms:.1f} CPU ms per photo"
+          f" ({cores_used:.2f} cores busy on average, start-up and scan included)")
+    print(f"the same work done naively ({NAIVE_SAME_WORK}), {len(ladder_paths)} photos:")
+    print(f"  naive, same work   {same_work:7.1f} photos/s  (median of {args.repeats}; runs "
+          + ", ".join(f"{r:.1f}" for r in same_work_runs) + ")")
+    print(f"  (d)/naive same work = {pipeline / same_work:.1f}x   (d)/naive one-view rung = {pipeline / naive:.1f}x")
+    print(f"  naive, same work, torch on one thread  {same_work_one_thread:7.1f} photos/s  (runs "
+          + ", ".join(f"{r:.1f}" for r in same_work_one_thread_runs) + "): where another process keeps the cores"
+          f" busy, torch's default threads wait for each other, so this is the steadier baseline:"
+          f" (d)/it = {pipeline / same_work_one_thread:.1f}x")
     print(json.dumps({
         "photos": args.photos,
         "ladder_photos": len(ladder_paths),
@@ -257,6 +312,15 @@ def main() -> None:
         "pipeline_ratio_vs_naive": round(pipeline / naive, 2),
         "pipeline_ratio_vs_limit": round(pipeline / limit, 3),
         "peak_rss_mb": round(peak_rss, 1),
+        "naive_same_work_photos_per_s": round(same_work, 2),
+        "pipeline_ratio_vs_naive_same_work": round(pipeline / same_work, 2),
+        "naive_same_work_one_thread_photos_per_s": round(same_work_one_thread, 2),
+        "pipeline_ratio_vs_naive_same_work_one_thread": round(pipeline / same_work_one_thread, 2),
+        **{f"stage_{stage}_cpu_ms_per_photo": round(ms, 2) for stage, ms in stages.items()},
+        "cpu_bound_photos_per_s": round(cpu_bound, 2),
+        "pipeline_ratio_vs_cpu_bound": round(pipeline / cpu_bound, 3),
+        "pipeline_cpu_ms_per_photo": round(pipeline_cpu_ms, 1),
+        "pipeline_cores_used": round(cores_used, 2),
     }))
 
 

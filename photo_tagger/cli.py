@@ -60,9 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="index a photo folder (incremental)")
     p.add_argument("path", type=Path, help="the photo folder (library)")
     p.add_argument("--batch-size", type=_positive_int, default=16, metavar="N",
-                   help="photos per inference batch (default 16)")
+                   help="photos scored and written to the catalogue together (default 16)")
     p.add_argument("--workers", type=_positive_int, default=2, metavar="N",
-                   help="decoding threads (default 2)")
+                   help="threads that decode, search for faces and embed photos (default 2)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--no-keywords", dest="keywords", action="store_const", const=False, default=None,
                        help="do not import keywords already in the photos or their XMP sidecars "

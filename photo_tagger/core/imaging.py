@@ -129,19 +129,26 @@ def _decode(data: bytes, model_short_side: int) -> DecodedPhoto:
             image = _shrunk(image, model_short_side)
     rotated = _quarter_turned(orientation)
     model_image = _with_pixels(_to_rgb(_oriented(image, orientation)))
-    thumb = model_image.copy()
-    thumb.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.BILINEAR)
-    buffer = io.BytesIO()
-    thumb.save(buffer, "JPEG", quality=THUMBNAIL_QUALITY, optimize=False)
+    thumbnail, thumbnail_size = thumbnail_jpeg(model_image)
     full_w, full_h = (height, width) if rotated else (width, height)
     return DecodedPhoto(
         width=full_w,
         height=full_h,
         taken_at=taken_at,
-        thumbnail_jpeg=buffer.getvalue(),
-        thumbnail_size=thumb.size,
+        thumbnail_jpeg=thumbnail,
+        thumbnail_size=thumbnail_size,
         model_image=model_image,
     )
+
+
+def thumbnail_jpeg(image: Image.Image) -> tuple[bytes, tuple[int, int]]:
+    """The catalogue's thumbnail of a decoded photo: JPEG bytes and its size, within
+    THUMBNAIL_SIZE square."""
+    thumb = image.copy()
+    thumb.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.BILINEAR)
+    buffer = io.BytesIO()
+    thumb.save(buffer, "JPEG", quality=THUMBNAIL_QUALITY, optimize=False)
+    return buffer.getvalue(), thumb.size
 
 
 def decode_for_display(path: Path, max_size: tuple[int, int]) -> Image.Image:

@@ -1,9 +1,14 @@
-"""Index a library: scan, decode in a thread pool, embed in batches, store, suggest.
+"""Index a library: scan, prepare photos in a thread pool, store and suggest in batches.
 
-Decoding (Pillow releases the GIL) runs in `workers` threads while this thread runs the
-backbone on the previous batch (ONNX Runtime releases the GIL too), so the two overlap.
-A photo whose decode runs past `decode_timeout_s` becomes an error row and its stuck thread
-is replaced (decode_pool), so one hanging file costs one photo, never the whole run.
+Each photo is prepared whole in one of `workers` threads: decoded, made into the backbone's
+views, searched for faces and embedded (Pillow and ONNX Runtime release the GIL). This thread
+only scores and writes a batch at a time. So every core works until the last photo, and no
+batch of views waits in memory for the backbone (benchmarks/ingest.py: embedding batches
+in this thread left a core idle while the last batch ran, and cost 4 CPU ms per photo more
+in copies and page faults). ONNX Runtime gives the same embedding for a photo alone as in
+any batch (tests/core/test_indexer_stored_values.py).
+A photo whose preparation runs past `decode_timeout_s` becomes an error row and its stuck
+thread is replaced (decode_pool), so one hanging file costs one photo, never the whole run.
 Progress is yielded, never printed; closing the generator cancels the job, and every
 finished batch is already committed, so the next run resumes where this one stopped.
 """
@@ -91,18 +96,19 @@ class IndexSummary:
 
 
 @dataclass(frozen=True)
-class _Decoding:
+class _Preparation:
     workers: int
     timeout_s: float
     read_keywords: bool
     faces: FaceDetector
+    embedder: Embedder
 
 
 @dataclass
 class _Prepared:
     photo_id: int
     path: str
-    model_input: np.ndarray | None = None  # (views, 3, S, S)
+    embedding: np.ndarray | None = None  # the mean of its views' embeddings
     faces: np.ndarray | None = None  # face_summary
     thumbnail: bytes = b""
     thumbnail_size: tuple[int, int] = (0, 0)
@@ -134,8 +140,10 @@ def index_library(
     decode_timeout_s: float = DECODE_TIMEOUT_S,
 ) -> Generator[Progress, None, IndexSummary]:
     """Bring the catalogue up to date with the folder. Yields progress; returns a summary.
+    `batch_size`: photos scored and written in one transaction; `workers`: threads that prepare photos.
     `keywords`: read keywords already in the photos and sidecars (None: the library setting).
-    `decode_timeout_s`: a photo whose read + decode takes longer is skipped with an error row."""
+    `decode_timeout_s`: a photo whose preparation (read, decode, faces, embedding) takes longer is
+    skipped with an error row."""
     if batch_size < 1 or workers < 1:
         raise ValueError("batch_size and workers must be at least 1")
     if not decode_timeout_s > 0:
@@ -153,9 +161,9 @@ def index_library(
         total = len(todo)
         if todo:  # an unchanged library never pays for loading the model
             detector = faces or load_face_detector(min_face_px=FACE_MIN_PX)
-            decoding = _Decoding(workers, decode_timeout_s, read_keywords, detector)
-            yield from _embed_all(catalogue, library.root, todo, embedder or load_embedder(spec.id),
-                                  key, summary, batch_size, decoding, start)
+            preparation = _Preparation(workers, decode_timeout_s, read_keywords, detector,
+                                       embedder or load_embedder(spec.id))
+            yield from _embed_all(catalogue, library.root, todo, key, summary, batch_size, preparation, start)
         if read_keywords:  # sidecars edited since, photos indexed while reading was off
             yield Progress("scanning", 0, 0, time.perf_counter() - start, "Reading keywords", summary.errors)
             with warnings_logged(f"reading keywords under {library.root}"):
@@ -173,14 +181,14 @@ def _embed_all(
     catalogue: Catalogue,
     root: Path,
     todo: list[tuple[int, str]],
-    embedder: Embedder,
     key: str,
     summary: IndexSummary,
     batch_size: int,
-    decoding: _Decoding,
+    preparation: _Preparation,
     start: float,
 ) -> Iterator[Progress]:
-    model = load_suggestion_model(catalogue, key, classifier_weights(embedder.spec))
+    spec = preparation.embedder.spec
+    model = load_suggestion_model(catalogue, key, classifier_weights(spec))
     apply_model_thresholds(catalogue, model)
     total = len(todo)
     yield Progress("indexing", 0, total, time.perf_counter() - start, errors=summary.errors)
@@ -189,14 +197,14 @@ def _embed_all(
     # per core for each and leaves them spinning, which takes the cores from the decoders:
     # one BLAS thread makes the whole pipeline ~12 % faster (benchmarks/ingest.py).
     with threadpool_limits(limits=1, user_api="blas"):
-        for prepared in _prepare_in_pool(root, todo, embedder.spec, decoding, batch_size):
+        for prepared in _prepare_in_pool(root, todo, spec, preparation, batch_size):
             batch.append(prepared)
             if len(batch) >= batch_size:
-                _store_batch(catalogue, batch, embedder, model, key, summary)
+                _store_batch(catalogue, batch, spec.embedding_dim, model, key, summary)
                 batch = []
                 yield _progress(summary, total, start)
         if batch:
-            _store_batch(catalogue, batch, embedder, model, key, summary)
+            _store_batch(catalogue, batch, spec.embedding_dim, model, key, summary)
 
 
 def _progress(summary: IndexSummary, total: int, start: float) -> Progress:
@@ -205,13 +213,13 @@ def _progress(summary: IndexSummary, total: int, start: float) -> Progress:
 
 
 def _prepare_in_pool(
-    root: Path, todo: list[tuple[int, str]], spec: BackboneSpec, decoding: _Decoding, batch_size: int
+    root: Path, todo: list[tuple[int, str]], spec: BackboneSpec, preparation: _Preparation, batch_size: int
 ) -> Iterator[_Prepared]:
-    """Decode photos in a thread pool, at most a few batches ahead of the consumer."""
+    """Prepare photos in a thread pool, at most a few batches ahead of the consumer."""
     preprocessing = spec.preprocessing
     short_side = decode_short_side(spec)
-    window = max(2 * batch_size, 4 * decoding.workers)
-    pool = DecodePool(decoding.workers, decoding.timeout_s)
+    window = max(2 * batch_size, 4 * preparation.workers)
+    pool = DecodePool(preparation.workers, preparation.timeout_s)
     pending: deque[tuple[int, str, Task[_Prepared]]] = deque()
     rows = iter(todo)
     try:
@@ -222,8 +230,8 @@ def _prepare_in_pool(
                     break
                 photo_id, path = row
                 pending.append((photo_id, path, pool.submit(partial(
-                    _prepare_one, root, photo_id, path, short_side, preprocessing, decoding.faces,
-                    decoding.read_keywords))))
+                    _prepare_one, root, photo_id, path, short_side, preprocessing, preparation.faces,
+                    preparation.embedder, preparation.read_keywords))))
             if not pending:
                 return
             yield _collect(pool, *pending.popleft())
@@ -243,11 +251,11 @@ def _collect(pool: DecodePool, photo_id: int, path: str, task: Task[_Prepared]) 
 
 def _prepare_one(
     root: Path, photo_id: int, path: str, short_side: int, preprocessing: Preprocessing,
-    faces: FaceDetector, read_keywords: bool = False,
+    faces: FaceDetector, embedder: Embedder, read_keywords: bool = False,
 ) -> _Prepared:
     try:
         decoded = decode_photo(root / path, short_side)
-        model_input = to_model_views(decoded.model_image, preprocessing)
+        views = to_model_views(decoded.model_image, preprocessing)
         image = decoded.model_image
         found = faces.detect(np.asarray(image))
         summary = face_summary(found, *image.size)
@@ -256,12 +264,14 @@ def _prepare_one(
     except Exception as exc:  # a decoder bug must cost one photo, not the whole run
         log.exception("%s: unexpected error while decoding", path)
         return _Prepared(photo_id, path, error=f"unexpected decoder error ({type(exc).__name__}: {exc})")
+    # Outside the try: a failing backbone is no fault of the photo, and stops the run.
+    embedding = embed_views(embedder, views[None])[0]
     keywords = None
     if read_keywords:
         with warnings_logged(path):
             keywords = read_sources(root, path)  # headers only, no pixels
     return _Prepared(
-        photo_id, path, model_input, summary, decoded.thumbnail_jpeg, decoded.thumbnail_size,
+        photo_id, path, embedding, summary, decoded.thumbnail_jpeg, decoded.thumbnail_size,
         decoded.width, decoded.height, decoded.taken_at, keywords=keywords,
     )
 
@@ -269,17 +279,16 @@ def _prepare_one(
 def _store_batch(
     catalogue: Catalogue,
     batch: list[_Prepared],
-    embedder: Embedder,
+    embedding_dim: int,
     model: SuggestionModel,
     key: str,
     summary: IndexSummary,
 ) -> None:
     good = [p for p in batch if p.error is None]
-    embeddings = np.zeros((0, embedder.spec.embedding_dim), np.float32)
+    embeddings = np.zeros((0, embedding_dim), np.float32)
     faces = np.zeros((len(good), FACE_FEATURES), np.float32)
     if good:
-        inputs = np.stack([p.model_input for p in good])  # type: ignore[misc]
-        embeddings = embed_views(embedder, inputs)
+        embeddings = np.stack([p.embedding for p in good])  # type: ignore[misc]
         faces = np.stack([p.faces for p in good])  # type: ignore[misc]
     scores = model.score(embeddings, faces)
     now = time.time()
