@@ -197,7 +197,7 @@ def _embed_all(
     # per core for each and leaves them spinning, which takes the cores from the decoders:
     # one BLAS thread makes the whole pipeline ~12 % faster (benchmarks/ingest.py).
     with threadpool_limits(limits=1, user_api="blas"):
-        for prepared in _prepare_in_pool(root, todo, spec, preparation, batch_size):
+        for prepared in _prepare_in_pool(root, todo, preparation, batch_size):
             batch.append(prepared)
             if len(batch) >= batch_size:
                 _store_batch(catalogue, batch, spec.embedding_dim, model, key, summary)
@@ -213,9 +213,10 @@ def _progress(summary: IndexSummary, total: int, start: float) -> Progress:
 
 
 def _prepare_in_pool(
-    root: Path, todo: list[tuple[int, str]], spec: BackboneSpec, preparation: _Preparation, batch_size: int
+    root: Path, todo: list[tuple[int, str]], preparation: _Preparation, batch_size: int
 ) -> Iterator[_Prepared]:
     """Prepare photos in a thread pool, at most a few batches ahead of the consumer."""
+    spec = preparation.embedder.spec
     preprocessing = spec.preprocessing
     short_side = decode_short_side(spec)
     window = max(2 * batch_size, 4 * preparation.workers)
