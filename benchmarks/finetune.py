@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import csv
 import json
 import sys
 import time
@@ -32,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from script_modules import BUILD_SCRIPT, load_module
 from torch import nn
 
 from photo_tagger.core.backbone import build_torch_model, get_backbone_spec, to_model_views
@@ -43,12 +43,6 @@ REPO = Path(__file__).resolve().parents[1]
 SPLIT = 11  # the trunk ends here: the latest first trainable block offered
 BATCH = 32
 TEMPERATURE = 2.0
-
-
-def read_labels(folder: Path) -> tuple[list[str], list[set[str]]]:
-    with open(folder / "labels.csv", newline="", encoding="utf-8") as fh:
-        rows = sorted(csv.DictReader(fh), key=lambda row: row["path"])
-    return [row["path"] for row in rows], [{t for t in row["tags"].split(";") if t} for row in rows]
 
 
 def trunk_outputs(model, folder: Path, paths: list[str]) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
@@ -175,8 +169,9 @@ def main() -> int:
     torch.set_num_threads(2)
 
     model = build_torch_model(get_backbone_spec())
-    train_paths, train_classes = read_labels(args.trainset)
-    dev_paths, dev_classes = read_labels(args.devset)
+    build = load_module(BUILD_SCRIPT)
+    train_paths, train_classes = build.read_labels(args.trainset, None)
+    dev_paths, dev_classes = build.read_labels(args.devset, None)
     classes = sorted(c for c in {c for cs in train_classes for c in cs} - {"person"}
                      if sum(c in cs for cs in train_classes) >= 5)
     y_train = np.array([[c in cs for c in classes] for cs in train_classes], np.float32)

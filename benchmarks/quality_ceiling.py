@@ -21,12 +21,12 @@ Last line: one JSON object.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
+from script_modules import BUILD_SCRIPT, load_module
 
 from photo_tagger.core.head import TagHead
 from photo_tagger.core.metrics import average_precision_score
@@ -34,15 +34,6 @@ from photo_tagger.core.suggest import decode_vectors
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-
-
-def _module(name: str, path: Path):  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
 
 
 def devset_embeddings(library: Path) -> dict[str, np.ndarray]:
@@ -72,8 +63,8 @@ def main() -> int:
     parser.add_argument("--devset", type=Path, default=REPO.parent / "shared" / "devset")
     parser.add_argument("--alpha", type=float, default=30.0)
     args = parser.parse_args()
-    quality = _module("quality", HERE / "quality.py")
-    build = _module("build_pretrained_head", REPO / "scripts" / "build_pretrained_head.py")
+    quality = load_module(HERE / "quality.py")
+    build = load_module(BUILD_SCRIPT)
 
     train_paths, train_tags = build.read_labels(args.trainset, None)
     x_train = np.load(args.trainset_embeddings)["x"].astype(np.float32)

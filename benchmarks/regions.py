@@ -38,15 +38,14 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib.util
 import itertools
 import json
 import sys
 import time
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
+from script_modules import load_module
 
 from photo_tagger.core.backbone import build_torch_model, get_backbone_spec, to_model_views
 from photo_tagger.core.head import TagHead
@@ -153,18 +152,9 @@ def cross_validate(features: PhotoFeatures, y: np.ndarray) -> dict[tuple[int, st
     return figures
 
 
-def _quality_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("quality", HERE / "quality.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["quality"] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 def devset_figures(train: PhotoFeatures, train_tags: list[set[str]], devset: Path,
                    best: tuple[int, str, float, float]) -> dict[str, float]:
-    quality = _quality_module()
+    quality = load_module(HERE / "quality.py")
     paths, tags = read_rows(devset, None)
     features = PhotoFeatures(devset, paths)
     index = {path: i for i, path in enumerate(paths)}

@@ -20,50 +20,23 @@ step. Last line: one JSON object.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import importlib.util
 import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from script_modules import BUILD_SCRIPT, REPO, load_module
 
 from photo_tagger.core.backbone import classifier_weights, get_backbone_spec
 from photo_tagger.core.head import TagHead
-from photo_tagger.core.indexer import backbone_key
 from photo_tagger.core.metrics import average_precision_score
 from photo_tagger.core.taxonomy import load_default_taxonomy
 
-REPO = Path(__file__).resolve().parents[1]
 START_PHOTOS = 1300
 TEST_PHOTOS = 444
 MIN_PHOTOS = 10
 SETS = 5
-
-
-def _build_script():  # type: ignore[no-untyped-def]
-    path = REPO / "scripts" / "build_pretrained_head.py"
-    spec = importlib.util.spec_from_file_location("build_pretrained_head", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def trainset_embeddings(build, folder: Path, cache: Path | None) -> tuple[np.ndarray, list[set[str]]]:  # type: ignore[no-untyped-def]
-    paths, classes = build.read_labels(folder, None)
-    listing = hashlib.sha256("\n".join(f"{p},{';'.join(sorted(c))}" for p, c in zip(paths, classes, strict=True))
-                             .encode()).hexdigest()
-    key = backbone_key(get_backbone_spec())
-    if cache and cache.exists():
-        cached = np.load(cache)
-        if str(cached["listing"]) == listing and str(cached["pipeline"]) == key:
-            return cached["x"], classes
-    x = build.embed_photos(folder, paths)
-    if cache:
-        np.savez(cache, x=x, listing=listing, pipeline=key)
-    return x, classes
 
 
 def main() -> int:
@@ -78,9 +51,10 @@ def main() -> int:
     sizes = [int(n) for n in args.sizes.split(",")]
     weights = [float(w) for w in args.positive_weights.split(",")]
 
-    build = _build_script()
+    build = load_module(BUILD_SCRIPT)
     started = time.perf_counter()
-    x, classes = trainset_embeddings(build, args.trainset, args.embeddings_cache)
+    paths, classes = build.read_labels(args.trainset, None)
+    x, _ = build.cached_embeddings(args.trainset, paths, classes, args.embeddings_cache)
     taxonomy = load_default_taxonomy()
     lookup = build.class_to_tag(taxonomy)
     tag_sets = [{lookup[c.casefold()] for c in cs if c.casefold() in lookup} for cs in classes]

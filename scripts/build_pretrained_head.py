@@ -85,6 +85,23 @@ def embed_photos(folder: Path, paths: list[str]) -> np.ndarray:
     return out.astype(np.float16).astype(np.float32)
 
 
+def cached_embeddings(folder: Path, paths: list[str], classes: list[set[str]],
+                      cache: Path | None) -> tuple[np.ndarray, str]:
+    """embed_photos of `paths`, and the sha256 of the labelled listing they are for. Kept in
+    `cache` (.npz) and reused while the listing and the backbone pipeline are the same."""
+    lines = [f"{path},{';'.join(sorted(names))}" for path, names in zip(paths, classes, strict=True)]
+    listing = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    key = backbone_key(get_backbone_spec())
+    if cache and cache.exists():
+        cached = np.load(cache)
+        if str(cached["listing"]) == listing and str(cached["pipeline"]) == key:
+            return cached["x"], listing
+    x = embed_photos(folder, paths)
+    if cache:
+        np.savez(cache, x=x, listing=listing, pipeline=key)
+    return x, listing
+
+
 def class_to_tag(taxonomy: Taxonomy) -> dict[str, str]:
     """Lower-cased tag names and synonyms -> tag name."""
     lookup = {}
@@ -128,17 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     key = backbone_key(spec)
     taxonomy = load_default_taxonomy()
     paths, classes = read_labels(args.photos, args.limit)
-    lines = [f"{path},{';'.join(sorted(names))}" for path, names in zip(paths, classes, strict=True)]
-    listing = hashlib.sha256("\n".join(lines).encode())
-    x = None
-    if args.embeddings_cache and args.embeddings_cache.exists():
-        cached = np.load(args.embeddings_cache)
-        if str(cached["listing"]) == listing.hexdigest() and str(cached["pipeline"]) == key:
-            x = cached["x"]
-    if x is None:
-        x = embed_photos(args.photos, paths)
-        if args.embeddings_cache:
-            np.savez(args.embeddings_cache, x=x, listing=listing.hexdigest(), pipeline=key)
+    x, listing = cached_embeddings(args.photos, paths, classes, args.embeddings_cache)
 
     lookup = class_to_tag(taxonomy)
     unknown = sorted({c for cs in classes for c in cs if c.casefold() not in lookup})
@@ -198,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         "trained_on": {
             "photos": len(paths),
             "folder": args.photos.name,
-            "listing_sha256": listing.hexdigest(),
+            "listing_sha256": listing,
             "source": "COCO 2017 val photos (Flickr, via minto5z/coco_yolo and mosjel/Tiny-COCO-Val-2017-CBIR-"
                       "Test-Dataset), downscaled to 448 px; labels: COCO annotations (CC BY 4.0) as the "
                       "Ultralytics COCO-to-YOLO files",
